@@ -1,0 +1,492 @@
+"""initial schema
+
+Revision ID: 0001
+Revises: 
+Create Date: 2026-11-25 18:54:30.379832
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+import plugin.models.base
+from sqlalchemy.dialects import postgresql
+
+revision: str = '0001'
+down_revision: str | None = None
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table('shops',
+    sa.Column('platform', sa.String(length=32), nullable=False),
+    sa.Column('domain', sa.String(length=255), nullable=False),
+    sa.Column('name', sa.String(length=255), nullable=False),
+    sa.Column('public_key', sa.String(length=64), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('timezone', sa.String(length=64), nullable=False),
+    sa.Column('credentials_encrypted', sa.LargeBinary(), nullable=True),
+    sa.Column('attribution_window_days', sa.BigInteger(), nullable=False),
+    sa.Column('hold_days', sa.BigInteger(), nullable=False),
+    sa.Column('payout_minimum_minor', sa.BigInteger(), nullable=False),
+    sa.Column('settings', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('status', sa.String(length=32), nullable=False),
+    sa.Column('installed_at', plugin.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('uninstalled_at', plugin.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('last_synced_at', plugin.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('created_at', plugin.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_shops')),
+    sa.UniqueConstraint('platform', 'domain', name=op.f('uq_shops_platform_domain')),
+    sa.UniqueConstraint('public_key', name=op.f('uq_shops_public_key'))
+    )
+    op.create_table('api_keys',
+    sa.Column('key_hash', sa.String(length=64), nullable=False),
+    sa.Column('prefix', sa.String(length=16), nullable=False),
+    sa.Column('label', sa.String(length=120), nullable=False),
+    sa.Column('revoked_at', plugin.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('shop_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('created_at', plugin.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_api_keys_shop_id_shops'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_api_keys')),
+    sa.UniqueConstraint('key_hash', name=op.f('uq_api_keys_key_hash'))
+    )
+    with op.batch_alter_table('api_keys', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_api_keys_shop_id'), ['shop_id'], unique=False)
+
+    op.create_table('campaigns',
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('format', sa.String(length=32), nullable=False),
+    sa.Column('primary_kpi', sa.String(length=32), nullable=False),
+    sa.Column('starts_at', plugin.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('ends_at', plugin.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('budget_minor', sa.BigInteger(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('brief', sa.Text(), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('shop_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('created_at', plugin.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_campaigns_shop_id_shops'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_campaigns'))
+    )
+    with op.batch_alter_table('campaigns', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_campaigns_shop_id'), ['shop_id'], unique=False)
+
+    op.create_table('creators',
+    sa.Column('handle', sa.String(length=64), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('email', sa.String(length=254), nullable=True),
+    sa.Column('email_hash', sa.String(length=64), nullable=True),
+    sa.Column('customer_ids', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('social_handles', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('niche', sa.String(length=120), nullable=False),
+    sa.Column('audience_size', sa.BigInteger(), nullable=False),
+    sa.Column('engagement_rate_bps', sa.BigInteger(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('payout_email', sa.String(length=254), nullable=True),
+    sa.Column('payout_method', sa.String(length=32), nullable=False),
+    sa.Column('portal_token_hash', sa.String(length=64), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('shop_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('created_at', plugin.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_creators_shop_id_shops'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_creators')),
+    sa.UniqueConstraint('portal_token_hash', name=op.f('uq_creators_portal_token_hash')),
+    sa.UniqueConstraint('shop_id', 'handle', name=op.f('uq_creators_shop_id_handle'))
+    )
+    with op.batch_alter_table('creators', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_creators_email_hash'), ['email_hash'], unique=False)
+        batch_op.create_index(batch_op.f('ix_creators_shop_id'), ['shop_id'], unique=False)
+
+    op.create_table('oauth_states',
+    sa.Column('platform', sa.String(length=32), nullable=False),
+    sa.Column('nonce', sa.String(length=128), nullable=False),
+    sa.Column('domain', sa.String(length=255), nullable=False),
+    sa.Column('shop_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('expires_at', plugin.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('used_at', plugin.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('created_at', plugin.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_oauth_states_shop_id_shops'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_oauth_states')),
+    sa.UniqueConstraint('nonce', name=op.f('uq_oauth_states_nonce'))
+    )
+    op.create_table('orders',
+    sa.Column('platform_order_id', sa.BigInteger(), nullable=False),
+    sa.Column('order_number', sa.String(length=64), nullable=False),
+    sa.Column('status', sa.String(length=24), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('presentment_currency', sa.String(length=3), nullable=False),
+    sa.Column('subtotal_minor', sa.BigInteger(), nullable=False),
+    sa.Column('discount_minor', sa.BigInteger(), nullable=False),
+    sa.Column('tax_minor', sa.BigInteger(), nullable=False),
+    sa.Column('shipping_minor', sa.BigInteger(), nullable=False),
+    sa.Column('total_minor', sa.BigInteger(), nullable=False),
+    sa.Column('net_item_revenue_minor', sa.BigInteger(), nullable=False),
+    sa.Column('presentment_total_minor', sa.BigInteger(), nullable=False),
+    sa.Column('customer_ref', sa.String(length=64), nullable=True),
+    sa.Column('customer_email_hash', sa.String(length=64), nullable=True),
+    sa.Column('is_first_order', sa.Boolean(), nullable=True),
+    sa.Column('is_test', sa.Boolean(), nullable=False),
+    sa.Column('discount_codes', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('click_uid', sa.String(length=32), nullable=True),
+    sa.Column('landing_site', sa.String(length=2048), nullable=True),
+    sa.Column('referring_site', sa.String(length=2048), nullable=True),
+    sa.Column('line_items', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('placed_at', plugin.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('platform_updated_at', plugin.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('cancelled_at', plugin.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('updated_at', plugin.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('shop_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('created_at', plugin.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_orders_shop_id_shops'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_orders')),
+    sa.UniqueConstraint('shop_id', 'platform_order_id', name=op.f('uq_orders_shop_id_platform_order_id'))
+    )
+    with op.batch_alter_table('orders', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_orders_customer_ref'), ['customer_ref'], unique=False)
+        batch_op.create_index(batch_op.f('ix_orders_placed_at'), ['placed_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_orders_shop_id'), ['shop_id'], unique=False)
+
+    op.create_table('refunds',
+    sa.Column('platform_refund_id', sa.BigInteger(), nullable=False),
+    sa.Column('platform_order_id', sa.BigInteger(), nullable=False),
+    sa.Column('item_amount_minor', sa.BigInteger(), nullable=False),
+    sa.Column('total_amount_minor', sa.BigInteger(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('refunded_at', plugin.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('applied_at', plugin.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('shop_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('created_at', plugin.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_refunds_shop_id_shops'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_refunds')),
+    sa.UniqueConstraint('shop_id', 'platform_refund_id', name=op.f('uq_refunds_shop_id_platform_refund_id'))
+    )
+    with op.batch_alter_table('refunds', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_refunds_platform_order_id'), ['platform_order_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_refunds_shop_id'), ['shop_id'], unique=False)
+
+    op.create_table('webhook_events',
+    sa.Column('shop_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('platform', sa.String(length=32), nullable=False),
+    sa.Column('topic', sa.String(length=64), nullable=False),
+    sa.Column('dedupe_key', sa.String(length=255), nullable=False),
+    sa.Column('shop_domain', sa.String(length=255), nullable=False),
+    sa.Column('headers', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('body', sa.LargeBinary(), nullable=False),
+    sa.Column('received_at', plugin.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('triggered_at', plugin.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('attempts', sa.BigInteger(), nullable=False),
+    sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('processed_at', plugin.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_webhook_events_shop_id_shops'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_events')),
+    sa.UniqueConstraint('platform', 'dedupe_key', name=op.f('uq_webhook_events_platform_dedupe_key'))
+    )
+    with op.batch_alter_table('webhook_events', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_webhook_events_shop_id'), ['shop_id'], unique=False)
+        batch_op.create_index('ix_webhook_events_status_received_at', ['status', 'received_at'], unique=False)
+
+    op.create_table('agreements',
+    sa.Column('creator_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('campaign_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('deliverables', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('usage_rights_days', sa.BigInteger(), nullable=False),
+    sa.Column('usage_rights_territory', sa.String(length=120), nullable=False),
+    sa.Column('exclusivity', sa.Text(), nullable=False),
+    sa.Column('termination_terms', sa.Text(), nullable=False),
+    sa.Column('payment_schedule', sa.String(length=32), nullable=False),
+    sa.Column('flat_fee_minor', sa.BigInteger(), nullable=False),
+    sa.Column('commission_rate_bps', sa.BigInteger(), nullable=False),
+    sa.Column('bonus_tiers', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('starts_at', plugin.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('ends_at', plugin.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('shop_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('created_at', plugin.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_agreements_campaign_id_campaigns'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['creator_id'], ['creators.id'], name=op.f('fk_agreements_creator_id_creators'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_agreements_shop_id_shops'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_agreements')),
+    sa.UniqueConstraint('creator_id', 'campaign_id', name=op.f('uq_agreements_creator_id_campaign_id'))
+    )
+    with op.batch_alter_table('agreements', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_agreements_shop_id'), ['shop_id'], unique=False)
+
+    op.create_table('payouts',
+    sa.Column('creator_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('amount_minor', sa.BigInteger(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('idempotency_key', sa.String(length=128), nullable=False),
+    sa.Column('batch_key', sa.String(length=64), nullable=False),
+    sa.Column('approved_at', plugin.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('paid_at', plugin.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('external_reference', sa.String(length=255), nullable=True),
+    sa.Column('note', sa.Text(), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('shop_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('created_at', plugin.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['creator_id'], ['creators.id'], name=op.f('fk_payouts_creator_id_creators'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_payouts_shop_id_shops'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_payouts')),
+    sa.UniqueConstraint('shop_id', 'idempotency_key', name=op.f('uq_payouts_shop_id_idempotency_key'))
+    )
+    with op.batch_alter_table('payouts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_payouts_batch_key'), ['batch_key'], unique=False)
+        batch_op.create_index(batch_op.f('ix_payouts_shop_id'), ['shop_id'], unique=False)
+
+    op.create_table('ugc_posts',
+    sa.Column('source', sa.String(length=16), nullable=False),
+    sa.Column('creator_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('campaign_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('network', sa.String(length=16), nullable=False),
+    sa.Column('post_url', sa.String(length=2048), nullable=True),
+    sa.Column('media', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('caption', sa.Text(), nullable=False),
+    sa.Column('author_handle', sa.String(length=120), nullable=False),
+    sa.Column('product_ids', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('featured', sa.Boolean(), nullable=False),
+    sa.Column('moderation_status', sa.String(length=16), nullable=False),
+    sa.Column('moderation_reason', sa.Text(), nullable=True),
+    sa.Column('disclosure_ok', sa.Boolean(), nullable=True),
+    sa.Column('disclosure_checked_at', plugin.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('updated_at', plugin.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('shop_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('created_at', plugin.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_ugc_posts_campaign_id_campaigns'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['creator_id'], ['creators.id'], name=op.f('fk_ugc_posts_creator_id_creators'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_ugc_posts_shop_id_shops'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_ugc_posts'))
+    )
+    with op.batch_alter_table('ugc_posts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_ugc_posts_shop_id'), ['shop_id'], unique=False)
+
+    op.create_table('attributions',
+    sa.Column('order_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('creator_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('agreement_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('campaign_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('method', sa.String(length=16), nullable=False),
+    sa.Column('evidence', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('self_referral', sa.Boolean(), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('shop_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('created_at', plugin.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['agreement_id'], ['agreements.id'], name=op.f('fk_attributions_agreement_id_agreements'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_attributions_campaign_id_campaigns'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['creator_id'], ['creators.id'], name=op.f('fk_attributions_creator_id_creators'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_attributions_order_id_orders'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_attributions_shop_id_shops'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_attributions')),
+    sa.UniqueConstraint('order_id', name=op.f('uq_attributions_order_id'))
+    )
+    with op.batch_alter_table('attributions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_attributions_creator_id'), ['creator_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_attributions_shop_id'), ['shop_id'], unique=False)
+
+    op.create_table('discount_codes',
+    sa.Column('creator_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('agreement_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('code', sa.String(length=64), nullable=False),
+    sa.Column('code_normalized', sa.String(length=64), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('value', sa.BigInteger(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('usage_limit', sa.BigInteger(), nullable=True),
+    sa.Column('once_per_customer', sa.Boolean(), nullable=False),
+    sa.Column('starts_at', plugin.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ends_at', plugin.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('combines_with', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('platform_id', sa.String(length=128), nullable=True),
+    sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('alternatives', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('shop_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('created_at', plugin.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['agreement_id'], ['agreements.id'], name=op.f('fk_discount_codes_agreement_id_agreements'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['creator_id'], ['creators.id'], name=op.f('fk_discount_codes_creator_id_creators'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_discount_codes_shop_id_shops'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_discount_codes')),
+    sa.UniqueConstraint('shop_id', 'code_normalized', name=op.f('uq_discount_codes_shop_id_code_normalized'))
+    )
+    with op.batch_alter_table('discount_codes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_discount_codes_shop_id'), ['shop_id'], unique=False)
+
+    op.create_table('ledger_entries',
+    sa.Column('creator_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('order_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('agreement_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('amount_minor', sa.BigInteger(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('presentment_amount_minor', sa.BigInteger(), nullable=True),
+    sa.Column('presentment_currency', sa.String(length=3), nullable=True),
+    sa.Column('available_at', plugin.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('idempotency_key', sa.String(length=128), nullable=False),
+    sa.Column('reason', sa.Text(), nullable=False),
+    sa.Column('payout_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('shop_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('created_at', plugin.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['agreement_id'], ['agreements.id'], name=op.f('fk_ledger_entries_agreement_id_agreements'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['creator_id'], ['creators.id'], name=op.f('fk_ledger_entries_creator_id_creators'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_ledger_entries_order_id_orders'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['payout_id'], ['payouts.id'], name=op.f('fk_ledger_entries_payout_id_payouts'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_ledger_entries_shop_id_shops'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_ledger_entries')),
+    sa.UniqueConstraint('shop_id', 'idempotency_key', name=op.f('uq_ledger_entries_shop_id_idempotency_key'))
+    )
+    with op.batch_alter_table('ledger_entries', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_ledger_entries_available_at'), ['available_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_ledger_entries_creator_id'), ['creator_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_ledger_entries_order_id'), ['order_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_ledger_entries_payout_id'), ['payout_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_ledger_entries_shop_id'), ['shop_id'], unique=False)
+
+    op.create_table('rewards',
+    sa.Column('ugc_post_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('amount_minor', sa.BigInteger(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('code', sa.String(length=64), nullable=True),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('shop_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('created_at', plugin.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_rewards_shop_id_shops'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['ugc_post_id'], ['ugc_posts.id'], name=op.f('fk_rewards_ugc_post_id_ugc_posts'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_rewards')),
+    sa.UniqueConstraint('ugc_post_id', name=op.f('uq_rewards_ugc_post_id'))
+    )
+    with op.batch_alter_table('rewards', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_rewards_shop_id'), ['shop_id'], unique=False)
+
+    op.create_table('referral_links',
+    sa.Column('creator_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('campaign_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('discount_code_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('slug', sa.String(length=32), nullable=False),
+    sa.Column('target_path', sa.String(length=512), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('shop_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('created_at', plugin.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_referral_links_campaign_id_campaigns'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['creator_id'], ['creators.id'], name=op.f('fk_referral_links_creator_id_creators'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['discount_code_id'], ['discount_codes.id'], name=op.f('fk_referral_links_discount_code_id_discount_codes'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_referral_links_shop_id_shops'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_referral_links')),
+    sa.UniqueConstraint('slug', name=op.f('uq_referral_links_slug'))
+    )
+    with op.batch_alter_table('referral_links', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_referral_links_shop_id'), ['shop_id'], unique=False)
+
+    op.create_table('clicks',
+    sa.Column('link_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('creator_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('click_uid', sa.String(length=32), nullable=False),
+    sa.Column('occurred_at', plugin.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('visitor_hash', sa.String(length=64), nullable=False),
+    sa.Column('referrer_host', sa.String(length=255), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('shop_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.ForeignKeyConstraint(['creator_id'], ['creators.id'], name=op.f('fk_clicks_creator_id_creators'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['link_id'], ['referral_links.id'], name=op.f('fk_clicks_link_id_referral_links'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_clicks_shop_id_shops'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_clicks')),
+    sa.UniqueConstraint('click_uid', name=op.f('uq_clicks_click_uid'))
+    )
+    with op.batch_alter_table('clicks', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_clicks_occurred_at'), ['occurred_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_clicks_shop_id'), ['shop_id'], unique=False)
+
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('clicks', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_clicks_shop_id'))
+        batch_op.drop_index(batch_op.f('ix_clicks_occurred_at'))
+
+    op.drop_table('clicks')
+    with op.batch_alter_table('referral_links', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_referral_links_shop_id'))
+
+    op.drop_table('referral_links')
+    with op.batch_alter_table('rewards', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_rewards_shop_id'))
+
+    op.drop_table('rewards')
+    with op.batch_alter_table('ledger_entries', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_ledger_entries_shop_id'))
+        batch_op.drop_index(batch_op.f('ix_ledger_entries_payout_id'))
+        batch_op.drop_index(batch_op.f('ix_ledger_entries_order_id'))
+        batch_op.drop_index(batch_op.f('ix_ledger_entries_creator_id'))
+        batch_op.drop_index(batch_op.f('ix_ledger_entries_available_at'))
+
+    op.drop_table('ledger_entries')
+    with op.batch_alter_table('discount_codes', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_discount_codes_shop_id'))
+
+    op.drop_table('discount_codes')
+    with op.batch_alter_table('attributions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_attributions_shop_id'))
+        batch_op.drop_index(batch_op.f('ix_attributions_creator_id'))
+
+    op.drop_table('attributions')
+    with op.batch_alter_table('ugc_posts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_ugc_posts_shop_id'))
+
+    op.drop_table('ugc_posts')
+    with op.batch_alter_table('payouts', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_payouts_shop_id'))
+        batch_op.drop_index(batch_op.f('ix_payouts_batch_key'))
+
+    op.drop_table('payouts')
+    with op.batch_alter_table('agreements', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_agreements_shop_id'))
+
+    op.drop_table('agreements')
+    with op.batch_alter_table('webhook_events', schema=None) as batch_op:
+        batch_op.drop_index('ix_webhook_events_status_received_at')
+        batch_op.drop_index(batch_op.f('ix_webhook_events_shop_id'))
+
+    op.drop_table('webhook_events')
+    with op.batch_alter_table('refunds', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_refunds_shop_id'))
+        batch_op.drop_index(batch_op.f('ix_refunds_platform_order_id'))
+
+    op.drop_table('refunds')
+    with op.batch_alter_table('orders', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_orders_shop_id'))
+        batch_op.drop_index(batch_op.f('ix_orders_placed_at'))
+        batch_op.drop_index(batch_op.f('ix_orders_customer_ref'))
+
+    op.drop_table('orders')
+    op.drop_table('oauth_states')
+    with op.batch_alter_table('creators', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_creators_shop_id'))
+        batch_op.drop_index(batch_op.f('ix_creators_email_hash'))
+
+    op.drop_table('creators')
+    with op.batch_alter_table('campaigns', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_campaigns_shop_id'))
+
+    op.drop_table('campaigns')
+    with op.batch_alter_table('api_keys', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_api_keys_shop_id'))
+
+    op.drop_table('api_keys')
+    op.drop_table('shops')

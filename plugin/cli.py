@@ -1,0 +1,131 @@
+"""The `tastemaker` command: db upgrade, serve, worker, cron, sweep, demo."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from plugin.settings import ConfigurationError, load_settings
+
+logger = logging.getLogger(__name__)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tastemaker", description="Affiliate and UGC tracking for Shopify and WooCommerce."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    db = commands.add_parser("db", help="database schema")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_commands.add_parser("upgrade", help="apply Alembic migrations up to head")
+
+    serve = commands.add_parser("serve", help="serve the app (gunicorn in production)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=5000)
+    serve.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", 4)))
+
+    worker = commands.add_parser("worker", help="run an RQ worker (with the retry scheduler)")
+    worker.add_argument(
+        "--queues",
+        default="webhooks,codes,rewards,payouts,periodic",
+        help="comma-separated queue names, in priority order",
+    )
+    worker.add_argument("--burst", action="store_true", help="exit when the queues are empty")
+
+    commands.add_parser("cron", help="run the periodic-job scheduler (run exactly one)")
+    commands.add_parser("sweep", help="enqueue webhook events and codes left pending")
+
+    demo = commands.add_parser("demo", help="run the embedded demo on SQLite")
+    demo.add_argument("--host", default="127.0.0.1")
+    demo.add_argument("--port", type=int, default=5000)
+    demo.add_argument("--no-serve", action="store_true", help="seed and exit (for checks)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        load_settings()
+    except ConfigurationError as exc:
+        print(f"tastemaker: configuration error: {exc}", file=sys.stderr)
+        return 2
+    handlers = {
+        "db": _db,
+        "serve": _serve,
+        "worker": _worker,
+        "cron": _cron,
+        "sweep": _sweep,
+        "demo": _demo,
+    }
+    return handlers[args.command](args)
+
+
+def _db(args: argparse.Namespace) -> int:
+    from plugin.migrate import upgrade
+
+    upgrade(load_settings().database_url)
+    print("database is at head")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    if not settings.is_production:
+        print(
+            "note: TASTEMAKER_ENV is not production; serving with gunicorn anyway", file=sys.stderr
+        )
+    os.execvp(  # noqa: S606 - replaces this process with gunicorn, arguments are ours
+        sys.executable,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--bind",
+            f"{args.host}:{args.port}",
+            "--workers",
+            str(args.workers),
+            "--access-logfile",
+            "-",
+            "plugin.wsgi:app",
+        ],
+    )
+    return 0  # pragma: no cover
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from workers.rq_worker import run_worker
+
+    return run_worker(
+        [name.strip() for name in args.queues.split(",") if name.strip()], burst=args.burst
+    )
+
+
+def _cron(args: argparse.Namespace) -> int:
+    from workers.schedule import run_cron
+
+    return run_cron()
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from plugin import create_app
+    from workers.schedule import sweep_once
+
+    app = create_app()
+    with app.app_context():
+        counts = sweep_once()
+    print(", ".join(f"{name}: {count}" for name, count in counts.items()) or "nothing pending")
+    return 0
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from plugin.demo import run_demo
+
+    return run_demo(host=args.host, port=args.port, serve=not args.no_serve)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

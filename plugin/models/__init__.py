@@ -1,0 +1,32 @@
+"""All models, imported here so that metadata (and Alembic) sees every table."""
+
+from plugin.models.base import Base, utcnow
+from plugin.models.creators import Agreement, Campaign, Creator
+from plugin.models.ledger import LedgerEntry, Payout
+from plugin.models.orders import Attribution, Order, Refund
+from plugin.models.shop import ApiKey, OAuthState, Shop
+from plugin.models.tracking import Click, DiscountCode, ReferralLink
+from plugin.models.ugc import Reward, UgcPost
+from plugin.models.webhooks import WebhookEvent
+
+__all__ = [
+    "Agreement",
+    "ApiKey",
+    "Attribution",
+    "Base",
+    "Campaign",
+    "Click",
+    "Creator",
+    "DiscountCode",
+    "LedgerEntry",
+    "OAuthState",
+    "Order",
+    "Payout",
+    "ReferralLink",
+    "Refund",
+    "Reward",
+    "Shop",
+    "UgcPost",
+    "WebhookEvent",
+    "utcnow",
+]

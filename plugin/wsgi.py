@@ -1,0 +1,5 @@
+"""gunicorn entry point: `gunicorn plugin.wsgi:app`."""
+
+from plugin import create_app
+
+app = create_app()

@@ -1,0 +1,18 @@
+"""Job modules, one per concern; importing this package registers them all."""
+
+import importlib
+
+JOB_MODULES = (
+    "workers.jobs.webhooks",
+    "workers.jobs.codes",
+    "workers.jobs.payouts",
+    "workers.jobs.periodic",
+    "workers.jobs.rewards",
+)
+
+for _module in JOB_MODULES:
+    try:
+        importlib.import_module(_module)
+    except ModuleNotFoundError as _exc:
+        if _exc.name != _module:
+            raise

@@ -1,0 +1,62 @@
+"""The one job decorator: named queues, explicit timeouts, bounded retries for retryable errors.
+
+A job is a plain function that takes ids (never ORM objects or payloads), loads its rows, and
+returns cleanly when a row is gone, so running it twice is safe.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ParamSpec, TypeVar
+
+QUEUES = ("webhooks", "codes", "rewards", "payouts", "periodic")
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class RetryableJobError(Exception):
+    """Raise (or wrap) a transient failure so the job is tried again after a backoff."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    name: str
+    func: Callable[..., Any]
+    queue: str
+    timeout: int
+    retry_intervals: tuple[int, ...]
+
+    @property
+    def max_retries(self) -> int:
+        return len(self.retry_intervals)
+
+
+JOBS: dict[str, JobSpec] = {}
+
+
+def job(
+    queue: str, *, timeout: int = 120, retry_intervals: tuple[int, ...] = (10, 60, 300)
+) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    if queue not in QUEUES:
+        raise ValueError(f"unknown queue {queue!r}; queues are {QUEUES}")
+
+    def decorate(func: Callable[P, R]) -> Callable[P, R]:
+        name = f"{func.__module__}.{func.__qualname__}"
+        JOBS[name] = JobSpec(name, func, queue, timeout, retry_intervals)
+        func.job_name = name  # type: ignore[attr-defined]
+        return func
+
+    return decorate
+
+
+def spec_for(func: Callable[..., Any]) -> JobSpec:
+    name = getattr(func, "job_name", None)
+    if name is None or name not in JOBS:
+        raise LookupError(f"{func!r} is not a registered job")
+    return JOBS[name]

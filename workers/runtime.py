@@ -1,0 +1,142 @@
+"""Running and enqueueing jobs, the same way in RQ workers and in the embedded runner."""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from workers.backends import InProcessBackend, JobBackend, QueueUnavailable, RQBackend
+from workers.registry import JOBS, JobSpec, RetryableJobError, spec_for
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+logger = logging.getLogger(__name__)
+
+EXTENSION_KEY = "tastemaker.queue"
+_PENDING_KEY = "tastemaker.jobs_after_commit"
+current_job_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "current_job_id", default=None
+)
+_worker_app: Flask | None = None
+
+
+class JobIdLogFilter(logging.Filter):
+    """Puts the running job's id on every log record (`%(job_id)s`)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.job_id = current_job_id.get() or "-"
+        return True
+
+
+def init_app(app: Flask, backend: JobBackend | None = None) -> JobBackend:
+    settings = app.config["TASTEMAKER"]
+    if backend is None:
+        if settings.redis_url:
+            backend = RQBackend(settings.redis_url)
+        else:
+            backend = InProcessBackend(lambda spec, args: _run_in_app(app, spec, args))
+    app.extensions[EXTENSION_KEY] = backend
+    return backend
+
+
+def get_backend(app: Flask | None = None) -> JobBackend:
+    from flask import current_app
+
+    backend: JobBackend = (app or current_app).extensions[EXTENSION_KEY]
+    return backend
+
+
+def enqueue(
+    func: Callable[..., Any], *args: Any, job_id: str | None = None, app: Flask | None = None
+) -> bool:
+    """Send a job now. Returns False (and logs) when the queue is down: sweepers catch up."""
+    spec = spec_for(func)
+    try:
+        get_backend(app).enqueue(spec, args, job_id)
+    except QueueUnavailable as exc:
+        logger.warning("queue unavailable, %s%r left for the sweeper: %s", spec.name, args, exc)
+        return False
+    return True
+
+
+def enqueue_after_commit(
+    session: Session, func: Callable[..., Any], *args: Any, job_id: str | None = None
+) -> None:
+    """Send a job only once `session` commits; a rollback drops it."""
+    from flask import current_app
+
+    spec_for(func)  # fail now, not after commit, on a function that is not a job
+    pending: list[tuple[Any, Callable[..., Any], tuple[Any, ...], str | None]] = (
+        session.info.setdefault(_PENDING_KEY, [])
+    )
+    pending.append((current_app._get_current_object(), func, args, job_id))  # type: ignore[attr-defined]
+
+
+@event.listens_for(Session, "after_commit")
+def _send_after_commit(session: Session) -> None:
+    pending = session.info.pop(_PENDING_KEY, [])
+    for app, func, args, job_id in pending:
+        enqueue(func, *args, job_id=job_id, app=app)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_after_rollback(session: Session) -> None:
+    session.info.pop(_PENDING_KEY, None)
+
+
+def _run_in_app(app: Flask, spec: JobSpec, args: tuple[Any, ...]) -> None:
+    token = current_job_id.set(f"inproc:{spec.name.rsplit('.', 1)[-1]}:{args!r}")
+    try:
+        with app.app_context():
+            spec.func(*args)
+    finally:
+        current_job_id.reset(token)
+
+
+def worker_app() -> Flask:
+    global _worker_app
+    if _worker_app is None:
+        from plugin import create_app
+
+        _worker_app = create_app()
+    return _worker_app
+
+
+def set_worker_app(app: Flask | None) -> None:
+    """Tests run RQ's SimpleWorker in-process against their own app."""
+    global _worker_app
+    _worker_app = app
+
+
+def run_job(name: str, *args: Any) -> None:
+    """RQ's entry point for every Tastemaker job."""
+    from rq import get_current_job
+
+    spec = JOBS.get(name)
+    if spec is None:
+        _import_job_modules()
+        spec = JOBS[name]
+    rq_job = get_current_job()
+    token = current_job_id.set(rq_job.id if rq_job else None)
+    try:
+        with worker_app().app_context():
+            spec.func(*args)
+    except RetryableJobError:
+        raise
+    except Exception:
+        # Terminal: retrying cannot help, so spend no retries; the job lands in the failed registry.
+        if rq_job is not None:
+            rq_job.retries_left = 0
+        raise
+    finally:
+        current_job_id.reset(token)
+
+
+def _import_job_modules() -> None:
+    import workers.jobs  # noqa: F401 - registers every job

@@ -1,0 +1,108 @@
+"""Periodic jobs, declared as data, and the runners that fire them.
+
+`tastemaker cron` runs RQ's CronScheduler over PERIODIC (run exactly one). In the embedded mode a
+daemon thread fires the same jobs on the same intervals. Every periodic job is idempotent.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Periodic:
+    job: str  # dotted path of a registered job taking no arguments
+    every_seconds: int
+
+
+PERIODIC: tuple[Periodic, ...] = (
+    Periodic("workers.jobs.webhooks.sweep_pending_events", 60),
+    Periodic("workers.jobs.webhooks.replay_spool", 30),
+    Periodic("workers.jobs.periodic.reconcile_all_shops", 15 * 60),
+    Periodic("workers.jobs.payouts.batch_all_shops", 24 * 3600),
+    Periodic("workers.jobs.woocommerce.check_all_webhooks", 60 * 60),
+)
+
+
+def resolve(dotted: str) -> Callable[..., Any] | None:
+    module_name, _, attribute = dotted.rpartition(".")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError:
+        logger.warning("periodic job %s skipped: module %s not found", dotted, module_name)
+        return None
+    func: Callable[..., Any] | None = getattr(module, attribute, None)
+    return func
+
+
+def sweep_once() -> dict[str, int]:
+    """Enqueue everything left pending (the `tastemaker sweep` command)."""
+    counts: dict[str, int] = {}
+    for dotted in (
+        "workers.jobs.webhooks.sweep_pending_events",
+        "workers.jobs.codes.sweep_pending_codes",
+    ):
+        func = resolve(dotted)
+        if func is not None:
+            counts[dotted.rsplit(".", 1)[-1]] = int(func() or 0)
+    return counts
+
+
+def run_cron() -> int:
+    from redis import Redis
+    from rq.cron import CronScheduler
+
+    from plugin.settings import load_settings
+    from workers.runtime import run_job
+
+    settings = load_settings()
+    if not settings.redis_url:
+        print(
+            "tastemaker cron needs TASTEMAKER_REDIS_URL (embedded mode runs periodic jobs itself)"
+        )
+        return 2
+    connection = Redis.from_url(settings.redis_url)
+    scheduler = CronScheduler(connection=connection)
+    for periodic in PERIODIC:
+        if resolve(periodic.job) is None:
+            continue
+        scheduler.register(
+            run_job,
+            queue_name="periodic",
+            args=(periodic.job,),
+            interval=periodic.every_seconds,
+            name=periodic.job,
+        )
+    scheduler.start()
+    return 0
+
+
+def start_embedded_scheduler(app: Flask, stop: threading.Event) -> threading.Thread:
+    """Fire PERIODIC jobs through the app's queue until `stop` is set (embedded mode)."""
+    from workers.runtime import enqueue
+
+    def loop() -> None:
+        elapsed = 0
+        while not stop.wait(1.0):
+            elapsed += 1
+            for periodic in PERIODIC:
+                if elapsed % periodic.every_seconds:
+                    continue
+                func = resolve(periodic.job)
+                if func is not None:
+                    with app.app_context():
+                        enqueue(func)
+
+    thread = threading.Thread(target=loop, name="tastemaker-periodic", daemon=True)
+    thread.start()
+    return thread
