@@ -1,0 +1,136 @@
+"""A local, append-only spool: durable records kept on disk while a backend is unavailable or slow.
+
+Writers append JSON lines to a segment file of their own (one per process and spool name);
+`replay` claims closed segments by atomic rename, hands their records to a callback in batches,
+and deletes a segment only after the callback returned. A crash mid-replay leaves the claimed
+segment for the next replay, so every consumer must be idempotent (unique keys, ON CONFLICT).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+Record = dict[str, Any]
+
+
+class Spool:
+    def __init__(
+        self, directory: Path, name: str, *, fsync: bool = True, segment_seconds: float = 1.0
+    ) -> None:
+        self.directory = directory / name
+        self.name = name
+        self.fsync = fsync
+        self.segment_seconds = segment_seconds
+        self._lock = threading.Lock()
+        self._handle: Any = None
+        self._opened_at = 0.0
+        self._path: Path | None = None
+
+    def append(self, record: Record) -> None:
+        line = (json.dumps(record, separators=(",", ":"), default=str) + "\n").encode()
+        with self._lock:
+            handle = self._current_segment()
+            handle.write(line)
+            handle.flush()
+            if self.fsync:
+                os.fsync(handle.fileno())
+
+    def close(self) -> None:
+        with self._lock:
+            self._close_segment()
+
+    def _current_segment(self) -> Any:
+        now = time.monotonic()
+        if self._handle is not None and now - self._opened_at >= self.segment_seconds:
+            self._close_segment()
+        if self._handle is None:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            stamp = time.time_ns()
+            self._path = self.directory / f"{stamp}-{os.getpid()}-{threading.get_ident()}.open"
+            self._handle = open(self._path, "ab")  # noqa: SIM115 - held open across appends
+            self._opened_at = now
+        return self._handle
+
+    def _close_segment(self) -> None:
+        if self._handle is None or self._path is None:
+            return
+        self._handle.close()
+        self._path.rename(self._path.with_suffix(".ready"))
+        self._handle = None
+        self._path = None
+
+    def pending_segments(self) -> int:
+        if not self.directory.exists():
+            return 0
+        return sum(1 for _ in self.directory.glob("*.ready")) + sum(
+            1 for _ in self.directory.glob("*.claimed")
+        )
+
+    def replay(
+        self,
+        consume: Callable[[list[Record]], None],
+        *,
+        batch_size: int = 500,
+        include_open_older_than: float | None = 5.0,
+    ) -> int:
+        """Feed every closed (and stale open) segment to `consume`; returns records replayed."""
+        self._seal_stale_segments(include_open_older_than)
+        replayed = 0
+        for claimed in self._claim_segments():
+            for batch in _batches(_read_records(claimed), batch_size):
+                consume(batch)
+                replayed += len(batch)
+            claimed.unlink()
+        return replayed
+
+    def _seal_stale_segments(self, older_than: float | None) -> None:
+        """Seal this process's segment, and segments left open by dead writers."""
+        with self._lock:
+            self._close_segment()
+        if older_than is None or not self.directory.exists():
+            return
+        cutoff = time.time() - older_than
+        for path in self.directory.glob("*.open"):
+            try:
+                if path.stat().st_mtime < cutoff:
+                    path.rename(path.with_suffix(".ready"))
+            except FileNotFoundError:
+                continue
+
+    def _claim_segments(self) -> Iterator[Path]:
+        if not self.directory.exists():
+            return
+        # Segments a crashed replay had claimed come first, then new ones, oldest first.
+        yield from sorted(self.directory.glob("*.claimed"))
+        for ready in sorted(self.directory.glob("*.ready")):
+            claimed = ready.with_suffix(".claimed")
+            try:
+                ready.rename(claimed)
+            except FileNotFoundError:
+                continue  # another replayer took it
+            yield claimed
+
+
+def _read_records(path: Path) -> Iterator[Record]:
+    with open(path, "rb") as handle:
+        for raw in handle:
+            if not raw.endswith(b"\n"):
+                break  # a torn final write: the writer died before it finished this record
+            yield json.loads(raw)
+
+
+def _batches(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
+    batch: list[Record] = []
+    for record in records:
+        batch.append(record)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
