@@ -39,7 +39,7 @@ def init_app(app: Flask) -> None:
 def _app(app: Flask | None) -> Flask:
     from flask import current_app
 
-    return app or current_app  # type: ignore[return-value]
+    return app or current_app
 
 
 def connectors(app: Flask | None = None) -> ConnectorRegistry:

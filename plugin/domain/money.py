@@ -52,8 +52,8 @@ def currency_exponent(currency: str) -> int:
 
 def to_minor_units(amount: str | Decimal | int, currency: str) -> int:
     """Parse a platform decimal string ("12.50") into minor units, refusing hidden precision."""
-    if isinstance(amount, float):  # type: ignore[unreachable]
-        raise MoneyError("floats are not accepted for money")  # pragma: no cover
+    if isinstance(amount, float):
+        raise MoneyError("floats are not accepted for money")
     try:
         value = Decimal(str(amount).strip())
     except InvalidOperation:
