@@ -80,6 +80,8 @@ def enqueue_after_commit(
 
 @event.listens_for(Session, "after_commit")
 def _send_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint was released; the real commit is still to come
     pending = session.info.pop(_PENDING_KEY, [])
     for app, func, args, job_id in pending:
         enqueue(func, *args, job_id=job_id, app=app)
@@ -87,7 +89,10 @@ def _send_after_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _drop_after_rollback(session: Session) -> None:
-    session.info.pop(_PENDING_KEY, None)
+    # A savepoint rolling back leaves the outer transaction (and its jobs) alive; jobs that were
+    # queued inside it load their rows by id and return when those rows never committed.
+    if not session.in_nested_transaction():
+        session.info.pop(_PENDING_KEY, None)
 
 
 def _run_in_app(app: Flask, spec: JobSpec, args: tuple[Any, ...]) -> None:

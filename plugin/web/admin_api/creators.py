@@ -1,0 +1,210 @@
+"""Creators: list, create, read, update (status changes retire codes), balance, portal link."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app, g, jsonify
+from flask.typing import ResponseReturnValue
+
+from plugin.db import get_session
+from plugin.domain.validation import Field, Schema
+from plugin.models import Creator
+from plugin.models.creators import CREATOR_STATUSES
+from plugin.services import creators as service
+from plugin.services.payouts import creator_balances
+from plugin.web.admin_api.base import (
+    BOOL,
+    CURRENCY,
+    INT,
+    PAGE_QUERY,
+    STR,
+    TIME,
+    api_route,
+    commit,
+    component,
+    iso,
+    json_body,
+    nullable,
+    obj,
+    owned_or_404,
+    page_json,
+    paginate,
+    query_values,
+)
+from plugin.web.auth import current_tenant
+
+HANDLE_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
+
+CREATOR_INPUT = Schema(
+    "CreatorInput",
+    (
+        Field(
+            "handle",
+            "string",
+            required=True,
+            max_length=64,
+            pattern=HANDLE_PATTERN,
+            pattern_hint="must start with a letter or digit and use only letters, digits, . _ -",
+        ),
+        Field("name", "string", max_length=200),
+        Field("email", "email", nullable=True),
+        Field("customer_ids", "array", item_kind="string", max_length=50),
+        Field("social_handles", "object", items=Schema("SocialHandles", (), free_form=True)),
+        Field("niche", "string", max_length=120),
+        Field("audience_size", "integer", minimum=0, maximum=10_000_000_000),
+        Field("engagement_rate_bps", "integer", minimum=0, maximum=10_000),
+        Field("status", "string", choices=CREATOR_STATUSES),
+        Field("payout_email", "email", nullable=True),
+        Field("payout_method", "string", choices=("bank_transfer", "paypal", "store_credit")),
+    ),
+)
+
+CREATOR = component(
+    "Creator",
+    obj(
+        {
+            "id": INT,
+            "handle": STR,
+            "name": STR,
+            "email": nullable(STR),
+            "customer_ids": {"type": "array", "items": STR},
+            "social_handles": {"type": "object"},
+            "niche": STR,
+            "audience_size": INT,
+            "engagement_rate_bps": INT,
+            "status": {"type": "string", "enum": list(CREATOR_STATUSES)},
+            "payout_email": nullable(STR),
+            "payout_method": STR,
+            "has_portal_link": BOOL,
+            "created_at": TIME,
+        }
+    ),
+)
+BALANCE = component(
+    "CreatorBalance",
+    obj(
+        {
+            "creator_id": INT,
+            "currency": CURRENCY,
+            "held_minor": INT,
+            "available_minor": INT,
+            "in_payout_minor": INT,
+            "paid_minor": INT,
+        }
+    ),
+)
+PORTAL_LINK = component("PortalLink", obj({"creator_id": INT, "url": STR}))
+LIST_QUERY = (Field("status", "string", choices=CREATOR_STATUSES), *PAGE_QUERY)
+
+
+def creator_json(creator: Creator) -> dict[str, Any]:
+    return {
+        "id": creator.id,
+        "handle": creator.handle,
+        "name": creator.name,
+        "email": creator.email,
+        "customer_ids": list(creator.customer_ids),
+        "social_handles": dict(creator.social_handles),
+        "niche": creator.niche,
+        "audience_size": creator.audience_size,
+        "engagement_rate_bps": creator.engagement_rate_bps,
+        "status": creator.status,
+        "payout_email": creator.payout_email,
+        "payout_method": creator.payout_method,
+        "has_portal_link": creator.portal_token_hash is not None,
+        "created_at": iso(creator.created_at),
+    }
+
+
+@api_route(
+    "/creators",
+    "GET",
+    summary="List creators",
+    tag="creators",
+    response=CREATOR,
+    query=LIST_QUERY,
+    paginated=True,
+)
+def list_creators() -> ResponseReturnValue:
+    params = query_values(LIST_QUERY)
+    criteria = [Creator.status == params["status"]] if "status" in params else []
+    return page_json(
+        paginate(current_tenant().select(Creator, *criteria), Creator, params), creator_json
+    )
+
+
+@api_route(
+    "/creators",
+    "POST",
+    summary="Add a creator",
+    tag="creators",
+    request=CREATOR_INPUT,
+    response=CREATOR,
+    status=201,
+)
+def create_creator() -> ResponseReturnValue:
+    creator = service.create_creator(current_tenant(), json_body(CREATOR_INPUT))
+    commit()
+    return jsonify(creator_json(creator)), 201
+
+
+@api_route(
+    "/creators/<int:creator_id>", "GET", summary="Read a creator", tag="creators", response=CREATOR
+)
+def get_creator(creator_id: int) -> ResponseReturnValue:
+    return jsonify(creator_json(owned_or_404(Creator, creator_id)))
+
+
+@api_route(
+    "/creators/<int:creator_id>",
+    "PATCH",
+    summary="Update a creator; pausing or terminating deactivates their discount codes",
+    tag="creators",
+    request=CREATOR_INPUT,
+    partial=True,
+    response=CREATOR,
+)
+def update_creator(creator_id: int) -> ResponseReturnValue:
+    creator = owned_or_404(Creator, creator_id)
+    service.update_creator(current_tenant(), creator, json_body(CREATOR_INPUT, partial=True))
+    commit()
+    return jsonify(creator_json(creator))
+
+
+@api_route(
+    "/creators/<int:creator_id>/balance",
+    "GET",
+    summary="A creator's held, available, in-payout and paid sums",
+    tag="creators",
+    response=BALANCE,
+)
+def get_creator_balance(creator_id: int) -> ResponseReturnValue:
+    creator = owned_or_404(Creator, creator_id)
+    tenant = current_tenant()
+    balance = creator_balances(get_session(), tenant.shop_id, creator_id=creator.id).get(creator.id)
+    currency = balance.currency if balance else g.shop.currency
+    return jsonify(
+        creator_id=creator.id,
+        currency=currency,
+        held_minor=balance.held_minor if balance else 0,
+        available_minor=balance.available_minor if balance else 0,
+        in_payout_minor=balance.in_payout_minor if balance else 0,
+        paid_minor=balance.paid_minor if balance else 0,
+    )
+
+
+@api_route(
+    "/creators/<int:creator_id>/portal-link",
+    "POST",
+    summary="Issue the creator's private earnings page link (replaces the previous one)",
+    tag="creators",
+    response=PORTAL_LINK,
+    status=201,
+)
+def issue_portal_link(creator_id: int) -> ResponseReturnValue:
+    creator = owned_or_404(Creator, creator_id)
+    token = service.issue_portal_token(current_tenant(), creator)
+    commit()
+    base = current_app.config["TASTEMAKER"].public_url.rstrip("/")
+    return jsonify(creator_id=creator.id, url=f"{base}/creator/{token}"), 201

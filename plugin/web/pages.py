@@ -1,0 +1,214 @@
+"""The merchant dashboard at /admin: creators, attributions, ledger, payouts and metrics.
+
+Sign-in for the embedded and demo cases: `/admin?key=<api key>` (or the sign-in form) checks the
+key once, keeps the shop and the key's id in the signed session cookie, and redirects to a URL
+without the key. Every request re-checks that the key is still live, so revoking it signs out.
+Actions are POST forms with a CSRF token; the page loads no script.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from sqlalchemy import select
+
+from plugin.crypto import sha256_hex
+from plugin.db import get_session
+from plugin.models import ApiKey, Creator, Payout, Shop, utcnow
+from plugin.services import overview
+from plugin.services import payouts as payout_service
+from plugin.services.creators import issue_portal_token
+from plugin.services.metrics import creator_metrics, shop_summary
+from plugin.services.shops import API_KEY_PREFIX
+from plugin.tenancy import Tenant
+from plugin.web import rendering
+
+bp = Blueprint("pages", __name__)
+rendering.install(bp)
+
+PERIODS = (7, 30, 90)
+SESSION_SHOP = "tm_admin_shop"
+SESSION_KEY = "tm_admin_key"
+
+
+def _signed_in_shop() -> Shop | None:
+    shop_id, key_id = session.get(SESSION_SHOP), session.get(SESSION_KEY)
+    if not isinstance(shop_id, int) or not isinstance(key_id, int):
+        return None
+    db = get_session()
+    key = db.get(ApiKey, key_id)
+    shop = db.get(Shop, shop_id)
+    if key is None or key.revoked_at is not None or key.shop_id != shop_id:
+        return None
+    if shop is None or shop.status == "uninstalled":
+        return None
+    return shop
+
+
+def _sign_in(clear_key: str) -> bool:
+    if not clear_key.startswith(API_KEY_PREFIX):
+        return False
+    key = (
+        get_session()
+        .scalars(
+            select(ApiKey).where(
+                ApiKey.key_hash == sha256_hex(clear_key), ApiKey.revoked_at.is_(None)
+            )
+        )
+        .first()
+    )
+    if key is None:
+        return False
+    session.clear()
+    session[SESSION_SHOP] = key.shop_id
+    session[SESSION_KEY] = key.id
+    return True
+
+
+def _require_shop() -> Shop:
+    shop = _signed_in_shop()
+    if shop is None:
+        abort(403)
+    rendering.check_csrf()
+    return shop
+
+
+@bp.get("/admin")
+def dashboard() -> ResponseReturnValue:
+    key = request.args.get("key")
+    if key is not None:
+        if _sign_in(key.strip()):
+            return redirect(url_for("pages.dashboard"))
+        flash("That API key is not valid or was revoked.", "error")
+        return redirect(url_for("pages.dashboard"))
+    shop = _signed_in_shop()
+    if shop is None:
+        return render_template("pages/sign_in.html"), 200
+    days = request.args.get("days", type=int) or 30
+    if days not in PERIODS:
+        days = 30
+    db = get_session()
+    end = utcnow()
+    start = end - timedelta(days=days)
+    return render_template(
+        "pages/admin.html",
+        shop=shop,
+        days=days,
+        periods=PERIODS,
+        summary=shop_summary(db, shop.id, start=start, end=end),
+        by_creator={
+            row.creator_id: row.performance
+            for row in creator_metrics(db, shop.id, start=start, end=end)
+        },
+        creators=overview.creator_rows(db, shop.id),
+        attributions=overview.attribution_rows(db, shop.id, limit=20),
+        ledger=overview.recent_ledger(db, shop.id),
+        batches=overview.batch_views(db, shop.id),
+        method_labels=overview.METHOD_LABELS,
+        now=end,
+    )
+
+
+@bp.post("/admin/sign-in")
+def sign_in() -> ResponseReturnValue:
+    rendering.check_csrf()
+    if not _sign_in(request.form.get("api_key", "").strip()):
+        flash("That API key is not valid or was revoked.", "error")
+    return redirect(url_for("pages.dashboard"))
+
+
+@bp.post("/admin/sign-out")
+def sign_out() -> ResponseReturnValue:
+    rendering.check_csrf()
+    session.clear()
+    return redirect(url_for("pages.dashboard"))
+
+
+@bp.post("/admin/payouts/batch")
+def run_batch() -> ResponseReturnValue:
+    shop = _require_shop()
+    batch_key = "manual-" + utcnow().strftime("%Y%m%dT%H%M%S")
+    created = payout_service.batch_payouts(get_session(), shop.id, batch_key)
+    get_session().commit()
+    if created:
+        flash(f"Batch {batch_key}: {len(created)} payouts waiting for your approval.", "ok")
+    else:
+        flash("Nobody is owed at least the payout minimum right now.", "ok")
+    return _back()
+
+
+@bp.post("/admin/payouts/<int:payout_id>/<action>")
+def payout_action(payout_id: int, action: str) -> ResponseReturnValue:
+    shop = _require_shop()
+    db = get_session()
+    if Tenant(db, shop.id).get(Payout, payout_id) is None:
+        abort(404)
+    try:
+        if action == "approve":
+            payout_service.approve_payout(db, shop.id, payout_id)
+            message = "Payout approved."
+        elif action == "mark-paid":
+            reference = request.form.get("external_reference", "").strip()
+            if not reference or len(reference) > 255:
+                flash("Enter the payment's reference from your payout provider.", "error")
+                return _back()
+            payout_service.mark_paid(db, shop.id, payout_id, reference)
+            message = f"Payout marked paid ({reference})."
+        elif action == "cancel":
+            payout_service.cancel_payout(db, shop.id, payout_id, "cancelled from the dashboard")
+            message = "Payout cancelled; the amount returns to the creator's balance."
+        else:
+            abort(404)
+    except payout_service.PayoutTransitionError as exc:
+        db.rollback()
+        flash(str(exc).capitalize() + ".", "error")
+        return _back()
+    db.commit()
+    flash(message, "ok")
+    return _back()
+
+
+@bp.get("/admin/payouts/batches/<batch_key>/export.csv")
+def export_batch(batch_key: str) -> ResponseReturnValue:
+    shop = _signed_in_shop()
+    if shop is None:
+        abort(403)
+    body = payout_service.batch_csv(get_session(), shop.id, batch_key)
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="tastemaker-payouts.csv"'},
+    )
+
+
+@bp.post("/admin/creators/<int:creator_id>/portal-link")
+def portal_link(creator_id: int) -> ResponseReturnValue:
+    shop = _require_shop()
+    tenant = Tenant(get_session(), shop.id)
+    creator = tenant.get(Creator, creator_id)
+    if creator is None:
+        abort(404)
+    token = issue_portal_token(tenant, creator)
+    get_session().commit()
+    url = f"{current_app.config['TASTEMAKER'].public_url.rstrip('/')}/creator/{token}"
+    flash(
+        f"Private link for @{creator.handle} (shown once; it replaces any older one): {url}", "ok"
+    )
+    return _back()
+
+
+def _back() -> ResponseReturnValue:
+    return redirect(url_for("pages.dashboard", days=request.args.get("days", type=int)))

@@ -1,0 +1,125 @@
+"""The job runtime: enqueue after commit, retries for retryable errors only, RQ and in-process."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+from rq import Queue, SimpleWorker
+from rq.registry import FailedJobRegistry, ScheduledJobRegistry
+from sqlalchemy.orm import Session
+
+from plugin.models import Shop
+from workers.backends import InProcessBackend, RQBackend
+from workers.registry import RetryableJobError, job, spec_for
+from workers.runtime import _run_in_app, enqueue, enqueue_after_commit, init_app, set_worker_app
+
+CALLS: list[tuple[str, int]] = []
+
+
+@job("periodic", retry_intervals=(0, 0))
+def record_call(value: int) -> None:
+    CALLS.append(("record", value))
+
+
+@job("periodic", retry_intervals=(0, 0))
+def flaky(value: int) -> None:
+    CALLS.append(("flaky", value))
+    if sum(1 for name, _ in CALLS if name == "flaky") < 3:
+        raise RetryableJobError("store timed out")
+
+
+@job("periodic", retry_intervals=(0, 0))
+def broken(value: int) -> None:
+    CALLS.append(("broken", value))
+    raise ValueError("bad input: retrying cannot help")
+
+
+@pytest.fixture(autouse=True)
+def _reset_calls() -> None:
+    CALLS.clear()
+
+
+def test_a_job_is_sent_only_when_the_transaction_commits(
+    app: Flask, session: Session, run_jobs: Any
+) -> None:
+    # given a job queued inside a transaction that also releases a savepoint
+    session.add(Shop(platform="sandbox", domain="a.example", public_key="pk_a"))
+    enqueue_after_commit(session, record_call, 1)
+    with session.begin_nested():
+        session.add(Shop(platform="sandbox", domain="b.example", public_key="pk_b"))
+    # then the savepoint release sent nothing
+    assert run_jobs() == 0
+    # when the transaction commits
+    session.commit()
+    # then the job runs once
+    assert run_jobs() == 1
+    assert CALLS == [("record", 1)]
+
+
+def test_a_rolled_back_transaction_sends_nothing(
+    app: Flask, session: Session, run_jobs: Any
+) -> None:
+    session.add(Shop(platform="sandbox", domain="c.example", public_key="pk_c"))
+    enqueue_after_commit(session, record_call, 2)
+    session.rollback()
+    session.commit()
+    assert run_jobs() == 0
+    assert CALLS == []
+
+
+def test_in_process_runner_retries_retryable_errors_only(app: Flask) -> None:
+    backend = InProcessBackend(lambda spec, args: _run_in_app(app, spec, args), threaded=False)
+    init_app(app, backend)
+    enqueue(flaky, 7)
+    enqueue(broken, 8)
+    backend.drain()
+    assert CALLS.count(("flaky", 7)) == 3  # two retries, then success
+    assert CALLS.count(("broken", 8)) == 1  # terminal: never retried
+
+
+def test_threaded_in_process_runner_drains(app: Flask) -> None:
+    backend = InProcessBackend(lambda spec, args: _run_in_app(app, spec, args), retry_scale=0)
+    init_app(app, backend)
+    for value in range(5):
+        enqueue(record_call, value)
+    backend.drain(timeout=10)
+    assert sorted(value for _, value in CALLS) == [0, 1, 2, 3, 4]
+
+
+def test_rq_retries_retryable_errors_and_fails_terminal_ones_at_once(
+    app: Flask, redis_connection: Any
+) -> None:
+    # given the app on a real Redis
+    from tests.conftest import REDIS_URL
+
+    backend = RQBackend(REDIS_URL)
+    init_app(app, backend)
+    set_worker_app(app)
+    try:
+        # when a flaky and a broken job run on RQ's burst worker
+        enqueue(flaky, 1)
+        enqueue(broken, 2)
+        queue = Queue("periodic", connection=redis_connection)
+        worker = SimpleWorker([queue], connection=redis_connection)
+        for _ in range(4):  # retries with a 0 s interval go back on the queue
+            worker.work(burst=True)
+    finally:
+        set_worker_app(None)
+    # then the flaky job succeeded on its third try and the broken one failed without retries
+    assert CALLS.count(("flaky", 1)) == 3
+    assert CALLS.count(("broken", 2)) == 1
+    failed = FailedJobRegistry(queue=queue)
+    assert failed.count == 1
+    assert ScheduledJobRegistry(queue=queue).count == 0
+
+
+def test_enqueue_reports_a_redis_outage_instead_of_raising(app: Flask) -> None:
+    init_app(app, RQBackend("redis://127.0.0.1:1/0"))
+    assert enqueue(record_call, 3) is False
+
+
+def test_only_registered_functions_can_be_enqueued() -> None:
+    with pytest.raises(LookupError):
+        spec_for(print)
