@@ -3,11 +3,15 @@
 import importlib
 
 JOB_MODULES = (
+    "workers.jobs.clicks",
     "workers.jobs.webhooks",
     "workers.jobs.codes",
     "workers.jobs.payouts",
     "workers.jobs.periodic",
     "workers.jobs.rewards",
+    "workers.jobs.woocommerce",
+    "workers.jobs.shopify",
+    "workers.jobs.ledger",
 )
 
 for _module in JOB_MODULES:

@@ -1,0 +1,212 @@
+"""Connecting a WooCommerce store: WooCommerce's key-granting flow (`/wc-auth/v1/authorize`).
+
+The merchant enters the store address; we send them to the store with a one-time, unguessable
+`user_id`. The store POSTs the new keys as JSON to our callback (unauthenticated: the `user_id`
+is the only correlation, so it is claimed atomically and only after the keys proved themselves
+against the store), then sends the merchant back to the return page.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any, cast
+from urllib.parse import urlencode
+
+from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request
+from flask.typing import ResponseReturnValue
+from sqlalchemy import CursorResult, select, update
+
+from connectors.base import ConnectorError, CredentialsRevoked
+from connectors.woocommerce import WooCommerceConnector
+from connectors.woocommerce.stores import InvalidStoreUrl, normalize_store_url
+from connectors.woocommerce.subscriptions import verify_keys
+from plugin.crypto import new_token
+from plugin.db import get_session
+from plugin.extensions import connectors, credentials, manifest
+from plugin.models import OAuthState, Shop, utcnow
+from plugin.services.shops import create_or_reinstall_shop, find_shop, issue_api_key
+from plugin.web.auth import require_shop
+from workers.jobs.woocommerce import disconnect_woocommerce, register_woocommerce_webhooks
+from workers.runtime import enqueue_after_commit
+
+bp = Blueprint("woocommerce_auth", __name__)
+logger = logging.getLogger(__name__)
+
+PLATFORM = "woocommerce"
+APP_NAME = "Tastemaker"
+SCOPE = "read_write"
+STATE_TTL = timedelta(minutes=30)
+
+
+@bp.get("/woocommerce/connect")
+def connect_form() -> ResponseReturnValue:
+    return render_template("woocommerce/connect.html", error=None, store_url="")
+
+
+@bp.post("/woocommerce/connect")
+def connect() -> ResponseReturnValue:
+    connector = _connector()
+    raw = request.form.get("store_url", "")
+    try:
+        domain = normalize_store_url(raw, override_url=connector.override_url)
+    except InvalidStoreUrl as exc:
+        return render_template("woocommerce/connect.html", error=str(exc), store_url=raw), 400
+    callback_url = _app_url("callback_url")
+    if not callback_url.startswith("https://") and not connector.override_url:
+        # WooCommerce refuses a callback that is not https, after the merchant approved.
+        message = "Tastemaker must be served over https (TASTEMAKER_PUBLIC_URL) to connect stores."
+        return render_template("woocommerce/connect.html", error=message, store_url=raw), 503
+    nonce = new_token(32)
+    session = get_session()
+    session.add(
+        OAuthState(platform=PLATFORM, nonce=nonce, domain=domain, expires_at=utcnow() + STATE_TTL)
+    )
+    session.commit()
+    query = urlencode(
+        {
+            "app_name": APP_NAME,
+            "scope": SCOPE,
+            "user_id": nonce,
+            "return_url": _app_url("return_url"),
+            "callback_url": callback_url,
+        }
+    )
+    return redirect(f"{connector.base_url(domain)}/wc-auth/v1/authorize?{query}", code=302)
+
+
+@bp.post("/woocommerce/callback")
+def callback() -> ResponseReturnValue:
+    keys = request.get_json(silent=True, force=True)
+    if not isinstance(keys, dict):
+        return jsonify(error="expected a JSON object"), 400
+    nonce = str(keys.get("user_id") or "")
+    consumer_key = str(keys.get("consumer_key") or "")
+    consumer_secret = str(keys.get("consumer_secret") or "")
+    if not (consumer_key.startswith("ck_") and consumer_secret.startswith("cs_")):
+        return jsonify(error="consumer_key and consumer_secret are required"), 400
+    if keys.get("key_permissions") != SCOPE:
+        return jsonify(error="read_write keys are required"), 400
+    session = get_session()
+    state = _pending_state(nonce)
+    if state is None:
+        return jsonify(error="unknown, used or expired user_id"), 403
+    state_id, domain = state.id, state.domain
+    session.commit()  # no transaction stays open while we call the store
+    try:
+        info = verify_keys(_connector(), domain, consumer_key, consumer_secret)
+    except CredentialsRevoked as exc:
+        logger.warning("woocommerce keys for %s refused by the store: %s", domain, exc)
+        return jsonify(error="the store refused these keys"), 400
+    except ConnectorError as exc:
+        logger.warning("woocommerce keys for %s could not be checked: %s", domain, exc)
+        return jsonify(error="the store could not be reached to check the keys"), 502
+    claimed: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        update(OAuthState)
+        .where(OAuthState.id == state_id, OAuthState.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
+    if claimed.rowcount != 1:
+        session.rollback()
+        return jsonify(error="unknown, used or expired user_id"), 403
+    shop = create_or_reinstall_shop(
+        session,
+        credentials(),
+        platform=PLATFORM,
+        domain=domain,
+        credentials={
+            "consumer_key": consumer_key,
+            "consumer_secret": consumer_secret,
+            "key_id": keys.get("key_id"),
+            "key_permissions": SCOPE,
+            "query_string_auth": info.query_string_auth,
+            "webhook_secret": _webhook_secret(domain),
+        },
+        currency=info.currency,
+        name=domain,
+    )
+    session.execute(update(OAuthState).where(OAuthState.id == state_id).values(shop_id=shop.id))
+    enqueue_after_commit(session, register_woocommerce_webhooks, shop.id)
+    session.commit()
+    logger.info("woocommerce store %s connected as shop %s", domain, shop.id)
+    return jsonify(status="connected"), 200
+
+
+@bp.get("/woocommerce/return")
+def return_page() -> ResponseReturnValue:
+    if request.args.get("success") != "1":
+        return _result("Not connected", "The store did not grant access to Tastemaker.", retry=True)
+    session = get_session()
+    state = session.scalars(
+        select(OAuthState).where(
+            OAuthState.platform == PLATFORM, OAuthState.nonce == request.args.get("user_id", "")
+        )
+    ).first()
+    if state is not None and (state.shop_id is None or state.expires_at < utcnow()):
+        state = None  # not connected (yet), or a return URL found later in a browser history
+    shop = session.get(Shop, state.shop_id) if state is not None and state.shop_id else None
+    if state is None or shop is None or not shop.is_active:
+        return _result(
+            "Almost there",
+            "The store has not confirmed the connection yet. If this persists, connect again.",
+            retry=True,
+        )
+    # The return page is the merchant's first visit: it hands over the first admin key, once.
+    _, api_key = issue_api_key(session, shop.id, label="woocommerce connect")
+    session.delete(state)
+    session.commit()
+    return _result(
+        "Store connected",
+        "Tastemaker now receives this store's orders.",
+        api_key=api_key,
+        domain=shop.domain,
+        public_key=shop.public_key,
+    )
+
+
+@bp.post("/woocommerce/disconnect")
+@require_shop
+def disconnect() -> ResponseReturnValue:
+    shop: Shop = g.shop
+    if shop.platform != PLATFORM:
+        return jsonify(error="not_woocommerce", message="this shop is not a WooCommerce store"), 400
+    enqueue_after_commit(get_session(), disconnect_woocommerce, shop.id)
+    get_session().commit()
+    return jsonify(status="disconnecting"), 202
+
+
+def _pending_state(nonce: str) -> OAuthState | None:
+    if not nonce:
+        return None
+    state = (
+        get_session()
+        .scalars(
+            select(OAuthState).where(OAuthState.platform == PLATFORM, OAuthState.nonce == nonce)
+        )
+        .first()
+    )
+    if state is None or state.used_at is not None or state.expires_at < utcnow():
+        return None
+    return state
+
+
+def _webhook_secret(domain: str) -> str:
+    """Keep a reconnecting shop's secret: its webhooks stay valid while they are re-registered."""
+    shop = find_shop(get_session(), PLATFORM, domain)
+    existing = credentials().open(shop.credentials_encrypted) if shop is not None else {}
+    return str(existing.get("webhook_secret") or new_token(32))
+
+
+def _connector() -> WooCommerceConnector:
+    return cast(WooCommerceConnector, connectors().get(PLATFORM))
+
+
+def _app_url(name: str) -> str:
+    public_url = str(current_app.config["TASTEMAKER"].public_url).rstrip("/")
+    return public_url + str(manifest().platform(PLATFORM)[name])
+
+
+def _result(title: str, message: str, **context: Any) -> ResponseReturnValue:
+    context.setdefault("retry", False)
+    context.setdefault("api_key", None)
+    return render_template("woocommerce/result.html", title=title, message=message, **context)

@@ -1,0 +1,73 @@
+"""The demo part: a simulated store connected and selling through the app served over HTTP."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from flask import Flask
+from sqlalchemy import select
+from werkzeug.serving import make_server
+
+from plugin import create_app
+from plugin.db import get_db
+from plugin.demo import woocommerce as demo
+from plugin.migrate import upgrade
+from plugin.models import Order, Shop, WebhookEvent
+from tests.conftest import make_settings
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[Flask, str]]:
+    """The embedded default (SQLite file, in-process jobs) serving on a free port."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    base_url = f"http://127.0.0.1:{port}"
+    settings = make_settings(
+        tmp_path, database_url=f"sqlite:///{tmp_path / 'demo.sqlite3'}", public_url=base_url
+    )
+    upgrade(settings.database_url)
+    app = create_app(settings)
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield app, base_url
+    server.shutdown()
+    thread.join()
+    app.extensions[demo.STORE_KEY].stop()
+    get_db(app).dispose()
+
+
+def test_demo_connects_a_store_and_takes_orders_through_signed_webhooks(
+    served: tuple[Flask, str],
+) -> None:
+    # when
+    app, base_url = served
+    lines = demo.start(app, base_url)
+    # then the store was connected through wc-auth and its orders arrived as webhooks
+    store = app.extensions[demo.STORE_KEY]
+    assert lines[0] == f"WooCommerce (a simulated store at {store.url}, connected through wc-auth):"
+    assert lines[-1].strip() == "webhooks accepted   4 of 4; pings answered 5 of 5"
+    with app.app_context():
+        session = get_db(app).session()
+        [shop] = session.scalars(select(Shop).where(Shop.platform == "woocommerce")).all()
+        orders = session.scalars(select(Order).order_by(Order.platform_order_id)).all()
+        assert (shop.name, shop.status) == ("Fjord Knitwear", "active")
+        assert [(o.status, o.discount_codes, o.click_uid is not None) for o in orders] == [
+            ("paid", ["nina10"], True),
+            ("paid", [], False),
+            ("partially_refunded", ["nina10"], False),
+        ]
+        assert {e.status for e in session.scalars(select(WebhookEvent))} == {"processed"}
+    # and the printed admin link works
+    key = lines[1].rsplit("key=", 1)[1]
+    assert f"{base_url}/admin?key=" in lines[1]
+    shop_api = requests.get(
+        f"{base_url}/api/v1/shop", headers={"Authorization": f"Bearer {key}"}, timeout=10
+    )
+    assert shop_api.json()["platform"] == "woocommerce"
