@@ -1,0 +1,397 @@
+"""Installing Tastemaker on a Shopify store, and the embedded admin's session tokens.
+
+`/shopify/install` (Shopify's App URL) and `/shopify/callback` run the authorization code grant:
+the shop domain is validated before anything is called, the query HMAC and timestamp are
+checked, and a one-time state nonce is kept in the database and bound to the browser by a signed
+cookie. The callback trades the code for an expiring offline token, stores it encrypted, sends
+the webhook registration job after commit and lands in the embedded admin.
+
+The authenticator below lets the admin API accept App Bridge session tokens; a shop whose
+offline token is missing or refused gets a new one by token exchange on the way in.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hmac
+import logging
+import secrets
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, cast
+from urllib.parse import urlencode
+
+from flask import (
+    Blueprint,
+    Flask,
+    Request,
+    Response,
+    current_app,
+    jsonify,
+    redirect,
+    request,
+)
+from flask import session as flask_session
+from flask.blueprints import BlueprintSetupState
+from flask.typing import ResponseReturnValue
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import CursorResult, delete, select, update
+from sqlalchemy.orm import Session
+
+from connectors.base import (
+    ConnectorError,
+    RetryableConnectorError,
+    ShopContext,
+)
+from connectors.shopify import ShopifyConnector
+from connectors.shopify.oauth import query_hmac_valid, timestamp_fresh
+from connectors.shopify.session_tokens import InvalidSessionToken
+from connectors.shopify.urls import valid_shop_domain
+from plugin.db import get_db, get_session
+from plugin.extensions import connectors, credentials, manifest
+from plugin.models import ApiKey, OAuthState, Shop, utcnow
+from plugin.services import privacy
+from plugin.services.credentials import ensure_fresh_credentials
+from plugin.services.shops import (
+    API_KEY_PREFIX,
+    create_or_reinstall_shop,
+    find_shop,
+    issue_api_key,
+)
+from plugin.web.auth import current_tenant, register_authenticator, require_shop
+from workers.jobs.shopify import publish_shopify_app_data, register_shopify_webhooks
+from workers.runtime import enqueue_after_commit
+
+bp = Blueprint("shopify_auth", __name__)
+logger = logging.getLogger(__name__)
+
+PLATFORM = "shopify"
+STATE_COOKIE = "shopify_app_state"
+STATE_TTL = timedelta(minutes=5)
+STATE_SALT = "tastemaker-shopify-oauth-state"
+ADMIN_KEY_LABEL = "shopify admin"
+
+
+# -- install ------------------------------------------------------------------------------------
+
+
+@bp.get("/shopify/install")
+def install() -> ResponseReturnValue:
+    connector = _connector()
+    if connector is None:
+        return _error("shopify_not_configured", 503)
+    params = _query_params(request)
+    if params is None:
+        return _error("duplicate_parameter", 400)
+    shop = valid_shop_domain(params.get("shop"))
+    if shop is None:
+        return _error("invalid_shop", 400)
+    if not query_hmac_valid(params, connector.secrets):
+        logger.warning("shopify install with a bad HMAC for %s", shop)
+        return _error("invalid_hmac", 401)
+    if not timestamp_fresh(params.get("timestamp")):
+        return _error("stale_request", 400)
+    session = get_session()
+    existing = find_shop(session, PLATFORM, shop)
+    if (
+        existing is not None
+        and existing.is_active
+        and connector.credentials_usable(credentials().open(existing.credentials_encrypted))
+    ):
+        # An installed shop opening the app: nothing to authorize, go to the admin.
+        session.rollback()
+        return redirect(_admin_url(shop, params.get("host")))
+    nonce = secrets.token_hex(32)
+    session.add(
+        OAuthState(
+            platform=PLATFORM,
+            nonce=nonce,
+            domain=shop,
+            shop_id=existing.id if existing is not None else None,
+            expires_at=utcnow() + STATE_TTL,
+        )
+    )
+    session.commit()
+    target = connector.authorize_url(
+        shop, manifest().scopes(PLATFORM), redirect_uri=_app_url("callback_url"), state=nonce
+    )
+    response = redirect(target)
+    response.set_cookie(
+        STATE_COOKIE,
+        _state_signer().dumps(nonce),
+        max_age=int(STATE_TTL.total_seconds()),
+        path="/shopify",
+        secure=request.is_secure or _app_url("callback_url").startswith("https://"),
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
+@bp.get("/shopify/callback")
+def callback() -> ResponseReturnValue:
+    connector = _connector()
+    if connector is None:
+        return _error("shopify_not_configured", 503)
+    params = _query_params(request)
+    if params is None:
+        return _error("duplicate_parameter", 400)
+    shop = valid_shop_domain(params.get("shop"))
+    if shop is None:
+        return _error("invalid_shop", 400)
+    if not query_hmac_valid(params, connector.secrets):
+        logger.warning("shopify callback with a bad HMAC for %s", shop)
+        return _error("invalid_hmac", 401)
+    if not timestamp_fresh(params.get("timestamp")):
+        return _error("stale_request", 400)
+    state = str(params.get("state") or "")
+    if not state or not _cookie_matches(state) or not _claim_state(state, shop):
+        logger.warning("shopify callback with a bad or reused state for %s", shop)
+        return _error("invalid_state", 400)
+    code = str(params.get("code") or "")
+    if not code:
+        return _error("missing_code", 400)
+    try:
+        tokens = connector.exchange_code(shop, code)
+        details = connector.shop_details(shop, tokens.access_token)
+    except RetryableConnectorError as exc:
+        logger.warning("shopify install of %s: Shopify unavailable: %s", shop, exc)
+        return _error("shopify_unavailable", 502)
+    except ConnectorError as exc:
+        logger.warning("shopify install of %s refused: %s", shop, exc)
+        return _error("install_failed", 400)
+    session = get_session()
+    installed = create_or_reinstall_shop(
+        session,
+        credentials(),
+        platform=PLATFORM,
+        domain=shop,
+        credentials=tokens.as_credentials(),
+        currency=details.currency,
+        name=details.name,
+        timezone=details.timezone,
+    )
+    enqueue_after_commit(session, register_shopify_webhooks, installed.id)
+    enqueue_after_commit(session, publish_shopify_app_data, installed.id)
+    admin_key = _admin_key(session, installed.id)
+    # This install is done: its nonce (used) and any abandoned ones for the shop can go.
+    session.execute(
+        delete(OAuthState).where(OAuthState.platform == PLATFORM, OAuthState.domain == shop)
+    )
+    session.commit()
+    _sign_in_to_admin(installed.id, admin_key.id)
+    logger.info("shopify shop %s installed as shop %s", shop, installed.id)
+    response = redirect(_admin_url(shop, params.get("host")))
+    response.delete_cookie(STATE_COOKIE, path="/shopify")
+    return response
+
+
+def _admin_key(session: Session, shop_id: int) -> ApiKey:
+    """The key the merchant's browser session stands on (only its id is ever used here)."""
+    key = session.scalars(
+        select(ApiKey).where(
+            ApiKey.shop_id == shop_id, ApiKey.label == ADMIN_KEY_LABEL, ApiKey.revoked_at.is_(None)
+        )
+    ).first()
+    if key is None:
+        key, _clear = issue_api_key(session, shop_id, label=ADMIN_KEY_LABEL)
+    return key
+
+
+def _sign_in_to_admin(shop_id: int, key_id: int) -> None:
+    # The browser that completed OAuth is the merchant's (state cookie + Shopify's signature):
+    # sign it in to the /admin dashboard the way its own sign-in does, without a key in a URL.
+    try:
+        from plugin.web import pages
+    except ModuleNotFoundError:
+        return
+    flask_session.clear()
+    flask_session[pages.SESSION_SHOP] = shop_id
+    flask_session[pages.SESSION_KEY] = key_id
+
+
+# -- the embedded admin's session tokens --------------------------------------------------------
+
+
+@register_authenticator
+def session_token_authenticator(req: Request) -> int | None:
+    """`Authorization: Bearer <App Bridge session token>` -> the installed shop it names."""
+    header = req.headers.get("Authorization", "")
+    if not header.lower().startswith("bearer "):
+        return None
+    token = header[7:].strip()
+    if token.startswith(API_KEY_PREFIX) or token.count(".") != 2:
+        return None  # an API key, or not a JWT: another authenticator's business
+    connector = _connector()
+    if connector is None:
+        return None
+    try:
+        claims = connector.decode_session_token(token)
+    except InvalidSessionToken as exc:
+        logger.info("session token refused: %s", exc.reason)
+        return None
+    session = get_session()
+    shop = find_shop(session, PLATFORM, claims.shop)
+    if shop is None or shop.status == "uninstalled":
+        # Reinstalling runs OAuth again; a token alone never brings a shop back.
+        return None
+    stored = credentials().open(shop.credentials_encrypted)
+    if shop.status == "needs_reconnect" or not connector.credentials_usable(stored):
+        _exchange_for_offline_token(connector, shop, token)
+    return shop.id
+
+
+def _exchange_for_offline_token(connector: ShopifyConnector, shop: Shop, token: str) -> None:
+    try:
+        tokens = connector.exchange_session_token(shop.domain, token)
+    except ConnectorError as exc:
+        logger.warning("token exchange for shop %s failed: %s", shop.id, exc)
+        return
+    session = get_session()
+    session.execute(
+        update(Shop)
+        .where(Shop.id == shop.id, Shop.status != "uninstalled")
+        .values(credentials_encrypted=credentials().seal(tokens.as_credentials()), status="active")
+    )
+    session.commit()
+    logger.info("shop %s: offline token obtained by token exchange", shop.id)
+
+
+# -- privacy exports (customers/data_request) ---------------------------------------------------
+
+
+@bp.get("/shopify/privacy-exports")
+@require_shop
+def privacy_exports() -> ResponseReturnValue:
+    tenant = current_tenant()
+    return jsonify(exports=privacy.list_exports(_export_root(), tenant.shop_id))
+
+
+@bp.get("/shopify/privacy-exports/<int:request_id>")
+@require_shop
+def privacy_export(request_id: int) -> ResponseReturnValue:
+    path = privacy.export_path(_export_root(), current_tenant().shop_id, request_id)
+    if path is None:
+        return _error("not_found", 404)
+    return Response(
+        path.read_bytes(),
+        mimetype="application/json",
+        headers={"Content-Disposition": f"attachment; filename=data-request-{request_id}.json"},
+    )
+
+
+# -- wiring -------------------------------------------------------------------------------------
+
+
+@bp.record_once
+def _on_register(state: BlueprintSetupState) -> None:
+    install_credentials_refresher(cast(Flask, state.app))
+
+
+def install_credentials_refresher(app: Flask) -> None:
+    """Give the app's Shopify connector the locked refresh, run in a transaction of its own."""
+    registry = connectors(app)
+    if PLATFORM not in registry.platforms():
+        return
+    connector = registry.get(PLATFORM)
+    if not isinstance(connector, ShopifyConnector):
+        return
+
+    def refresh(context: ShopContext) -> Mapping[str, Any]:
+        session = get_db(app).new_session()
+        try:
+            return ensure_fresh_credentials(session, credentials(app), connector, context.shop_id)
+        finally:
+            session.close()
+
+    connector.credentials_refresher = refresh
+
+
+def _connector() -> ShopifyConnector | None:
+    connector = connectors().get(PLATFORM)
+    if not isinstance(connector, ShopifyConnector) or not connector.api_key:
+        return None
+    return connector if connector.secrets else None
+
+
+def _query_params(req: Request) -> dict[str, Any] | None:
+    """Every query parameter (the HMAC covers all of them); None if a plain one repeats."""
+    params: dict[str, Any] = {}
+    for key in req.args:
+        values = req.args.getlist(key)
+        if key.endswith("[]"):
+            params[key] = values
+        elif len(values) > 1:
+            return None
+        else:
+            params[key] = values[0]
+    return params
+
+
+def _state_signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key or "", salt=STATE_SALT)
+
+
+def _cookie_matches(state: str) -> bool:
+    cookie = request.cookies.get(STATE_COOKIE)
+    if not cookie:
+        return False
+    try:
+        nonce = _state_signer().loads(cookie, max_age=int(STATE_TTL.total_seconds()))
+    except BadSignature:
+        return False
+    return isinstance(nonce, str) and bool(hmac.compare_digest(nonce.encode(), state.encode()))
+
+
+def _claim_state(state: str, shop: str) -> bool:
+    """Use the nonce once: the conditional UPDATE lets exactly one request through."""
+    session = get_session()
+    now = utcnow()
+    result = session.execute(
+        update(OAuthState)
+        .where(
+            OAuthState.platform == PLATFORM,
+            OAuthState.nonce == state,
+            OAuthState.domain == shop,
+            OAuthState.used_at.is_(None),
+            OAuthState.expires_at > now,
+        )
+        .values(used_at=now)
+    )
+    claimed = cast(CursorResult[Any], result).rowcount  # an UPDATE's result has a rowcount
+    session.commit()
+    return bool(claimed == 1)
+
+
+def _admin_url(shop: str, host: object) -> str:
+    query = {"shop": shop}
+    if _valid_host(host, shop):
+        query["host"] = str(host)
+    return f"{manifest().url('admin')}?{urlencode(query)}"
+
+
+def _valid_host(host: object, shop: str) -> bool:
+    """`host` is base64 of `admin.shopify.com/store/<name>` (or `<shop>/admin`); nothing else."""
+    if not isinstance(host, str) or not host:
+        return False
+    try:
+        decoded = base64.b64decode(host + "=" * (-len(host) % 4), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return False
+    store = shop.split(".", 1)[0]
+    return decoded in (f"admin.shopify.com/store/{store}", f"{shop}/admin")
+
+
+def _app_url(name: str) -> str:
+    public = str(current_app.config["TASTEMAKER"].public_url).rstrip("/")
+    return public + str(manifest().platform(PLATFORM)[name])
+
+
+def _export_root() -> Path:
+    return privacy.export_root(current_app.config["TASTEMAKER"].media_dir)
+
+
+def _error(reason: str, status: int) -> ResponseReturnValue:
+    return jsonify(error=reason), status
