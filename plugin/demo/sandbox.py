@@ -72,12 +72,22 @@ def start(app: Flask, base_url: str) -> list[str]:
         seeded = _seed(app)
     _wait_for_jobs(app)
     slugs = seeded["slugs"]
-    clicks = {handle: _click(base_url, slug) for handle, slug in slugs.items()}
+    clicks = {}
+    for handle, slug, visitors in (
+        ("maya.glows", slugs["maya.glows"], 18),
+        ("leo.makeup", slugs["leo.makeup"], 9),
+        ("sam.slowliving", slugs["sam.slowliving"], 14),
+    ):
+        # Distinct visitors (the demo has one IP, so the user agent tells them apart).
+        clicks[handle] = [
+            _click(base_url, slug, f"{BROWSER} demo-visitor/{n}") for n in range(visitors)
+        ][-1]
     _click(base_url, slugs["maya.glows"], user_agent="facebookexternalhit/1.1")  # not counted
+    with app.app_context():
+        _flush_clicks()  # the periodic flush would do this within seconds
     _place_orders(seeded["webhook_secret"], base_url, clicks)
     _wait_for_jobs(app)
     with app.app_context():
-        _flush_clicks()
         session = get_db(app).session()
         payouts = batch_payouts(session, seeded["shop_id"], f"demo-{datetime.now(UTC):%Y-%m-%d}")
         session.commit()
@@ -106,7 +116,7 @@ def _seed(app: Flask) -> dict[str, Any]:
         name="Glow Botanics",
     )
     shop.hold_days = 0  # the demo shows payable balances at once; real shops keep 30
-    shop.payout_minimum_minor = 500
+    shop.payout_minimum_minor = 200
     tenant = Tenant(session, shop.id)
     _, api_key = issue_api_key(session, shop.id, label="demo")
     stories = creator_service.create_campaign(
@@ -251,4 +261,3 @@ def _wait_for_jobs(app: Flask) -> None:
     backend = get_backend(app)
     if isinstance(backend, InProcessBackend):
         backend.drain(timeout=60)
-
