@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 18:54:30.379832
+Create Date: 2026-11-25 19:08:33.603517
 """
 
 from collections.abc import Sequence
@@ -132,13 +132,15 @@ def upgrade() -> None:
     sa.Column('is_first_order', sa.Boolean(), nullable=True),
     sa.Column('is_test', sa.Boolean(), nullable=False),
     sa.Column('discount_codes', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
-    sa.Column('click_uid', sa.String(length=32), nullable=True),
+    sa.Column('click_uid', sa.String(length=128), nullable=True),
     sa.Column('landing_site', sa.String(length=2048), nullable=True),
     sa.Column('referring_site', sa.String(length=2048), nullable=True),
     sa.Column('line_items', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('placed_at', plugin.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('platform_updated_at', plugin.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('paid_at', plugin.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('cancelled_at', plugin.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('deleted_at', plugin.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('updated_at', plugin.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('shop_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -151,6 +153,23 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_orders_customer_ref'), ['customer_ref'], unique=False)
         batch_op.create_index(batch_op.f('ix_orders_placed_at'), ['placed_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_orders_shop_id'), ['shop_id'], unique=False)
+
+    op.create_table('product_snapshots',
+    sa.Column('product_id', sa.String(length=64), nullable=False),
+    sa.Column('title', sa.String(length=255), nullable=False),
+    sa.Column('price_minor', sa.BigInteger(), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('variant_id', sa.String(length=64), nullable=False),
+    sa.Column('url', sa.String(length=2048), nullable=False),
+    sa.Column('updated_at', plugin.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('shop_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_product_snapshots_shop_id_shops'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_product_snapshots')),
+    sa.UniqueConstraint('shop_id', 'product_id', name=op.f('uq_product_snapshots_shop_id_product_id'))
+    )
+    with op.batch_alter_table('product_snapshots', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_product_snapshots_shop_id'), ['shop_id'], unique=False)
 
     op.create_table('refunds',
     sa.Column('platform_refund_id', sa.BigInteger(), nullable=False),
@@ -171,6 +190,12 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_refunds_platform_order_id'), ['platform_order_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_refunds_shop_id'), ['shop_id'], unique=False)
 
+    op.create_table('ugc_feed_versions',
+    sa.Column('shop_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('version', sa.BigInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_ugc_feed_versions_shop_id_shops'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('shop_id', name=op.f('pk_ugc_feed_versions'))
+    )
     op.create_table('webhook_events',
     sa.Column('shop_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('platform', sa.String(length=32), nullable=False),
@@ -253,13 +278,17 @@ def upgrade() -> None:
     sa.Column('post_url', sa.String(length=2048), nullable=True),
     sa.Column('media', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('caption', sa.Text(), nullable=False),
+    sa.Column('alt_text', sa.String(length=300), nullable=False),
     sa.Column('author_handle', sa.String(length=120), nullable=False),
     sa.Column('product_ids', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('featured', sa.Boolean(), nullable=False),
     sa.Column('moderation_status', sa.String(length=16), nullable=False),
     sa.Column('moderation_reason', sa.Text(), nullable=True),
+    sa.Column('moderated_at', plugin.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('disclosure_ok', sa.Boolean(), nullable=True),
+    sa.Column('disclosure_matches', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('disclosure_checked_at', plugin.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('posted_at', plugin.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('updated_at', plugin.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('shop_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -271,6 +300,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('ugc_posts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_ugc_posts_shop_id'), ['shop_id'], unique=False)
+        batch_op.create_index('ix_ugc_posts_shop_id_moderation_status', ['shop_id', 'moderation_status'], unique=False)
 
     op.create_table('attributions',
     sa.Column('order_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -333,6 +363,8 @@ def upgrade() -> None:
     sa.Column('currency', sa.String(length=3), nullable=False),
     sa.Column('presentment_amount_minor', sa.BigInteger(), nullable=True),
     sa.Column('presentment_currency', sa.String(length=3), nullable=True),
+    sa.Column('base_minor', sa.BigInteger(), nullable=True),
+    sa.Column('rate_bps', sa.BigInteger(), nullable=True),
     sa.Column('available_at', plugin.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('idempotency_key', sa.String(length=128), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
@@ -374,6 +406,84 @@ def upgrade() -> None:
     with op.batch_alter_table('rewards', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_rewards_shop_id'), ['shop_id'], unique=False)
 
+    op.create_table('ugc_audit_events',
+    sa.Column('ugc_post_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('category', sa.String(length=16), nullable=False),
+    sa.Column('action', sa.String(length=32), nullable=False),
+    sa.Column('actor', sa.String(length=120), nullable=False),
+    sa.Column('detail', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('occurred_at', plugin.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('shop_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_ugc_audit_events_shop_id_shops'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['ugc_post_id'], ['ugc_posts.id'], name=op.f('fk_ugc_audit_events_ugc_post_id_ugc_posts'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_ugc_audit_events'))
+    )
+    with op.batch_alter_table('ugc_audit_events', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_ugc_audit_events_shop_id'), ['shop_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_ugc_audit_events_ugc_post_id'), ['ugc_post_id'], unique=False)
+
+    op.create_table('ugc_post_products',
+    sa.Column('ugc_post_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('product_id', sa.String(length=64), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('shop_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_ugc_post_products_shop_id_shops'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['ugc_post_id'], ['ugc_posts.id'], name=op.f('fk_ugc_post_products_ugc_post_id_ugc_posts'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_ugc_post_products')),
+    sa.UniqueConstraint('ugc_post_id', 'product_id', name=op.f('uq_ugc_post_products_ugc_post_id_product_id'))
+    )
+    with op.batch_alter_table('ugc_post_products', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_ugc_post_products_shop_id'), ['shop_id'], unique=False)
+        batch_op.create_index('ix_ugc_post_products_shop_id_product_id', ['shop_id', 'product_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_ugc_post_products_ugc_post_id'), ['ugc_post_id'], unique=False)
+
+    op.create_table('ugc_rights_grants',
+    sa.Column('ugc_post_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('scope_on_site', sa.Boolean(), nullable=False),
+    sa.Column('scope_email', sa.Boolean(), nullable=False),
+    sa.Column('scope_ads', sa.Boolean(), nullable=False),
+    sa.Column('duration_days', sa.BigInteger(), nullable=True),
+    sa.Column('territory', sa.String(length=255), nullable=False),
+    sa.Column('starts_at', plugin.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('expires_at', plugin.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('request_text', sa.Text(), nullable=False),
+    sa.Column('requested_at', plugin.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('reply_text', sa.Text(), nullable=True),
+    sa.Column('evidence_url', sa.String(length=2048), nullable=True),
+    sa.Column('consented_at', plugin.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('closed_at', plugin.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('reason', sa.Text(), nullable=True),
+    sa.Column('updated_at', plugin.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('shop_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('created_at', plugin.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_ugc_rights_grants_shop_id_shops'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['ugc_post_id'], ['ugc_posts.id'], name=op.f('fk_ugc_rights_grants_ugc_post_id_ugc_posts'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_ugc_rights_grants'))
+    )
+    with op.batch_alter_table('ugc_rights_grants', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_ugc_rights_grants_shop_id'), ['shop_id'], unique=False)
+        batch_op.create_index('ix_ugc_rights_grants_ugc_post_id_status', ['ugc_post_id', 'status'], unique=False)
+
+    op.create_table('ugc_widget_events',
+    sa.Column('ugc_post_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
+    sa.Column('product_id', sa.String(length=64), nullable=True),
+    sa.Column('visitor_hash', sa.String(length=64), nullable=False),
+    sa.Column('occurred_at', plugin.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('shop_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_ugc_widget_events_shop_id_shops'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['ugc_post_id'], ['ugc_posts.id'], name=op.f('fk_ugc_widget_events_ugc_post_id_ugc_posts'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_ugc_widget_events'))
+    )
+    with op.batch_alter_table('ugc_widget_events', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_ugc_widget_events_occurred_at'), ['occurred_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_ugc_widget_events_shop_id'), ['shop_id'], unique=False)
+        batch_op.create_index('ix_ugc_widget_events_shop_id_ugc_post_id_kind', ['shop_id', 'ugc_post_id', 'kind'], unique=False)
+
     op.create_table('referral_links',
     sa.Column('creator_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('campaign_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
@@ -410,21 +520,43 @@ def upgrade() -> None:
     sa.UniqueConstraint('click_uid', name=op.f('uq_clicks_click_uid'))
     )
     with op.batch_alter_table('clicks', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_clicks_occurred_at'), ['occurred_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_clicks_shop_id'), ['shop_id'], unique=False)
+        batch_op.create_index('ix_clicks_shop_id_occurred_at', ['shop_id', 'occurred_at'], unique=False)
 
 
 
 def downgrade() -> None:
     with op.batch_alter_table('clicks', schema=None) as batch_op:
+        batch_op.drop_index('ix_clicks_shop_id_occurred_at')
         batch_op.drop_index(batch_op.f('ix_clicks_shop_id'))
-        batch_op.drop_index(batch_op.f('ix_clicks_occurred_at'))
 
     op.drop_table('clicks')
     with op.batch_alter_table('referral_links', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_referral_links_shop_id'))
 
     op.drop_table('referral_links')
+    with op.batch_alter_table('ugc_widget_events', schema=None) as batch_op:
+        batch_op.drop_index('ix_ugc_widget_events_shop_id_ugc_post_id_kind')
+        batch_op.drop_index(batch_op.f('ix_ugc_widget_events_shop_id'))
+        batch_op.drop_index(batch_op.f('ix_ugc_widget_events_occurred_at'))
+
+    op.drop_table('ugc_widget_events')
+    with op.batch_alter_table('ugc_rights_grants', schema=None) as batch_op:
+        batch_op.drop_index('ix_ugc_rights_grants_ugc_post_id_status')
+        batch_op.drop_index(batch_op.f('ix_ugc_rights_grants_shop_id'))
+
+    op.drop_table('ugc_rights_grants')
+    with op.batch_alter_table('ugc_post_products', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_ugc_post_products_ugc_post_id'))
+        batch_op.drop_index('ix_ugc_post_products_shop_id_product_id')
+        batch_op.drop_index(batch_op.f('ix_ugc_post_products_shop_id'))
+
+    op.drop_table('ugc_post_products')
+    with op.batch_alter_table('ugc_audit_events', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_ugc_audit_events_ugc_post_id'))
+        batch_op.drop_index(batch_op.f('ix_ugc_audit_events_shop_id'))
+
+    op.drop_table('ugc_audit_events')
     with op.batch_alter_table('rewards', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_rewards_shop_id'))
 
@@ -447,6 +579,7 @@ def downgrade() -> None:
 
     op.drop_table('attributions')
     with op.batch_alter_table('ugc_posts', schema=None) as batch_op:
+        batch_op.drop_index('ix_ugc_posts_shop_id_moderation_status')
         batch_op.drop_index(batch_op.f('ix_ugc_posts_shop_id'))
 
     op.drop_table('ugc_posts')
@@ -464,11 +597,16 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_webhook_events_shop_id'))
 
     op.drop_table('webhook_events')
+    op.drop_table('ugc_feed_versions')
     with op.batch_alter_table('refunds', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_refunds_shop_id'))
         batch_op.drop_index(batch_op.f('ix_refunds_platform_order_id'))
 
     op.drop_table('refunds')
+    with op.batch_alter_table('product_snapshots', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_product_snapshots_shop_id'))
+
+    op.drop_table('product_snapshots')
     with op.batch_alter_table('orders', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_orders_shop_id'))
         batch_op.drop_index(batch_op.f('ix_orders_placed_at'))

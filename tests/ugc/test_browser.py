@@ -1,0 +1,464 @@
+"""The carousel in headless Chromium, on the demo's sample product page (strict CSP).
+
+The app runs behind a real HTTP server in a thread, on its own file-backed SQLite database (the
+per-test rolled-back connection cannot be shared across threads), seeded by the demo part.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from flask import Flask
+from playwright.sync_api import Browser, Page, Route, sync_playwright
+from sqlalchemy import func, select
+from werkzeug.serving import make_server
+
+from plugin import create_app
+from plugin.db import get_db
+from plugin.demo.ugc import HOSTILE_CAPTION, start
+from plugin.manifest import ROOT
+from plugin.migrate import upgrade
+from plugin.models import Shop
+from plugin.models.ugc import UgcPost, UgcRightsGrant, UgcWidgetEvent
+from plugin.services import ugc_rights as rights
+from plugin.tenancy import Tenant
+from tests.conftest import make_settings
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SHOWN = ["@maya.moves", "@jo_runs", "@sam.outdoors", "@lena.daily", "@not_a_hacker"]
+ARTIFACT = ROOT / "test-artifacts" / "ugc-carousel.png"
+
+
+@dataclass
+class Live:
+    app: Flask
+    base: str
+
+    def page_url(self, public_key: str, product: str = "1001") -> str:
+        return f"{self.base}/demo/shop/{public_key}/products/{product}"
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    tmp = tmp_path_factory.mktemp("ugc-browser")
+    url = f"sqlite:///{tmp / 'browser.sqlite3'}"
+    upgrade(url)
+    holder: dict[str, Flask] = {}
+    server = make_server(
+        "127.0.0.1", 0, lambda env, respond: holder["app"](env, respond), threaded=True
+    )
+    base = f"http://127.0.0.1:{server.server_port}"
+    app = create_app(make_settings(tmp, database_url=url, public_url=base))
+    holder["app"] = app
+    with get_db(app).transaction() as session:
+        for name in ("shop-a", "shop-b"):
+            session.add(Shop(platform="sandbox", domain=f"{name}.sandbox", public_key=f"pk_{name}"))
+    start(app, base)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield Live(app, base)
+    server.shutdown()
+    thread.join()
+    server.server_close()
+    get_db(app).dispose()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+@dataclass
+class Watched:
+    page: Page
+    problems: list[str]
+
+
+@pytest.fixture
+def watched(browser: Browser) -> Iterator[Watched]:
+    """A page that records console errors (CSP refusals) and any dialog (alert = script ran)."""
+    context = browser.new_context(viewport={"width": 1200, "height": 1700})
+    page = context.new_page()
+    problems: list[str] = []
+
+    def console(msg: Any) -> None:
+        # The browser's own favicon probe is not the page's doing.
+        if msg.type == "error" and not msg.location.get("url", "").endswith("/favicon.ico"):
+            problems.append(msg.text)
+
+    page.on("console", console)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+
+    def dialog(d: Any) -> None:
+        problems.append(f"dialog: {d.message}")
+        d.dismiss()
+
+    page.on("dialog", dialog)
+    yield Watched(page, problems)
+    context.close()
+
+
+def slides(page: Page) -> list[str]:
+    page.locator("tastemaker-ugc .slide").first.wait_for()
+    return page.locator("tastemaker-ugc .handle").all_inner_texts()
+
+
+def wait_for_images(page: Page) -> None:
+    """Every image in view has loaded (lazy ones scrolled aside may wait)."""
+    page.wait_for_function(
+        """() => [...document.querySelector('tastemaker-ugc').shadowRoot.querySelectorAll('img')]
+            .filter(i => i.getBoundingClientRect().left < innerWidth)
+            .every(i => i.complete && i.naturalWidth > 0)"""
+    )
+
+
+def in_shadow(page: Page, script: str) -> Any:
+    return page.evaluate(
+        f"() => {{ const root = document.querySelector('tastemaker-ugc').shadowRoot; {script} }}"
+    )
+
+
+def wait_in_shadow(page: Page, expression: str) -> None:
+    """Wait until an expression over the carousel's shadow `root` is truthy."""
+    page.wait_for_function(
+        f"() => {{ const root = document.querySelector('tastemaker-ugc').shadowRoot; "
+        f"return {expression}; }}"
+    )
+
+
+def wait_until(check: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(0.05)
+
+
+def count_events(live: Live, kind: str) -> int:
+    with get_db(live.app).transaction() as session:
+        query = select(func.count()).select_from(UgcWidgetEvent).where(UgcWidgetEvent.kind == kind)
+        return int(session.scalar(query) or 0)
+
+
+def test_the_carousel_renders_the_eligible_posts(live: Live, watched: Watched) -> None:
+    page = watched.page
+    # when
+    page.goto(live.page_url("pk_shop-a"))
+    # then only approved, on-site-granted posts show, each with its author and disclosure
+    assert slides(page) == SHOWN
+    labels = in_shadow(
+        page,
+        "return [...root.querySelectorAll('.slide')].map(s => "
+        "(s.querySelector('.disc') || {}).textContent || '')",
+    )
+    assert labels == ["Paid partnership", "", "Paid partnership", "Rewarded post", ""]
+    region = page.locator("tastemaker-ugc section")
+    assert region.get_attribute("aria-label") == "As seen on you"
+    assert region.get_attribute("aria-roledescription") == "carousel"
+    first_image = page.locator("tastemaker-ugc .slide img").first
+    assert first_image.get_attribute("loading") == "lazy"
+    assert first_image.get_attribute("sizes") == "220px"
+    assert first_image.get_attribute("alt") == "@maya.moves with the Linen Overshirt"
+    srcset = first_image.get_attribute("srcset") or ""
+    assert [part.rsplit(" ", 1)[1] for part in srcset.split(", ")] == ["320w", "640w"]
+    wait_for_images(page)
+    ARTIFACT.parent.mkdir(exist_ok=True)
+    page.locator("tastemaker-ugc").screenshot(path=str(ARTIFACT))
+    # and nothing was refused by the page's strict CSP or Trusted Types
+    assert watched.problems == []
+
+
+def test_no_layout_shift_and_the_carousel_is_not_the_lcp(live: Live, watched: Watched) -> None:
+    page = watched.page
+    page.add_init_script(
+        """
+        window.__shifts = [];
+        window.__lcp = [];
+        new PerformanceObserver(list => {
+          for (const e of list.getEntries()) if (!e.hadRecentInput) window.__shifts.push(e.value);
+        }).observe({type: 'layout-shift', buffered: true});
+        new PerformanceObserver(list => {
+          for (const e of list.getEntries()) window.__lcp.push(e.element && e.element.className);
+        }).observe({type: 'largest-contentful-paint', buffered: true});
+        """
+    )
+    # when the whole page, carousel and the text under it, is in view while the carousel loads
+    page.goto(live.page_url("pk_shop-a"))
+    assert slides(page) == SHOWN
+    wait_for_images(page)
+    page.wait_for_timeout(300)  # let the observers deliver the last frames
+    # then nothing moved, and the largest paint is the product picture
+    assert page.evaluate("window.__shifts") == []
+    assert page.evaluate("window.__lcp[window.__lcp.length - 1]") == "hero"
+    assert page.locator("tastemaker-ugc").bounding_box()["height"] == 532  # type: ignore[index]
+    # and the observer does see a shift when something really moves (the check can fail)
+    page.evaluate("document.querySelector('.details').style.marginTop = '120px'")
+    page.wait_for_function("() => window.__shifts.length > 0")
+
+
+def test_keyboard_navigation_buttons_and_reduced_motion(browser: Browser, live: Live) -> None:
+    context = browser.new_context(viewport={"width": 800, "height": 1400}, reduced_motion="reduce")
+    page = context.new_page()
+    page.goto(live.page_url("pk_shop-a"))
+    slides(page)
+    ids = in_shadow(page, "return [...root.querySelectorAll('.slide')].map(s => s.dataset.post)")
+    active = "return root.activeElement && root.activeElement.dataset.post"
+    # when a shopper tabs to the first slide and uses the arrow keys
+    page.locator("tastemaker-ugc .slide").first.focus()
+    page.keyboard.press("ArrowRight")
+    assert in_shadow(page, active) == ids[1]
+    assert in_shadow(page, "return getComputedStyle(root.activeElement).outlineStyle") == "solid"
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowLeft")
+    assert in_shadow(page, active) == ids[1]
+    page.keyboard.press("End")
+    assert in_shadow(page, active) == ids[-1]
+    assert in_shadow(page, "return root.querySelector('.track').scrollLeft") > 0
+    # the buttons follow the scroll position, a frame later
+    wait_in_shadow(page, "root.querySelector('.next').disabled")
+    page.keyboard.press("Home")
+    assert in_shadow(page, active) == ids[0]
+    # roving tabindex: exactly one slide is in the tab order
+    tabbable = in_shadow(page, "return [...root.querySelectorAll('.slide')].map(s => s.tabIndex)")
+    assert tabbable == [0, -1, -1, -1, -1]
+    # reduced motion: no smooth scrolling
+    behavior = in_shadow(
+        page, "return getComputedStyle(root.querySelector('.track')).scrollBehavior"
+    )
+    assert behavior == "auto"
+    # the buttons page through the track
+    wait_in_shadow(page, "root.querySelector('.prev').disabled")
+    page.locator("tastemaker-ugc .next").click()
+    wait_in_shadow(page, "root.querySelector('.track').scrollLeft > 0")
+    assert page.locator("tastemaker-ugc .prev").get_attribute("aria-label") == "Previous posts"
+    context.close()
+
+
+def test_swipe_scrolls_the_track(browser: Browser, live: Live) -> None:
+    context = browser.new_context(viewport={"width": 400, "height": 1400}, has_touch=True)
+    page = context.new_page()
+    page.goto(live.page_url("pk_shop-a"))
+    slides(page)
+    box = page.locator("tastemaker-ugc .track").bounding_box()
+    assert box is not None
+    # a finger drags from right to left across the track
+    cdp = context.new_cdp_session(page)
+    x, y = box["x"] + 300, box["y"] + 100
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]})
+    for step in range(1, 11):
+        point = {"x": x - 25 * step, "y": y}
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [point]})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    wait_in_shadow(page, "root.querySelector('.track').scrollLeft > 0")
+    context.close()
+
+
+def test_add_to_cart_posts_the_variant_to_the_shopify_ajax_cart(
+    live: Live, watched: Watched
+) -> None:
+    page = watched.page
+    requests: list[dict[str, Any]] = []
+
+    def cart(route: Route) -> None:
+        request = route.request
+        requests.append(
+            {
+                "method": request.method,
+                "type": request.headers.get("content-type"),
+                "body": json.loads(request.post_data or "null"),
+            }
+        )
+        route.fulfill(status=200, content_type="application/json", body='{"items":[]}')
+
+    page.route("**/cart/add.js", cart)
+    before = count_events(live, "add_to_cart")
+    page.goto(live.page_url("pk_shop-a"))
+    slides(page)
+    # when
+    page.locator("tastemaker-ugc .add").first.click()
+    # then
+    status = page.locator("tastemaker-ugc .status")
+    status.filter(has_text="Added to cart").wait_for()
+    assert status.inner_text() == "Added to cart: Linen Overshirt"
+    assert requests == [
+        {
+            "method": "POST",
+            "type": "application/json",
+            "body": {"items": [{"id": 2001, "quantity": 1}]},
+        }
+    ]
+    assert page.locator("tastemaker-ugc .add").first.inner_text() == "Added \u2713"
+    # and the click reached the beacon endpoint
+    wait_until(lambda: count_events(live, "add_to_cart") == before + 1)
+    assert watched.problems == []
+
+
+def test_add_to_cart_on_woocommerce_uses_wc_ajax(live: Live, watched: Watched) -> None:
+    page = watched.page
+    forms: list[str] = []
+
+    def as_woocommerce(route: Route) -> None:
+        original = route.fetch()
+        html = original.text().replace('platform="shopify"', 'platform="woocommerce"')
+        csp = original.headers["content-security-policy"]
+        route.fulfill(
+            status=200,
+            body=html,
+            headers={
+                "Content-Type": "text/html; charset=utf-8",
+                "Content-Security-Policy": csp,
+            },
+        )
+
+    def wc_ajax(route: Route) -> None:
+        forms.append(route.request.post_data or "")
+        route.fulfill(status=200, content_type="application/json", body='{"fragments":{}}')
+
+    page.route(live.page_url("pk_shop-a"), as_woocommerce)
+    page.route("**/?wc-ajax=add_to_cart", wc_ajax)
+    page.goto(live.page_url("pk_shop-a"))
+    slides(page)
+    # jo_runs' slide: its first product is the one on this page
+    page.locator("tastemaker-ugc .add").nth(1).click()
+    page.locator("tastemaker-ugc .status").filter(has_text="Added to cart").wait_for()
+    assert forms == ["product_id=2001&quantity=1"]
+
+
+def test_impressions_are_sent_with_send_beacon(live: Live, watched: Watched) -> None:
+    before = count_events(live, "impression")
+    watched.page.goto(live.page_url("pk_shop-a"))
+    slides(watched.page)
+    # the page going away flushes the batch (pagehide), as when a shopper leaves
+    watched.page.goto("about:blank")
+    wait_until(lambda: count_events(live, "impression") >= before + 4)
+
+
+def test_hostile_captions_and_urls_stay_inert(live: Live, watched: Watched) -> None:
+    page = watched.page
+    page.goto(live.page_url("pk_shop-a"))
+    assert slides(page) == SHOWN
+    hostile = page.locator("tastemaker-ugc .slide").nth(4)
+    # the caption is text, not markup, and the javascript: link was never made
+    assert hostile.locator(".caption").inner_text() == HOSTILE_CAPTION
+    assert in_shadow(page, "return root.querySelectorAll('img[src=\"x\"]').length") == 0
+    assert page.evaluate("document.querySelectorAll('img[src=\"x\"]').length") == 0
+    assert hostile.locator("a.media").count() == 0
+    assert hostile.locator("img").get_attribute("alt") == HOSTILE_CAPTION
+    assert watched.problems == []
+
+
+def test_a_tampered_feed_cannot_inject_markup_links_or_media(live: Live, watched: Watched) -> None:
+    page = watched.page
+    evil = '<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>'
+
+    def post(post_id: int, **overrides: Any) -> dict[str, Any]:
+        base: dict[str, Any] = {
+            "id": post_id,
+            "media": {
+                "type": "image",
+                "width": 640,
+                "height": 800,
+                "sources": [{"url": f"{live.base}/static/ugc/none.webp", "width": 640}],
+            },
+            "alt": evil,
+            "caption": evil,
+            "author": evil,
+            "network": "other",
+            "url": "javascript:window.__pwned=3",
+            "disclosure": evil,
+            "products": [
+                {
+                    "id": "1",
+                    "title": evil,
+                    "price_minor": 100,
+                    "currency": "USD",
+                    "variant_id": "9",
+                    "url": "javascript:window.__pwned=4",
+                }
+            ],
+        }
+        base.update(overrides)
+        return base
+
+    feed = {
+        "posts": [
+            post(1),
+            post(
+                2,
+                media={
+                    "type": "image",
+                    "width": 1,
+                    "height": 1,
+                    "sources": [
+                        {"url": "javascript:window.__pwned=5", "width": 1},
+                        {"url": "data:image/svg+xml,<svg onload='window.__pwned=6'/>", "width": 2},
+                        {"url": "http://evil.example/a.jpg", "width": 3},
+                        {"url": "https://evil.example/a.jpg", "width": 4},
+                    ],
+                },
+            ),
+        ],
+        "source": "product",
+    }
+    page.route(
+        "**/storefront/*/ugc*",
+        lambda route: route.fulfill(
+            status=200, content_type="application/json", body=json.dumps(feed)
+        ),
+    )
+    page.goto(live.page_url("pk_shop-a"))
+    page.locator("tastemaker-ugc .slide").first.wait_for()
+    # then one slide (the other had no safe media), every hostile string shown as text
+    assert page.locator("tastemaker-ugc .slide").count() == 1
+    assert page.locator("tastemaker-ugc .caption").inner_text() == evil
+    assert page.locator("tastemaker-ugc .ptitle").inner_text() == evil
+    assert (
+        in_shadow(page, "return root.querySelectorAll('script, [onerror], [onload], a').length")
+        == 0
+    )
+    page.locator("tastemaker-ugc .slide").first.click()
+    assert page.evaluate("window.__pwned") is None
+    assert [p for p in watched.problems if "dialog" in p or "pwned" in p] == []
+
+
+def test_a_revoked_post_disappears_on_the_next_page_load(live: Live, watched: Watched) -> None:
+    page = watched.page
+    page.goto(live.page_url("pk_shop-b"))
+    assert slides(page) == SHOWN
+    # when the creator withdraws consent for maya.moves' post
+    with live.app.app_context(), get_db(live.app).transaction() as session:
+        shop = session.scalars(select(Shop).where(Shop.public_key == "pk_shop-b")).one()
+        tenant = Tenant(session, shop.id)
+        post = tenant.first(UgcPost, UgcPost.author_handle == "maya.moves")
+        assert post is not None
+        grant = tenant.first(
+            UgcRightsGrant,
+            UgcRightsGrant.ugc_post_id == post.id,
+            UgcRightsGrant.status == "granted",
+        )
+        assert grant is not None
+        rights.revoke_rights(tenant, grant, "consent withdrawn")
+    # then
+    page.reload()
+    assert slides(page) == [handle for handle in SHOWN if handle != "@maya.moves"]
