@@ -270,3 +270,27 @@ def test_an_uninstall_triggered_before_a_reinstall_does_not_uninstall_it(
     run_jobs()
     session.expire_all()
     assert session.get(Shop, shop_id).status == "active"  # type: ignore[union-attr]
+
+
+def test_the_periodic_resubscription_recreates_deleted_subscriptions(
+    app: Flask, session: Session, simulator: ShopifySimulator, run_jobs: Any
+) -> None:
+    from workers.jobs.shopify import ensure_all_shopify_webhooks
+    from workers.runtime import enqueue
+
+    # given an installed shop whose API subscriptions Shopify deleted after failed deliveries
+    domain = install_shop(app, session, simulator).domain
+    simulator.shop(domain).webhooks.clear()
+    # when the periodic job runs
+    enqueue(ensure_all_shopify_webhooks)
+    run_jobs()
+    # then every non-compliance manifest topic is subscribed again, once
+    topics = sorted(hook["topic"] for hook in simulator.shop(domain).webhooks)
+    assert topics == [
+        "APP_UNINSTALLED",
+        "ORDERS_CANCELLED",
+        "ORDERS_CREATE",
+        "ORDERS_PAID",
+        "ORDERS_UPDATED",
+        "REFUNDS_CREATE",
+    ]

@@ -17,7 +17,10 @@ PLUGIN = ROOT / "widgets" / "woocommerce" / "tastemaker"
 HARNESS = Path(__file__).resolve().parent / "php" / "harness.php"
 PHP_FILES = [*sorted(PLUGIN.rglob("*.php")), HARNESS]
 SETTINGS = {"url": "https://tastemaker.example/", "public_key": "pk_shop12345"}
-ELEMENT = '<tastemaker-ugc shop="pk_shop12345" product="{}"></tastemaker-ugc>'
+ELEMENT = (
+    '<tastemaker-ugc shop="pk_shop12345" product="{}" platform="woocommerce"'
+    ' style="display:block;height:532px"></tastemaker-ugc>'
+)
 LOADER = {
     "tastemaker-ugc-loader": {
         "src": "https://tastemaker.example/widgets/ugc-loader.js",
@@ -102,8 +105,8 @@ def test_values_are_escaped_in_the_element() -> None:
         "shortcode", settings={**SETTINGS, "public_key": 'pk_"><script>'}, atts={"product": "1"}
     )
     assert (
-        result["html"]
-        == '<tastemaker-ugc shop="pk_&quot;&gt;&lt;script&gt;" product="1"></tastemaker-ugc>'
+        result["html"] == '<tastemaker-ugc shop="pk_&quot;&gt;&lt;script&gt;" product="1"'
+        ' platform="woocommerce" style="display:block;height:532px"></tastemaker-ugc>'
     )
 
 

@@ -95,3 +95,21 @@ def publish_shopify_app_data(shop_id: int) -> bool:
         logger.warning("shop %s: app data not published, credentials refused: %s", shop_id, exc)
         return False
     return True
+
+
+@job("periodic", timeout=120, retry_intervals=())
+def ensure_all_shopify_webhooks() -> int:
+    """Re-subscribe every active Shopify shop: Shopify deletes API-created subscriptions after
+    repeated failed deliveries, and registration only creates the missing ones."""
+    from sqlalchemy import select
+
+    from workers.runtime import enqueue
+
+    session = get_session()
+    shop_ids = list(
+        session.scalars(select(Shop.id).where(Shop.platform == "shopify", Shop.status == "active"))
+    )
+    session.rollback()
+    for shop_id in shop_ids:
+        enqueue(register_shopify_webhooks, shop_id)
+    return len(shop_ids)

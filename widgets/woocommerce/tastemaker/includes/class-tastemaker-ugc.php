@@ -75,7 +75,8 @@ final class Tastemaker_Ugc {
 		}
 		wp_enqueue_script( self::HANDLE );
 		return sprintf(
-			'<tastemaker-ugc shop="%1$s" product="%2$s"></tastemaker-ugc>',
+			// The height matches the carousel's own, so the deferred loader shifts nothing.
+			'<tastemaker-ugc shop="%1$s" product="%2$s" platform="woocommerce" style="display:block;height:532px"></tastemaker-ugc>',
 			esc_attr( $shop ),
 			esc_attr( $product_id ? (string) $product_id : '' )
 		);
