@@ -1,5 +1,5 @@
 # Each target says what it does; the README's two commands are `make demo` and `make test`.
-.PHONY: demo test ci lint format typecheck migration bench shopify-toml
+.PHONY: demo test ci lint format typecheck migration bench shopify-app
 
 demo:        ## run the embedded demo (SQLite, in-process jobs) on http://127.0.0.1:5000
 	scripts/demo
@@ -25,5 +25,6 @@ migration:   ## regenerate the initial migration from the models (pre-release on
 bench:       ## run every benchmark (prints medians and ratios against an in-run baseline)
 	scripts/bench
 
-shopify-toml: ## regenerate widgets/shopify/shopify.app.toml from manifest.yml
+shopify-app: ## build widgets/shopify for `shopify app deploy`: app TOML from manifest.yml, theme assets from widgets/src
 	.venv/bin/python -m connectors.shopify.app_toml
+	.venv/bin/python widgets/build.py

@@ -1,7 +1,8 @@
 """Copy the widget sources into the Shopify theme app extension's assets (they ship as written).
 
-Usage: `.venv/bin/python widgets/build.py` copies widgets/src/* into the extension's assets;
-with `--check` it copies nothing and exits 1 if a copy differs from its source.
+The copies are build output (gitignored): `make shopify-app` runs this before `shopify app
+deploy`, so widgets/src stays the one source. `--check` copies nothing and exits 1 when a copy
+is missing or differs from its source.
 """
 
 from __future__ import annotations
@@ -25,16 +26,20 @@ def stale_copies(assets: Path = SHOPIFY_ASSETS) -> list[str]:
     ]
 
 
+def copy_assets(assets: Path = SHOPIFY_ASSETS) -> None:
+    assets.mkdir(parents=True, exist_ok=True)
+    for name in FILES:
+        shutil.copyfile(SRC / name, assets / name)
+        print(f"copied {name}")
+
+
 def main(argv: Sequence[str] = ()) -> int:
     if "--check" in argv:
         stale = stale_copies()
         for name in stale:
             print(f"{SHOPIFY_ASSETS / name} differs from {SRC / name}: run widgets/build.py")
         return 1 if stale else 0
-    SHOPIFY_ASSETS.mkdir(parents=True, exist_ok=True)
-    for name in FILES:
-        shutil.copyfile(SRC / name, SHOPIFY_ASSETS / name)
-        print(f"copied {name}")
+    copy_assets()
     return 0
 
 

@@ -55,8 +55,12 @@ def test_the_budget_check_fails_above_budget(tmp_path: Path) -> None:
     assert check_size.main([str(tmp_path)]) == 1
 
 
-def test_shopify_extension_assets_are_copies_of_the_sources() -> None:
-    assert load("build").stale_copies() == []
+def test_the_shopify_extension_build_copies_every_source(tmp_path: Path) -> None:
+    build = load("build")
+    assert build.stale_copies(tmp_path) == list(build.FILES)
+    build.copy_assets(tmp_path)
+    assert build.stale_copies(tmp_path) == []
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(build.FILES)
 
 
 @pytest.mark.parametrize("path", SOURCES, ids=lambda p: p.name)
