@@ -36,6 +36,9 @@ class LedgerEntry(IdMixin, TenantMixin, TimestampMixin, Base):
     # The order's presentment amount the commission came from, kept for the creator's statement.
     presentment_amount_minor: Mapped[int | None] = mapped_column(default=None)
     presentment_currency: Mapped[str | None] = mapped_column(String(3), default=None)
+    # For commissions and bonuses: the order's net item revenue the rate applied to, and the rate.
+    base_minor: Mapped[int | None] = mapped_column(default=None)
+    rate_bps: Mapped[int | None] = mapped_column(default=None)
     # Commissions are held until the return window passes.
     available_at: Mapped[datetime] = mapped_column(index=True)
     idempotency_key: Mapped[str] = mapped_column(String(128))

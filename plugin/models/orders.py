@@ -35,14 +35,19 @@ class Order(IdMixin, TenantMixin, TimestampMixin, Base):
     is_first_order: Mapped[bool | None] = mapped_column(default=None)
     is_test: Mapped[bool] = mapped_column(default=False)
     discount_codes: Mapped[list[str]] = mapped_column(default=list)
-    click_uid: Mapped[str | None] = mapped_column(String(32), default=None)
+    # The click id(s) the order carried (a cart attribute may hold several).
+    click_uid: Mapped[str | None] = mapped_column(String(128), default=None)
     landing_site: Mapped[str | None] = mapped_column(String(2048), default=None)
     referring_site: Mapped[str | None] = mapped_column(String(2048), default=None)
     line_items: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
     placed_at: Mapped[datetime] = mapped_column(index=True)
     # The platform's updated_at of the newest payload applied: older payloads never win.
     platform_updated_at: Mapped[datetime] = mapped_column()
+    # Facts that only ever become true, whatever order the payloads arrive in: the earliest
+    # payload showing the order paid, the first sign of cancellation, the platform's deletion.
+    paid_at: Mapped[datetime | None] = mapped_column(default=None)
     cancelled_at: Mapped[datetime | None] = mapped_column(default=None)
+    deleted_at: Mapped[datetime | None] = mapped_column(default=None)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

@@ -1,0 +1,279 @@
+"""Settling an order in the ledger: its commission and bonus once paid, and their reversals.
+
+State-driven and append-only: `settle_order` compares what the order's state calls for with the
+entries already posted (by idempotency key, see `plugin.services.ledger`) and posts only what is
+missing, so any arrival order of payloads and refunds ends in the same entries.
+
+Rounding (`plugin.domain.commissions`): commission = rate x net item revenue, rounded half to
+even once on the exact rational; refund reversals round the cumulative refunded share, so their
+total never exceeds what the order earned and the refund that completes it reverses exactly the
+remainder; a cancellation reverses whatever remains.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from plugin.domain.commissions import (
+    RefundPortion,
+    bonus_extra_rate_bps,
+    cancellation_reversal,
+    commission_minor,
+    month_bounds,
+    plan_refund_reversals,
+)
+from plugin.models import Agreement, Attribution, LedgerEntry, Order, Refund, Shop, utcnow
+from plugin.services.ledger import (
+    bonus_key,
+    cancel_reversal_key,
+    commission_key,
+    post_entry,
+    refund_reversal_key,
+    shop_timezone,
+)
+from plugin.tenancy import Tenant
+
+
+def settle_order(
+    session: Session,
+    shop: Shop,
+    order: Order,
+    attribution: Attribution | None,
+    *,
+    agreement: Agreement | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Bring the order's ledger entries up to date with everything known about the order.
+
+    State-driven, so any arrival order of payloads and refunds ends in the same entries: the
+    commission once the order is known paid, a reversal for every known refund, and the
+    remainder reversed once it is known cancelled or deleted. `agreement`, when the caller
+    already holds the attribution's agreement, saves loading it again.
+    """
+    if attribution is None or attribution.self_referral or order.paid_at is None:
+        return
+    if attribution.creator_id is None or attribution.agreement_id is None:
+        return
+    moment = now or utcnow()
+    tenant = Tenant(session, shop.id)
+    entries = {
+        e.idempotency_key: e for e in tenant.all(LedgerEntry, LedgerEntry.order_id == order.id)
+    }
+    earned = _earned(entries, order.platform_order_id)
+    if earned is None:
+        if agreement is None or agreement.id != attribution.agreement_id:
+            agreement = Tenant(session, shop.id).get(Agreement, attribution.agreement_id)
+        if agreement is None:
+            return
+        earning = _Earning(attribution.creator_id, agreement, order.paid_at)
+        earned = _post_earnings(session, shop, order, earning)
+        if earned is None:
+            return
+    # A reversal of an unclaimed commission waits with it; once paid out, it is due at once.
+    reversal_available_at = moment if earned.claimed else max(moment, earned.available_at)
+    reversed_minor = -sum(e.amount_minor for e in entries.values() if e.kind == "reversal")
+    refunds = tenant.all(Refund, Refund.platform_order_id == order.platform_order_id)
+    refunds.sort(key=lambda r: (r.refunded_at, r.platform_refund_id))
+    keyed = [
+        (refund_reversal_key(order.platform_order_id, r.platform_refund_id), r) for r in refunds
+    ]
+    plan = plan_refund_reversals(
+        earned_minor=earned.amount_minor,
+        base_minor=earned.base_minor,
+        reversed_minor=reversed_minor,
+        refunded_minor=sum(r.item_amount_minor for key, r in keyed if key in entries),
+        new_refunds=[
+            RefundPortion(key, r.item_amount_minor) for key, r in keyed if key not in entries
+        ],
+    )
+    by_key = dict(keyed)
+    for reversal in plan:
+        refund = by_key[reversal.key]
+        _post_reversal(
+            session,
+            shop,
+            order,
+            earned,
+            key=reversal.key,
+            amount=reversal.amount_minor,
+            available_at=reversal_available_at,
+            reason=f"refund {refund.platform_refund_id}: {refund.item_amount_minor} of "
+            f"{earned.base_minor} item revenue refunded",
+        )
+        reversed_minor += reversal.amount_minor
+    cancel_key = cancel_reversal_key(order.platform_order_id)
+    if (order.cancelled_at or order.deleted_at) and cancel_key not in entries:
+        _post_reversal(
+            session,
+            shop,
+            order,
+            earned,
+            key=cancel_key,
+            amount=cancellation_reversal(
+                earned_minor=earned.amount_minor, reversed_minor=reversed_minor
+            ),
+            available_at=reversal_available_at,
+            reason="order deleted" if order.deleted_at else "order cancelled",
+        )
+
+
+@dataclass(frozen=True)
+class _Earning:
+    creator_id: int
+    agreement: Agreement
+    paid_at: datetime
+
+
+@dataclass(frozen=True)
+class _Earned:
+    """What an order earned (commission plus any bonus), as posted."""
+
+    creator_id: int
+    agreement_id: int | None
+    currency: str
+    amount_minor: int
+    base_minor: int
+    available_at: datetime
+    claimed: bool  # the commission is already in a payout
+
+
+def _earned(entries: Mapping[str, LedgerEntry], platform_order_id: int) -> _Earned | None:
+    commission = entries.get(commission_key(platform_order_id))
+    if commission is None:
+        return None
+    bonus = entries.get(bonus_key(platform_order_id))
+    return _Earned(
+        creator_id=commission.creator_id,
+        agreement_id=commission.agreement_id,
+        currency=commission.currency,
+        amount_minor=commission.amount_minor + (bonus.amount_minor if bonus is not None else 0),
+        base_minor=commission.base_minor or 0,
+        available_at=commission.available_at,
+        claimed=commission.payout_id is not None,
+    )
+
+
+def commission_posted(session: Session, shop_id: int, platform_order_id: int) -> bool:
+    key = commission_key(platform_order_id)
+    return (
+        session.scalar(
+            select(LedgerEntry.id).where(
+                LedgerEntry.shop_id == shop_id, LedgerEntry.idempotency_key == key
+            )
+        )
+        is not None
+    )
+
+
+def _post_earnings(session: Session, shop: Shop, order: Order, earning: _Earning) -> _Earned | None:
+    agreement = earning.agreement
+    if agreement.commission_rate_bps <= 0 and not agreement.bonus_tiers:
+        return None
+    base = order.net_item_revenue_minor
+    available_at = earning.paid_at + timedelta(days=shop.hold_days)
+    common: dict[str, Any] = {
+        "creator_id": earning.creator_id,
+        "order_id": order.id,
+        "agreement_id": agreement.id,
+        "currency": order.currency,
+        "base_minor": base,
+        "available_at": available_at,
+    }
+    extra_bps = _bonus_rate(session, shop, order, agreement) if agreement.bonus_tiers else 0
+    commission = commission_minor(base, agreement.commission_rate_bps)
+    bonus = commission_minor(base, extra_bps)
+    label = order.order_number or str(order.platform_order_id)
+    posted = post_entry(
+        session,
+        shop.id,
+        **common,
+        kind="commission",
+        idempotency_key=commission_key(order.platform_order_id),
+        amount_minor=commission,
+        rate_bps=agreement.commission_rate_bps,
+        presentment_amount_minor=order.presentment_total_minor,
+        presentment_currency=order.presentment_currency,
+        reason=f"order {label}: {agreement.commission_rate_bps} bps of {base} item revenue",
+    )
+    if extra_bps:
+        post_entry(
+            session,
+            shop.id,
+            **common,
+            kind="bonus",
+            idempotency_key=bonus_key(order.platform_order_id),
+            amount_minor=bonus,
+            rate_bps=extra_bps,
+            reason=f"order {label}: bonus tier, {extra_bps} bps extra",
+        )
+    if not posted:
+        # Posted meanwhile under another order row; the ledger's own entries are the truth.
+        entries = Tenant(session, shop.id).all(
+            LedgerEntry,
+            LedgerEntry.idempotency_key.in_(
+                [commission_key(order.platform_order_id), bonus_key(order.platform_order_id)]
+            ),
+        )
+        return _earned({e.idempotency_key: e for e in entries}, order.platform_order_id)
+    return _Earned(
+        creator_id=earning.creator_id,
+        agreement_id=agreement.id,
+        currency=order.currency,
+        amount_minor=commission + bonus,
+        base_minor=base,
+        available_at=available_at,
+        claimed=False,
+    )
+
+
+def _bonus_rate(session: Session, shop: Shop, order: Order, agreement: Agreement) -> int:
+    """The tier rate for this order: its rank among the agreement's commissioned orders placed
+    in the same calendar month (shop timezone), counted at the moment its commission posts."""
+    # Locking the agreement serialises concurrent counts, so two orders cannot share a rank.
+    session.scalar(select(Agreement.id).where(Agreement.id == agreement.id).with_for_update())
+    start, end = month_bounds(order.placed_at, shop_timezone(shop))
+    earlier = session.scalar(
+        select(func.count(LedgerEntry.id))
+        .join(Order, Order.id == LedgerEntry.order_id)
+        .where(
+            LedgerEntry.shop_id == shop.id,
+            LedgerEntry.agreement_id == agreement.id,
+            LedgerEntry.kind == "commission",
+            Order.placed_at >= start.astimezone(UTC),
+            Order.placed_at < end.astimezone(UTC),
+        )
+    )
+    return bonus_extra_rate_bps(agreement.bonus_tiers, int(earlier or 0) + 1)
+
+
+def _post_reversal(
+    session: Session,
+    shop: Shop,
+    order: Order,
+    earned: _Earned,
+    *,
+    key: str,
+    amount: int,
+    available_at: datetime,
+    reason: str,
+) -> None:
+    # Zero reversals are posted too: the set of entries then depends only on what happened.
+    post_entry(
+        session,
+        shop.id,
+        creator_id=earned.creator_id,
+        order_id=order.id,
+        agreement_id=earned.agreement_id,
+        kind="reversal",
+        amount_minor=-amount,
+        currency=earned.currency,
+        available_at=available_at,
+        idempotency_key=key,
+        reason=reason,
+    )
