@@ -7,8 +7,9 @@ Needs the PostgreSQL (db `test`) and Redis the tests use. Migrates a fresh schem
 events from the sandbox store (orders/create + orders/paid for N/2 orders; creator codes, click
 ids, referral links and unattributed orders mixed) straight into the webhook inbox and enqueues
 `workers.jobs.webhooks.process_webhook_event` for each. Then `--workers` processes run exactly
-what `tastemaker worker --burst --queues webhooks` runs (rq.Worker, forking a work horse per job,
-through `workers.runtime.run_job`), and the throughput is N / (last job end - first job start),
+what `tastemaker worker --burst --queues webhooks` runs (jobs in the warm worker process, through
+`workers.runtime.run_job`; `--worker-model fork` compares `--fork`, a work horse per job), and
+the throughput is N / (last job end - first job start),
 read from RQ's own job timestamps so that worker start-up is not counted. The baseline, in the
 same round and on the same workers, drains N no-op jobs through the same `run_job`. Prints the
 median of the rounds and the ratio. Goal: >= 300 events/s.
@@ -207,48 +208,12 @@ def drain(url: str, workers: int, job_ids: Sequence[str], redis: Redis, model: s
 
 
 def worker_main() -> None:
-    """One worker process on the webhooks queue, in the model TM_BENCH_WORKER names.
-
-    `fork` is exactly `tastemaker worker --burst --queues webhooks` (workers.rq_worker); `warm`
-    is the same after warm_up(); `simple` is rq's SimpleWorker (runs jobs in the worker process,
-    job timeouts still enforced by SIGALRM) over the same queue, job wrapper and app.
-    """
+    """One worker process on the webhooks queue: `shipped` is exactly `tastemaker worker --burst
+    --queues webhooks`; `fork` is the same with `--fork` (a forked work horse per job)."""
     from workers.rq_worker import run_worker
 
-    model = os.environ.get("TM_BENCH_WORKER", "fork")
-    if model == "fork":
-        raise SystemExit(run_worker(["webhooks"], burst=True))
-    warm_up()
-    if model == "warm":
-        raise SystemExit(run_worker(["webhooks"], burst=True))
-    from rq import Queue, SimpleWorker
-
-    connection = Redis.from_url(REDIS_URL)
-    worker = SimpleWorker([Queue("webhooks", connection=connection)], connection=connection)
-    worker.work(with_scheduler=True, burst=True, logging_level="WARNING")
-    raise SystemExit(0)
-
-
-def warm_up() -> None:
-    """What a forking worker could do once, before forking: every work horse inherits it."""
-    from sqlalchemy import select as sql_select
-    from sqlalchemy.orm import configure_mappers
-
-    from plugin.db import get_db
-    from plugin.ingest.registry import handlers
-    from plugin.models import Shop
-    from workers.runtime import worker_app
-
-    app = worker_app()
-    with app.app_context():
-        handlers()  # imports the handler modules, and through them the services
-        import plugin.services.orders  # noqa: F401 - imported lazily by the handlers
-
-        configure_mappers()
-        db = get_db()
-        with db.engine.connect() as connection:  # the dialect initialises on first connect
-            connection.execute(sql_select(Shop.id).limit(1))
-        db.engine.dispose()  # no connection may be shared with the forked horses
+    model = os.environ.get("TM_BENCH_WORKER", "shipped")
+    raise SystemExit(run_worker(["webhooks"], burst=True, fork=model == "fork"))
 
 
 def check(session: Session, shop_id: int, events: int) -> str:
@@ -275,10 +240,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument(
         "--worker-model",
-        choices=("fork", "warm", "simple"),
-        default="fork",
-        help="fork: tastemaker worker as shipped (default); warm: the same, warmed up before "
-        "forking; simple: rq.SimpleWorker, no fork per job (see worker_main)",
+        choices=("shipped", "fork"),
+        default="shipped",
+        help="shipped: tastemaker worker as shipped (default); fork: tastemaker worker --fork",
     )
     args = parser.parse_args(argv)
     # Registered under the module's real name, as the worker processes see it.

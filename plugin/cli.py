@@ -35,6 +35,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="comma-separated queue names, in priority order",
     )
     worker.add_argument("--burst", action="store_true", help="exit when the queues are empty")
+    worker.add_argument(
+        "--fork",
+        action="store_true",
+        help="run each job in a forked process (isolation over speed)",
+    )
 
     commands.add_parser("cron", help="run the periodic-job scheduler (run exactly one)")
     commands.add_parser("sweep", help="enqueue webhook events and codes left pending")

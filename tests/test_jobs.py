@@ -123,3 +123,25 @@ def test_enqueue_reports_a_redis_outage_instead_of_raising(app: Flask) -> None:
 def test_only_registered_functions_can_be_enqueued() -> None:
     with pytest.raises(LookupError):
         spec_for(print)
+
+
+def test_the_worker_command_runs_queued_jobs_on_redis(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch, redis_connection: Any
+) -> None:
+    # given the environment of a production-like worker and a job waiting on Redis
+    from plugin.cli import main
+    from tests.conftest import REDIS_URL
+
+    monkeypatch.setenv("TASTEMAKER_REDIS_URL", REDIS_URL)
+    monkeypatch.setenv("TASTEMAKER_DATABASE_URL", f"sqlite:///{tmp_path / 'worker.sqlite3'}")
+    assert main(["db", "upgrade"]) == 0
+    backend = RQBackend(REDIS_URL)
+    backend.enqueue(spec_for(record_call), (41,), None)
+    set_worker_app(None)
+    try:
+        # when `tastemaker worker --burst` runs
+        assert main(["worker", "--queues", "periodic", "--burst"]) == 0
+    finally:
+        set_worker_app(None)
+    # then the job ran in the worker
+    assert CALLS == [("record", 41)]

@@ -119,6 +119,29 @@ def set_worker_app(app: Flask | None) -> None:
     _worker_app = app
 
 
+def warm_up(*, dispose_connections: bool = False) -> Flask:
+    """Build the worker's app and load everything a first job would: job and handler modules,
+    mappers, the database dialect. With `dispose_connections`, drop pooled connections so that
+    no connection is shared with forked work horses."""
+    from sqlalchemy import text
+    from sqlalchemy.orm import configure_mappers
+
+    from plugin.db import get_db
+    from plugin.ingest.registry import handlers
+
+    _import_job_modules()
+    app = worker_app()
+    with app.app_context():
+        handlers()
+        configure_mappers()
+        db = get_db()
+        with db.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        if dispose_connections:
+            db.engine.dispose()
+    return app
+
+
 def run_job(name: str, *args: Any) -> None:
     """RQ's entry point for every Tastemaker job."""
     from rq import get_current_job
