@@ -34,6 +34,9 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic("workers.jobs.woocommerce.check_all_webhooks", 60 * 60),
     Periodic("workers.jobs.shopify.ensure_all_shopify_webhooks", 6 * 60 * 60),
     Periodic("workers.jobs.ledger.post_flat_fees_all_shops", 60 * 60),
+    Periodic("workers.jobs.rewards.sweep_pending_rewards", 10 * 60),
+    Periodic("workers.jobs.rewards.settle_due_sprints", 15 * 60),
+    Periodic("workers.jobs.rewards.expire_rights_grants", 15 * 60),
 )
 
 

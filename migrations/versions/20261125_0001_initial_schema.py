@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 19:08:33.603517
+Create Date: 2026-11-25 19:40:09.605845
 """
 
 from collections.abc import Sequence
@@ -190,6 +190,25 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_refunds_platform_order_id'), ['platform_order_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_refunds_shop_id'), ['shop_id'], unique=False)
 
+    op.create_table('try_and_tag_programs',
+    sa.Column('enabled', sa.Boolean(), nullable=False),
+    sa.Column('discount_kind', sa.String(length=16), nullable=False),
+    sa.Column('discount_value', sa.BigInteger(), nullable=False),
+    sa.Column('code_valid_days', sa.BigInteger(), nullable=False),
+    sa.Column('code_prefix', sa.String(length=12), nullable=False),
+    sa.Column('require_order', sa.Boolean(), nullable=False),
+    sa.Column('terms', sa.Text(), nullable=False),
+    sa.Column('updated_at', plugin.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('shop_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('created_at', plugin.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_try_and_tag_programs_shop_id_shops'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_try_and_tag_programs')),
+    sa.UniqueConstraint('shop_id', name=op.f('uq_try_and_tag_programs_shop_id'))
+    )
+    with op.batch_alter_table('try_and_tag_programs', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_try_and_tag_programs_shop_id'), ['shop_id'], unique=False)
+
     op.create_table('ugc_feed_versions',
     sa.Column('shop_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('version', sa.BigInteger(), nullable=False),
@@ -269,6 +288,30 @@ def upgrade() -> None:
     with op.batch_alter_table('payouts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_payouts_batch_key'), ['batch_key'], unique=False)
         batch_op.create_index(batch_op.f('ix_payouts_shop_id'), ['shop_id'], unique=False)
+
+    op.create_table('referral_sprints',
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('starts_at', plugin.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ends_at', plugin.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('credit_per_order_minor', sa.BigInteger(), nullable=False),
+    sa.Column('cap_per_creator_minor', sa.BigInteger(), nullable=True),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('campaign_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('settled_at', plugin.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('settled_total_minor', sa.BigInteger(), nullable=False),
+    sa.Column('settled_creators', sa.BigInteger(), nullable=False),
+    sa.Column('updated_at', plugin.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('shop_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('created_at', plugin.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_referral_sprints_campaign_id_campaigns')),
+    sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_referral_sprints_shop_id_shops'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_referral_sprints'))
+    )
+    with op.batch_alter_table('referral_sprints', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_referral_sprints_campaign_id'), ['campaign_id'], unique=False)
+        batch_op.create_index('ix_referral_sprints_settled_at_ends_at', ['settled_at', 'ends_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_referral_sprints_shop_id'), ['shop_id'], unique=False)
 
     op.create_table('ugc_posts',
     sa.Column('source', sa.String(length=16), nullable=False),
@@ -395,16 +438,36 @@ def upgrade() -> None:
     sa.Column('code', sa.String(length=64), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('discount_kind', sa.String(length=16), nullable=False),
+    sa.Column('discount_value', sa.BigInteger(), nullable=False),
+    sa.Column('customer_email_hash', sa.String(length=64), nullable=True),
+    sa.Column('product_id', sa.String(length=64), nullable=True),
+    sa.Column('is_open', sa.Boolean(), nullable=True),
+    sa.Column('order_number', sa.String(length=64), nullable=True),
+    sa.Column('order_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('claim_token_hash', sa.String(length=64), nullable=True),
+    sa.Column('platform_id', sa.String(length=128), nullable=True),
+    sa.Column('issued_at', plugin.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('expires_at', plugin.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('attempts', sa.BigInteger(), nullable=False),
+    sa.Column('unconfirmed_code', sa.String(length=64), nullable=True),
+    sa.Column('lease_until', plugin.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('updated_at', plugin.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('shop_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('created_at', plugin.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_rewards_order_id_orders'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_rewards_shop_id_shops'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['ugc_post_id'], ['ugc_posts.id'], name=op.f('fk_rewards_ugc_post_id_ugc_posts'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_rewards')),
+    sa.UniqueConstraint('claim_token_hash', name=op.f('uq_rewards_claim_token_hash')),
+    sa.UniqueConstraint('shop_id', 'customer_email_hash', 'product_id', 'is_open', name=op.f('uq_rewards_shop_id_customer_email_hash_product_id_is_open')),
     sa.UniqueConstraint('ugc_post_id', name=op.f('uq_rewards_ugc_post_id'))
     )
     with op.batch_alter_table('rewards', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_rewards_customer_email_hash'), ['customer_email_hash'], unique=False)
         batch_op.create_index(batch_op.f('ix_rewards_shop_id'), ['shop_id'], unique=False)
+        batch_op.create_index('ix_rewards_status', ['status'], unique=False)
 
     op.create_table('ugc_audit_events',
     sa.Column('ugc_post_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -558,7 +621,9 @@ def downgrade() -> None:
 
     op.drop_table('ugc_audit_events')
     with op.batch_alter_table('rewards', schema=None) as batch_op:
+        batch_op.drop_index('ix_rewards_status')
         batch_op.drop_index(batch_op.f('ix_rewards_shop_id'))
+        batch_op.drop_index(batch_op.f('ix_rewards_customer_email_hash'))
 
     op.drop_table('rewards')
     with op.batch_alter_table('ledger_entries', schema=None) as batch_op:
@@ -583,6 +648,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_ugc_posts_shop_id'))
 
     op.drop_table('ugc_posts')
+    with op.batch_alter_table('referral_sprints', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_referral_sprints_shop_id'))
+        batch_op.drop_index('ix_referral_sprints_settled_at_ends_at')
+        batch_op.drop_index(batch_op.f('ix_referral_sprints_campaign_id'))
+
+    op.drop_table('referral_sprints')
     with op.batch_alter_table('payouts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_payouts_shop_id'))
         batch_op.drop_index(batch_op.f('ix_payouts_batch_key'))
@@ -598,6 +669,10 @@ def downgrade() -> None:
 
     op.drop_table('webhook_events')
     op.drop_table('ugc_feed_versions')
+    with op.batch_alter_table('try_and_tag_programs', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_try_and_tag_programs_shop_id'))
+
+    op.drop_table('try_and_tag_programs')
     with op.batch_alter_table('refunds', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_refunds_shop_id'))
         batch_op.drop_index(batch_op.f('ix_refunds_platform_order_id'))

@@ -4,6 +4,7 @@ from plugin.models.base import Base, utcnow
 from plugin.models.creators import Agreement, Campaign, Creator
 from plugin.models.ledger import LedgerEntry, Payout
 from plugin.models.orders import Attribution, Order, Refund
+from plugin.models.rewards import ReferralSprint, TryAndTagProgram
 from plugin.models.shop import ApiKey, OAuthState, Shop
 from plugin.models.tracking import Click, DiscountCode, ReferralLink
 from plugin.models.ugc import Reward, UgcPost
@@ -23,9 +24,11 @@ __all__ = [
     "Order",
     "Payout",
     "ReferralLink",
+    "ReferralSprint",
     "Refund",
     "Reward",
     "Shop",
+    "TryAndTagProgram",
     "UgcPost",
     "WebhookEvent",
     "utcnow",

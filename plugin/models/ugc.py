@@ -171,10 +171,21 @@ class UgcFeedVersion(Base):
 
 
 class Reward(IdMixin, TenantMixin, TimestampMixin, Base):
-    """A shopper's reward for a Try & Tag post; one per submission, enforced by the database."""
+    """A shopper's reward for a Try & Tag post; one per submission, enforced by the database.
+
+    Statuses (plugin.domain.rewards): submitted -> pending (approved) -> issued | failed; void when
+    the post is rejected or hidden first. Written by plugin.services.rewards and the rewards job.
+    """
 
     __tablename__ = "rewards"
-    __table_args__ = (UniqueConstraint("ugc_post_id"),)
+    __table_args__ = (
+        UniqueConstraint("ugc_post_id"),
+        # One open submission per email and product: is_open is True while the submission is
+        # under review or rewarded and NULL once void, and NULLs never collide.
+        UniqueConstraint("shop_id", "customer_email_hash", "product_id", "is_open"),
+        UniqueConstraint("claim_token_hash"),
+        Index("ix_rewards_status", "status"),
+    )
 
     ugc_post_id: Mapped[int] = mapped_column(BigId, ForeignKey("ugc_posts.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(16), default="discount_code")  # or store_credit
@@ -183,3 +194,26 @@ class Reward(IdMixin, TenantMixin, TimestampMixin, Base):
     code: Mapped[str | None] = mapped_column(String(64), default=None)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     error: Mapped[str | None] = mapped_column(Text, default=None)
+    # The offer as shown when the shopper submitted: basis points or minor units.
+    discount_kind: Mapped[str] = mapped_column(String(16), default="percentage")
+    discount_value: Mapped[int] = mapped_column(default=0)
+    # The shopper, by email hash only (like orders); privacy redaction clears it.
+    customer_email_hash: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
+    product_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    is_open: Mapped[bool | None] = mapped_column(default=None)
+    order_number: Mapped[str | None] = mapped_column(String(64), default=None)
+    # Set when the order number matched an order of this shop placed with the same email.
+    order_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("orders.id", ondelete="SET NULL"), default=None
+    )
+    # SHA-256 of the token in the shopper's private status link, where the code is shown.
+    claim_token_hash: Mapped[str | None] = mapped_column(String(64), default=None)
+    platform_id: Mapped[str | None] = mapped_column(String(128), default=None)
+    issued_at: Mapped[datetime | None] = mapped_column(default=None)
+    expires_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Store calls made so far, and the code whose creation timed out (the store may have it).
+    attempts: Mapped[int] = mapped_column(default=0)
+    unconfirmed_code: Mapped[str | None] = mapped_column(String(64), default=None)
+    # A worker calling the store holds the reward until then; no row lock spans the call.
+    lease_until: Mapped[datetime | None] = mapped_column(default=None)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -257,6 +257,10 @@ def moderate(
     post.moderated_at = now or utcnow()
     audit(tenant, post, "moderation", target, actor, previous=previous, reason=reason)
     bump_feed_version(tenant.session, tenant.shop_id)
+    if post.source == "try_and_tag":
+        from plugin.services.rewards import after_moderation  # rewards builds on this module
+
+        after_moderation(tenant, post)  # queues the reward's job after commit, never inline
     return post
 
 

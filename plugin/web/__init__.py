@@ -21,6 +21,8 @@ BLUEPRINT_MODULES = (
     "plugin.web.shopify_auth",
     "plugin.web.woocommerce_auth",
     "plugin.web.sandbox_store",
+    "plugin.web.rewards_api",
+    "plugin.web.try_and_tag",
 )
 
 
