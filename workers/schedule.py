@@ -57,6 +57,7 @@ def sweep_once() -> dict[str, int]:
     for dotted in (
         "workers.jobs.webhooks.sweep_pending_events",
         "workers.jobs.codes.sweep_pending_codes",
+        "workers.jobs.rewards.sweep_pending_rewards",
     ):
         func = resolve(dotted)
         if func is not None:

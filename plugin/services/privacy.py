@@ -232,7 +232,17 @@ def redact_customer(session: Session, shop_id: int, ref: CustomerRef) -> Redacti
         if scrubbed != attribution.evidence:
             attribution.evidence = scrubbed
             summary.attributions += 1
-    for post in _customer_rows(tenant, UgcPost, ref):
+    rewards = _customer_rows(tenant, Reward, ref)
+    # A Try & Tag post is the shopper's even though only its reward carries their email hash.
+    rewarded = [reward.ugc_post_id for reward in rewards]
+    posts = {post.id: post for post in _customer_rows(tenant, UgcPost, ref)}
+    posts.update(
+        {
+            post.id: post
+            for post in (tenant.all(UgcPost, UgcPost.id.in_(rewarded)) if rewarded else [])
+        }
+    )
+    for post in posts.values():
         _clear_customer_columns(post)
         post.author_handle = ""
         post.post_url = None
@@ -242,7 +252,7 @@ def redact_customer(session: Session, shop_id: int, ref: CustomerRef) -> Redacti
         post.moderation_status = "hidden"
         post.moderation_reason = "customer data erased on request"
         summary.ugc_posts += 1
-    for reward in _customer_rows(tenant, Reward, ref):
+    for reward in rewards:
         _clear_customer_columns(reward)
         summary.rewards += 1
     summary.webhook_events = _redact_event_bodies(

@@ -22,6 +22,7 @@ from plugin.models import (
     LedgerEntry,
     Order,
     ReferralLink,
+    Reward,
     Shop,
     UgcPost,
     WebhookEvent,
@@ -256,3 +257,35 @@ def test_another_shop_cannot_download_an_export(
     privacy.write_export(root, shop.id, 5, {"secret": True})
     headers = {"Authorization": f"Bearer {simulator.session_token('other-shop.myshopify.com')}"}
     assert client.get("/shopify/privacy-exports/5", headers=headers).status_code == 404
+
+
+def test_redaction_erases_the_shoppers_try_and_tag_post(
+    app: Flask, session: Session, simulator: ShopifySimulator
+) -> None:
+    # given a Try & Tag post whose only link to Bob is his reward's email hash
+    shop = install_shop(app, session, simulator)
+    tenant = Tenant(session, shop.id)
+    post = tenant.add(
+        UgcPost(
+            source="try_and_tag",
+            network="instagram",
+            post_url="https://www.instagram.com/p/bob-tries-it/",
+            caption="Loving it",
+            author_handle="bob.tries",
+        )
+    )
+    session.flush()
+    tenant.add(Reward(ugc_post_id=post.id, customer_email_hash=BOB.email_hash, code="TT-BOB"))
+    session.commit()
+    # when Bob's data is erased
+    summary = privacy.redact_customer(session, shop.id, BOB)
+    session.commit()
+    # then the post no longer says who he is, and the reward no longer names him
+    session.expire_all()
+    erased = session.get(UgcPost, post.id)
+    assert erased is not None
+    assert (erased.author_handle, erased.post_url, erased.caption) == ("", None, "")
+    assert erased.moderation_status == "hidden"
+    reward = session.scalars(select(Reward)).one()
+    assert (reward.customer_email_hash, reward.code) == (None, "TT-BOB")
+    assert (summary.ugc_posts, summary.rewards) == (1, 1)
