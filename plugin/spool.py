@@ -8,6 +8,7 @@ segment for the next replay, so every consumer must be idempotent (unique keys, 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import threading
@@ -61,7 +62,9 @@ class Spool:
         if self._handle is None or self._path is None:
             return
         self._handle.close()
-        self._path.rename(self._path.with_suffix(".ready"))
+        # Another process's replay may have sealed it as stale: its records are replayed there.
+        with contextlib.suppress(FileNotFoundError):
+            self._path.rename(self._path.with_suffix(".ready"))
         self._handle = None
         self._path = None
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from plugin.models.base import Base, BigId, IdMixin, TenantMixin, TimestampMixin, utcnow
@@ -56,13 +56,20 @@ class ReferralLink(IdMixin, TenantMixin, TimestampMixin, Base):
 
 
 class Click(IdMixin, TenantMixin, Base):
+    """A counted visit through a referral link (bots, previews and HEAD requests are not stored).
+
+    Written only by the click flush (plugin.services.clicks) from the local spool, never by the
+    redirect itself; metrics aggregate it per shop and period, hence the composite index.
+    """
+
     __tablename__ = "clicks"
+    __table_args__ = (Index("ix_clicks_shop_id_occurred_at", "shop_id", "occurred_at"),)
 
     link_id: Mapped[int] = mapped_column(BigId, ForeignKey("referral_links.id", ondelete="CASCADE"))
     creator_id: Mapped[int] = mapped_column(BigId, ForeignKey("creators.id", ondelete="CASCADE"))
     # Public click id carried to the store as tm_click; unique so spool replays insert once.
     click_uid: Mapped[str] = mapped_column(String(32), unique=True)
-    occurred_at: Mapped[datetime] = mapped_column(index=True)
+    occurred_at: Mapped[datetime] = mapped_column()
     # Keyed hash of ip + user agent: counts unique visitors without storing either.
     visitor_hash: Mapped[str] = mapped_column(String(64), default="")
     referrer_host: Mapped[str | None] = mapped_column(String(255), default=None)

@@ -1,0 +1,194 @@
+"""Benchmark plumbing: gunicorn servers, a bare baseline app, and an open-loop HTTP load generator.
+
+Open loop means requests leave on a fixed schedule whether or not earlier ones finished, and each
+latency is measured from its scheduled send time, so a slow server cannot hide its queueing
+delay by slowing the client down (no coordinated omission).
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flask import Flask, request
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def bare_app() -> Flask:
+    """The baseline: one route that reads the body and answers 200, nothing else."""
+    app = Flask(__name__)
+
+    @app.post("/webhooks/<platform>")
+    def receive(platform: str) -> tuple[str, int]:
+        request.get_data()
+        return "", 200
+
+    return app
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass(frozen=True)
+class Server:
+    port: int
+    process: subprocess.Popen[bytes]
+
+
+@contextmanager
+def gunicorn(
+    app_path: str, *, workers: int, env: dict[str, str] | None = None, extra: Sequence[str] = ()
+) -> Iterator[Server]:
+    """Run `gunicorn app_path` on a free port until the block ends (stopped by its own pid)."""
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--backlog",
+        "4096",
+        "--log-level",
+        "warning",
+        *extra,
+        app_path,
+    ]
+    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **(env or {})})
+    try:
+        _wait_for_port(port, process)
+        yield Server(port, process)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {process.returncode} before listening")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"gunicorn did not listen on {port} within {timeout}s")
+
+
+@dataclass(frozen=True)
+class PreparedRequest:
+    path: str
+    body: bytes
+    headers: dict[str, str]
+
+
+@dataclass
+class LoadResult:
+    rate: float
+    sent: int
+    wall_seconds: float
+    latencies: list[float] = field(default_factory=list)  # seconds, from the scheduled send
+    statuses: dict[int, int] = field(default_factory=dict)
+    errors: int = 0
+
+    def percentile(self, p: float) -> float:
+        return percentile(self.latencies, p)
+
+    @property
+    def achieved_rate(self) -> float:
+        return len(self.latencies) / self.wall_seconds if self.wall_seconds else 0.0
+
+
+def percentile(values: Sequence[float], p: float) -> float:
+    """Nearest-rank percentile (p in 0..100); NaN for no values."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), round(p / 100 * len(ordered) + 0.5)))
+    return ordered[rank - 1]
+
+
+def open_loop(
+    port: int,
+    requests: Sequence[PreparedRequest],
+    rate: float,
+    *,
+    concurrency: int = 64,
+    timeout: float = 10.0,
+) -> LoadResult:
+    """Send `requests` at a fixed `rate` per second; one new connection per request."""
+    schedule: queue.Queue[tuple[float, PreparedRequest] | None] = queue.Queue()
+    result = LoadResult(rate=rate, sent=len(requests), wall_seconds=0.0)
+    lock = threading.Lock()
+
+    def worker() -> None:
+        while True:
+            item = schedule.get()
+            if item is None:
+                return
+            scheduled, prepared = item
+            status = _send(port, prepared, timeout)
+            finished = time.perf_counter()
+            with lock:
+                if status is None:
+                    result.errors += 1
+                else:
+                    result.statuses[status] = result.statuses.get(status, 0) + 1
+                    result.latencies.append(finished - scheduled)
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    start = time.perf_counter() + 0.05
+    for index, prepared in enumerate(requests):
+        scheduled = start + index / rate
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        schedule.put((scheduled, prepared))
+    for _ in threads:
+        schedule.put(None)
+    for thread in threads:
+        thread.join()
+    result.wall_seconds = time.perf_counter() - start
+    return result
+
+
+def _send(port: int, prepared: PreparedRequest, timeout: float) -> int | None:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        connection.request("POST", prepared.path, body=prepared.body, headers=prepared.headers)
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    except OSError:
+        return None
+    finally:
+        connection.close()
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"

@@ -1,0 +1,375 @@
+"""Referral links: creation (slug, target validation) and the in-process cache behind /r/<slug>.
+
+The redirect must stay fast and keep answering when the database is slow or down, so it never
+queries per request: `LinkResolver` keeps each slug's resolved destination in process memory for
+a short TTL, reloads it on a miss, and once an entry has expired it keeps serving the stale entry
+while a reload runs (in the background when the caller supplies a runner). A reload that fails
+leaves the stale entry in place. Only a slug never seen by this process needs the database.
+
+The destination is built once per load with the shop's connector, with a placeholder where the
+click id goes, so a request only concatenates three strings. It is always on the merchant's own
+domain: the host comes from the shop row and the path was validated when the link was created.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import string
+import threading
+import time
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl, quote, unquote, urlencode
+
+from sqlalchemy import and_, select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from plugin.models import Campaign, Creator, DiscountCode, ReferralLink, Shop
+from plugin.tenancy import Tenant
+
+logger = logging.getLogger(__name__)
+
+SLUG_ALPHABET = string.ascii_letters + string.digits  # base62
+SLUG_LENGTH = 10  # 62^10 ≈ 8.4e17: unguessable, and a collision is a once-in-forever retry
+SLUG_PATTERN = re.compile(r"[A-Za-z0-9]{6,32}")
+MAX_TARGET_PATH = 512
+TRACKING_PARAMETERS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "tm_click")
+ALWAYS_ON = "always-on"
+# Made of unreserved URL characters only, so a connector's percent-encoding leaves it intact.
+CLICK_PLACEHOLDER = "tmclick0placeholder0x7"
+_SAFE_PATH_CHARACTERS = "/?&=%:@!$'()*+,;~-._"
+
+
+class InvalidLink(ValueError):
+    """A link cannot be created as asked; `field` names the offending argument."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class LinkUnavailable(Exception):
+    """A slug this process has never resolved, while the database cannot be reached."""
+
+
+def new_slug() -> str:
+    return "".join(secrets.choice(SLUG_ALPHABET) for _ in range(SLUG_LENGTH))
+
+
+def normalize_target_path(raw: str) -> str:
+    """A path (and optional query) on the merchant's own domain, or InvalidLink.
+
+    Refused: anything not starting with "/", a scheme or host ("//host", "https://…"), doubled
+    slashes, backslashes and control characters (also when percent-encoded, since some servers
+    decode before routing), raw whitespace, fragments, and our own tracking parameters. Non-ASCII
+    characters are percent-encoded so the stored path is a valid URL part.
+    """
+    if not isinstance(raw, str) or not raw:
+        raise InvalidLink("target_path", "must be a non-empty path starting with '/'")
+    if not raw.startswith("/"):
+        raise InvalidLink(
+            "target_path", "must start with '/': links only point at the shop's own domain"
+        )
+    if any(unicodedata.category(ch).startswith(("C", "Z")) for ch in raw):
+        raise InvalidLink("target_path", "must not contain whitespace or control characters")
+    decoded = unquote(raw)
+    for candidate in (raw, decoded):
+        if "//" in candidate.split("?", 1)[0] or "\\" in candidate:
+            raise InvalidLink("target_path", "must not contain '//' or backslashes (no other host)")
+    if any(unicodedata.category(ch) == "Cc" for ch in decoded):
+        raise InvalidLink("target_path", "must not contain control characters, even encoded")
+    if "#" in raw:
+        raise InvalidLink("target_path", "must not contain a '#fragment'")
+    query = raw.partition("?")[2]
+    taken = {key.lower() for key, _ in parse_qsl(query, keep_blank_values=True)}
+    clashing = sorted(taken.intersection(TRACKING_PARAMETERS))
+    if clashing:
+        raise InvalidLink(
+            "target_path", f"must not set {', '.join(clashing)}: tracking parameters are added"
+        )
+    normalized = quote(raw, safe=_SAFE_PATH_CHARACTERS)
+    if len(normalized) > MAX_TARGET_PATH:
+        raise InvalidLink("target_path", f"must be at most {MAX_TARGET_PATH} characters")
+    return normalized
+
+
+def create_link(
+    session: Session,
+    shop_id: int,
+    creator_id: int,
+    *,
+    target_path: str = "/",
+    campaign_id: int | None = None,
+    discount_code_id: int | None = None,
+) -> ReferralLink:
+    """Create a creator's referral link in the shop; raises InvalidLink (a ValueError)."""
+    tenant = Tenant(session, shop_id)
+    path = normalize_target_path(target_path)
+    if tenant.get(Creator, creator_id) is None:
+        raise InvalidLink("creator_id", f"no creator {creator_id} in this shop")
+    if campaign_id is not None and tenant.get(Campaign, campaign_id) is None:
+        raise InvalidLink("campaign_id", f"no campaign {campaign_id} in this shop")
+    if discount_code_id is not None:
+        code = tenant.get(DiscountCode, discount_code_id)
+        if code is None:
+            raise InvalidLink("discount_code_id", f"no discount code {discount_code_id} here")
+        if code.creator_id != creator_id:
+            raise InvalidLink("discount_code_id", "the discount code belongs to another creator")
+    for _attempt in range(5):
+        link = ReferralLink(
+            creator_id=creator_id,
+            campaign_id=campaign_id,
+            discount_code_id=discount_code_id,
+            slug=new_slug(),
+            target_path=path,
+        )
+        try:
+            with session.begin_nested():
+                tenant.add(link)
+                session.flush()
+        except IntegrityError:
+            taken = session.scalar(select(ReferralLink.id).where(ReferralLink.slug == link.slug))
+            if taken is None:
+                raise  # not a slug collision
+            logger.warning("referral link slug collision, retrying")
+            continue
+        return link
+    raise RuntimeError("could not find a free referral link slug in 5 attempts")
+
+
+def set_link_active(session: Session, shop_id: int, link_id: int, active: bool) -> ReferralLink:
+    """(De)activate a link; each process's cache follows within LinkResolver.ttl seconds."""
+    link = Tenant(session, shop_id).get(ReferralLink, link_id)
+    if link is None:
+        raise InvalidLink("link_id", f"no referral link {link_id} in this shop")
+    link.active = active
+    session.flush()
+    return link
+
+
+def public_link_url(public_url: str, slug: str) -> str:
+    return f"{public_url.rstrip('/')}/r/{slug}"
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedLink:
+    """Everything /r/<slug> needs, held in memory: ids for the click, and the destination."""
+
+    slug: str
+    shop_id: int
+    link_id: int
+    creator_id: int
+    creator_handle: str
+    active: bool
+    location_prefix: str  # the destination up to the click id
+    location_suffix: str  # the destination after the click id
+    store_url: str  # the shop's home page, offered on the "link inactive" page
+
+    def location(self, click_uid: str) -> str:
+        return self.location_prefix + click_uid + self.location_suffix
+
+
+TargetUrl = Callable[[str, str, str, str | None], str]  # (platform, domain, path, code) -> URL
+
+
+def campaign_tag(campaign_id: int | None, campaign_name: str | None) -> str:
+    """utm_campaign: "<id>-<slugified name>" for a campaign, "always-on" for evergreen links."""
+    if campaign_id is None:
+        return ALWAYS_ON
+    slug = re.sub(r"[^a-z0-9]+", "-", (campaign_name or "").lower()).strip("-")[:48]
+    return f"{campaign_id}-{slug}" if slug else str(campaign_id)
+
+
+def tracked_path(target_path: str, *, campaign: str, creator_handle: str, click_uid: str) -> str:
+    query = urlencode(
+        [
+            ("utm_source", "tastemaker"),
+            ("utm_medium", "creator"),
+            ("utm_campaign", campaign),
+            ("utm_content", creator_handle),
+            ("tm_click", click_uid),
+        ]
+    )
+    return target_path + ("&" if "?" in target_path else "?") + query
+
+
+def load_link(session: Session, target_url: TargetUrl, slug: str) -> ResolvedLink | None:
+    """Resolve a slug from the database in one query; None when no such link exists."""
+    row = session.execute(
+        select(
+            ReferralLink.id,
+            ReferralLink.shop_id,
+            ReferralLink.creator_id,
+            ReferralLink.target_path,
+            ReferralLink.active,
+            Shop.platform,
+            Shop.domain,
+            Shop.status,
+            Creator.handle,
+            Creator.status,
+            Campaign.id,
+            Campaign.name,
+            DiscountCode.code,
+            DiscountCode.status,
+        )
+        .join(Shop, Shop.id == ReferralLink.shop_id)
+        .join(
+            Creator,
+            and_(Creator.id == ReferralLink.creator_id, Creator.shop_id == ReferralLink.shop_id),
+        )
+        .outerjoin(
+            Campaign,
+            and_(Campaign.id == ReferralLink.campaign_id, Campaign.shop_id == ReferralLink.shop_id),
+        )
+        .outerjoin(
+            DiscountCode,
+            and_(
+                DiscountCode.id == ReferralLink.discount_code_id,
+                DiscountCode.shop_id == ReferralLink.shop_id,
+            ),
+        )
+        .where(ReferralLink.slug == slug)
+    ).first()
+    if row is None:
+        return None
+    (
+        link_id,
+        shop_id,
+        creator_id,
+        path,
+        link_active,
+        platform,
+        domain,
+        shop_status,
+        handle,
+        creator_status,
+        campaign_id,
+        campaign_name,
+        code,
+        code_status,
+    ) = tuple[Any, ...](row)
+    # Only a code the store knows applies itself; a pending or failed one would show an error.
+    usable_code = code if code_status == "active" else None
+    destination = target_url(
+        platform,
+        domain,
+        tracked_path(
+            path,
+            campaign=campaign_tag(campaign_id, campaign_name),
+            creator_handle=handle,
+            click_uid=CLICK_PLACEHOLDER,
+        ),
+        usable_code,
+    )
+    if destination.count(CLICK_PLACEHOLDER) != 1:
+        raise ValueError(f"connector {platform} mangled the click id placeholder: {destination}")
+    prefix, _, suffix = destination.partition(CLICK_PLACEHOLDER)
+    return ResolvedLink(
+        slug=slug,
+        shop_id=shop_id,
+        link_id=link_id,
+        creator_id=creator_id,
+        creator_handle=handle,
+        active=bool(link_active)
+        and shop_status != "uninstalled"
+        and creator_status != "terminated",
+        location_prefix=prefix,
+        location_suffix=suffix,
+        store_url=target_url(platform, domain, "/", None),
+    )
+
+
+@dataclass(slots=True)
+class _Entry:
+    link: ResolvedLink | None  # None: the slug does not exist (cached briefly)
+    fresh_until: float
+
+
+Runner = Callable[[Callable[[], None]], None]
+
+
+def run_inline(task: Callable[[], None]) -> None:
+    task()
+
+
+class LinkResolver:
+    """slug -> ResolvedLink from process memory; the database only on a miss or a refresh."""
+
+    def __init__(
+        self,
+        load: Callable[[str], ResolvedLink | None],
+        *,
+        ttl: float = 30.0,
+        negative_ttl: float = 5.0,
+        max_entries: int = 50_000,
+        refresh_runner: Runner = run_inline,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._load = load
+        self.ttl = ttl
+        self.negative_ttl = negative_ttl
+        self.max_entries = max_entries
+        self._refresh_runner = refresh_runner
+        self._clock = clock
+        self._entries: dict[str, _Entry] = {}
+        self._refreshing: set[str] = set()
+        self._lock = threading.Lock()
+
+    def resolve(self, slug: str) -> ResolvedLink | None:
+        """The link, None for an unknown slug; LinkUnavailable when unknown here and DB is down."""
+        entry = self._entries.get(slug)
+        if entry is not None:
+            if self._clock() >= entry.fresh_until:
+                self._schedule_refresh(slug)
+            return entry.link
+        try:
+            return self._store(slug, self._load(slug))
+        except SQLAlchemyError as exc:
+            logger.warning("referral link %s unresolvable, database unavailable: %s", slug, exc)
+            raise LinkUnavailable(slug) from exc
+
+    def expire(self, slug: str | None = None) -> None:
+        """Mark one (or every) entry due for a reload; it is still served until one succeeds."""
+        with self._lock:
+            targets = [slug] if slug is not None else list(self._entries)
+            for key in targets:
+                if key in self._entries:
+                    self._entries[key].fresh_until = 0.0
+
+    def _store(self, slug: str, link: ResolvedLink | None) -> ResolvedLink | None:
+        ttl = self.ttl if link is not None else self.negative_ttl
+        with self._lock:
+            if len(self._entries) >= self.max_entries and slug not in self._entries:
+                self._evict()
+            self._entries[slug] = _Entry(link, self._clock() + ttl)
+        return link
+
+    def _evict(self) -> None:
+        # Unknown slugs first (scanners); then the oldest insertions (dicts keep insertion order).
+        unknown = [key for key, entry in self._entries.items() if entry.link is None]
+        for key in unknown:
+            del self._entries[key]
+        while len(self._entries) >= self.max_entries:
+            del self._entries[next(iter(self._entries))]
+
+    def _schedule_refresh(self, slug: str) -> None:
+        with self._lock:
+            if slug in self._refreshing:
+                return
+            self._refreshing.add(slug)
+        self._refresh_runner(lambda: self._refresh(slug))
+
+    def _refresh(self, slug: str) -> None:
+        try:
+            self._store(slug, self._load(slug))
+        except SQLAlchemyError as exc:
+            logger.warning("referral link %s kept stale, database unavailable: %s", slug, exc)
+        finally:
+            with self._lock:
+                self._refreshing.discard(slug)

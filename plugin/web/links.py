@@ -1,0 +1,211 @@
+"""GET /r/<slug>: the referral redirect, the hottest path of the app.
+
+Per request: resolve the slug from the in-process cache, make a click id, append the click to the
+local spool (unless a bot, a link preview, a prefetch or a HEAD), answer 302. No database, queue
+or network call on the way; the click reaches the database through the spool flush
+(plugin.services.clicks). Each process builds its own resolver, spool and flusher on first use.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from flask import Blueprint, Flask, Response, current_app, render_template_string, request
+from werkzeug.datastructures import Headers
+from werkzeug.urls import iri_to_uri
+
+from plugin.db import get_db
+from plugin.domain.bots import is_bot, is_prefetch
+from plugin.extensions import connectors
+from plugin.services.clicks import ClickRecorder, Flusher, flush_spool, new_click_uid, spool_for
+from plugin.services.links import (
+    SLUG_PATTERN,
+    LinkResolver,
+    LinkUnavailable,
+    ResolvedLink,
+    load_link,
+    run_inline,
+)
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIEnvironment
+
+bp = Blueprint("links", __name__)
+logger = logging.getLogger(__name__)
+
+EXTENSION_KEY = "tastemaker.links"
+REFERRER_POLICY = "strict-origin-when-cross-origin"
+_HEADERS = (("Cache-Control", "no-store"), ("Referrer-Policy", REFERRER_POLICY))
+_REDIRECT_HEADERS = (*_HEADERS, ("Content-Length", "0"))
+_PURPOSE_HEADERS = ("HTTP_SEC_PURPOSE", "HTTP_PURPOSE", "HTTP_X_PURPOSE", "HTTP_X_MOZ")
+
+
+@dataclass
+class LinkTracking:
+    """One process's link cache, click recorder and flusher (rebuilt after a fork)."""
+
+    pid: int
+    resolver: LinkResolver
+    recorder: ClickRecorder
+    flusher: Flusher | None
+
+
+_build_lock = threading.Lock()
+
+
+def tracking(app: Flask | None = None) -> LinkTracking:
+    target: Flask = app or current_app._get_current_object()  # type: ignore[attr-defined]
+    state: LinkTracking | None = target.extensions.get(EXTENSION_KEY)
+    if state is not None and state.pid == os.getpid():
+        return state
+    with _build_lock:
+        state = target.extensions.get(EXTENSION_KEY)
+        if state is None or state.pid != os.getpid():
+            state = target.extensions[EXTENSION_KEY] = _build(target)
+    return state
+
+
+def _build(app: Flask) -> LinkTracking:
+    settings = app.config["TASTEMAKER"]
+    spool = spool_for(settings.spool_dir)
+
+    def target_url(platform: str, domain: str, path: str, code: str | None) -> str:
+        # Made an ASCII URI once here, so responses can skip re-encoding it (see _Redirect).
+        return iri_to_uri(connectors(app).get(platform).link_target_url(domain, path, code))
+
+    def load(slug: str) -> ResolvedLink | None:
+        # The database is looked up at call time, so a replaced Database is honoured.
+        with get_db(app).new_session() as session:
+            return load_link(session, target_url, slug)
+
+    def flush() -> int:
+        return flush_spool(spool, get_db(app).transaction)
+
+    # Tests run everything inline on their one connection; a served app refreshes in the
+    # background (the request serves the stale entry meanwhile) and flushes on a timer.
+    background = not app.testing
+    return LinkTracking(
+        pid=os.getpid(),
+        resolver=LinkResolver(
+            load, refresh_runner=_BackgroundRunner().submit if background else run_inline
+        ),
+        recorder=ClickRecorder(spool, settings.secret_key),
+        flusher=Flusher(flush).start() if background else None,
+    )
+
+
+class _BackgroundRunner:
+    """One daemon thread running submitted tasks in order (cache refreshes)."""
+
+    def __init__(self) -> None:
+        self._tasks: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def submit(self, task: Callable[[], None]) -> None:
+        self._tasks.put(task)
+        if self._thread is None:
+            with self._lock:
+                if self._thread is None:
+                    self._thread = threading.Thread(
+                        target=self._loop, name="tastemaker-link-refresh", daemon=True
+                    )
+                    self._thread.start()
+
+    def _loop(self) -> None:
+        while True:
+            task = self._tasks.get()
+            try:
+                task()
+            except Exception:  # one bad refresh (logged) must not stop all later ones
+                logger.exception("referral link cache refresh failed")
+
+
+def _counts(environ: dict[str, str], user_agent: str) -> bool:
+    if environ.get("REQUEST_METHOD") == "HEAD" or is_bot(user_agent):
+        return False
+    return not any(is_prefetch(environ.get(name)) for name in _PURPOSE_HEADERS)
+
+
+@bp.get("/r/<slug>")
+def follow(slug: str) -> Response:
+    if SLUG_PATTERN.fullmatch(slug) is None:
+        return _not_found(None)
+    state = tracking()
+    try:
+        link = state.resolver.resolve(slug)
+    except LinkUnavailable:
+        return _unavailable()
+    if link is None or not link.active:
+        return _not_found(link)
+    click_uid = new_click_uid()
+    environ = request.environ
+    user_agent = environ.get("HTTP_USER_AGENT", "")
+    if _counts(environ, user_agent):
+        state.recorder.record(
+            link,
+            click_uid,
+            ip=environ.get("REMOTE_ADDR"),
+            user_agent=user_agent,
+            referrer=environ.get("HTTP_REFERER"),
+        )
+    return _Redirect(
+        status=302, headers=[("Location", link.location(click_uid)), *_REDIRECT_HEADERS]
+    )
+
+
+class _Redirect(Response):
+    """The referral 302, sent with its headers as built.
+
+    Werkzeug re-encodes every Location as an IRI on the way out, ~20 µs a response here; the
+    destination was already made an ASCII URI when the link was loaded (`target_url`) and the
+    click id is hex, so that work is done once per link instead of once per click.
+    """
+
+    def get_wsgi_headers(self, environ: WSGIEnvironment) -> Headers:
+        return self.headers
+
+
+_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>{{ title }}</title>
+<style>
+body{font-family:system-ui,sans-serif;max-width:32rem;margin:15vh auto;padding:0 1.5rem;
+color:#222;text-align:center}h1{font-size:1.6rem}p{color:#555;line-height:1.5}
+a{color:#0b57d0}
+</style></head>
+<body><h1>{{ title }}</h1><p>{{ message }}</p>
+{% if store_url %}<p><a href="{{ store_url }}">Visit the store</a></p>{% endif %}
+</body></html>
+"""
+
+
+def _not_found(link: ResolvedLink | None) -> Response:
+    html = render_template_string(
+        _PAGE,
+        title="This link is not active",
+        message="The link you followed is unknown or no longer active. "
+        "Please check it with whoever shared it.",
+        store_url=link.store_url if link is not None else None,
+    )
+    return Response(html, status=404, mimetype="text/html", headers=list(_HEADERS))
+
+
+def _unavailable() -> Response:
+    html = render_template_string(
+        _PAGE,
+        title="Please try again in a moment",
+        message="We could not open this link just now. Reload the page in a few seconds.",
+        store_url=None,
+    )
+    return Response(
+        html, status=503, mimetype="text/html", headers=[*_HEADERS, ("Retry-After", "5")]
+    )

@@ -1,0 +1,264 @@
+"""Processing inbox events: the topic table, malformed payloads, skips, retries, one effect."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Engine, delete
+from sqlalchemy.orm import Session, sessionmaker
+
+from connectors.base import RetryableConnectorError
+from connectors.sandbox.store import SandboxStore
+from plugin import create_app
+from plugin.extensions import manifest
+from plugin.ingest import registry
+from plugin.ingest.processing import MAX_ATTEMPTS, process_event
+from plugin.ingest.registry import HandlerContext, handlers
+from plugin.models import Shop, WebhookEvent
+from plugin.services.shops import mark_uninstalled
+from tests.conftest import make_settings
+from tests.ingest.conftest import events, post_webhook, signed_headers
+from workers.registry import RetryableJobError
+
+
+def _event(session: Session, shop: Shop | None, platform: str, topic: str, body: bytes) -> int:
+    event = WebhookEvent(
+        shop_id=shop.id if shop else None,
+        platform=platform,
+        topic=topic,
+        dedupe_key=f"{platform}:{topic}:{len(body)}:{id(body)}",
+        body=body,
+    )
+    session.add(event)
+    session.commit()
+    return event.id
+
+
+def test_every_manifest_handler_is_registered(app: Flask) -> None:
+    # given
+    named = {subscription.handler for subscription in manifest(app).subscriptions()}
+    # then
+    assert named - set(handlers()) == set()
+
+
+def test_verified_but_malformed_json_is_kept_failed_and_the_worker_carries_on(
+    client: FlaskClient, session: Session, shop: Shop, run_jobs: Any
+) -> None:
+    # given a correctly signed delivery whose body is not JSON
+    body = b'{"id": 1001, "status": '
+    assert post_webhook(client, body, signed_headers(body)).status_code == 200
+    # when the worker runs (and does not raise)
+    ran = run_jobs()
+    # then the event keeps its raw body and the error, for inspection
+    assert ran == 1
+    [event] = events(session)
+    assert event.status == "failed"
+    assert event.error is not None
+    assert event.error.startswith("malformed JSON body: ")
+    assert event.body == body
+
+
+@pytest.mark.parametrize(
+    ("body", "error"),
+    [
+        (b"[1, 2]", "malformed payload: expected a JSON object, got list"),
+        (b'{"id": 1001}', "malformed payload: sandbox order payload: KeyError('currency')"),
+    ],
+)
+def test_json_that_is_not_an_order_is_kept_failed(
+    client: FlaskClient, session: Session, shop: Shop, run_jobs: Any, body: bytes, error: str
+) -> None:
+    # given
+    assert post_webhook(client, body, signed_headers(body)).status_code == 200
+    # when
+    run_jobs()
+    # then
+    assert [(event.status, event.error) for event in events(session)] == [("failed", error)]
+
+
+def test_order_events_of_an_uninstalled_shop_are_ignored_with_a_reason(
+    session: Session, shop: Shop, store: SandboxStore, run_jobs: Any, recorded: list[Any]
+) -> None:
+    # given an order event that arrived just before the app was uninstalled
+    store.deliver("orders/create", {"id": 1001})
+    mark_uninstalled(session, shop)
+    session.commit()
+    # when
+    run_jobs()
+    # then
+    assert recorded == []
+    assert [(e.status, e.error) for e in events(session)] == [("ignored", "shop is uninstalled")]
+
+
+def test_compliance_events_still_run_for_an_uninstalled_shop(
+    session: Session, shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a shop/redact for a shop that uninstalled the app 48 hours earlier
+    ran: list[int] = []
+    handlers()
+    monkeypatch.setitem(
+        registry._HANDLERS, "shop_redact", lambda context: ran.append(context.event.id)
+    )
+    shop.platform = "shopify"
+    mark_uninstalled(session, shop)
+    event_id = _event(session, shop, "shopify", "shop/redact", b'{"shop_id": 1}')
+    # when
+    status = process_event(session, event_id)
+    # then
+    assert (status, ran) == ("processed", [event_id])
+
+
+def test_topic_without_a_handler_is_ignored(session: Session, shop: Shop) -> None:
+    # given
+    event_id = _event(session, shop, "sandbox", "orders/fulfilled", b"{}")
+    # when
+    status = process_event(session, event_id)
+    # then
+    assert status == "ignored"
+    assert [e.error for e in events(session)] == ["no handler for sandbox orders/fulfilled"]
+
+
+def test_processed_or_missing_events_are_left_alone(
+    session: Session, shop: Shop, recorded: list[Any]
+) -> None:
+    # given an event processed once
+    event_id = _event(session, shop, "sandbox", "orders/create", b"{}")
+    assert process_event(session, event_id) == "processed"
+    # when it is processed again, and an id that does not exist is processed
+    again, missing = process_event(session, event_id), process_event(session, event_id + 999)
+    # then
+    assert (again, missing) == (None, None)
+    assert recorded == [("orders/create", event_id)]
+    assert [(e.status, e.attempts) for e in events(session)] == [("processed", 1)]
+
+
+def test_retryable_connector_error_keeps_the_event_pending_and_asks_for_a_retry(
+    session: Session, shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a handler whose store call times out
+    def flaky(context: HandlerContext) -> None:
+        raise RetryableConnectorError("store timed out", retry_after=7.0)
+
+    handlers()
+    monkeypatch.setitem(registry._HANDLERS, "order_changed", flaky)
+    event_id = _event(session, shop, "sandbox", "orders/create", b"{}")
+    # when
+    with pytest.raises(RetryableJobError) as raised:
+        process_event(session, event_id)
+    # then
+    assert raised.value.retry_after == 7.0
+    assert [(e.status, e.attempts, e.error) for e in events(session)] == [
+        ("pending", 1, "retrying: store timed out")
+    ]
+
+
+def test_retryable_errors_give_up_after_max_attempts(
+    session: Session, shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given an event that already failed transiently MAX_ATTEMPTS - 1 times
+    def flaky(context: HandlerContext) -> None:
+        raise RetryableConnectorError("store timed out")
+
+    handlers()
+    monkeypatch.setitem(registry._HANDLERS, "order_changed", flaky)
+    event_id = _event(session, shop, "sandbox", "orders/create", b"{}")
+    session.get_one(WebhookEvent, event_id).attempts = MAX_ATTEMPTS - 1
+    session.commit()
+    # when
+    status = process_event(session, event_id)
+    # then
+    assert status == "failed"
+    assert [(e.status, e.error) for e in events(session)] == [
+        ("failed", f"gave up after {MAX_ATTEMPTS} attempts: store timed out")
+    ]
+
+
+def test_a_handler_bug_undoes_its_writes_marks_the_event_failed_and_raises(
+    session: Session, shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a handler that writes, then fails
+    def buggy(context: HandlerContext) -> None:
+        context.shop.name = "half-written"  # type: ignore[union-attr]
+        context.session.flush()
+        raise ZeroDivisionError("boom")
+
+    handlers()
+    monkeypatch.setitem(registry._HANDLERS, "order_changed", buggy)
+    event_id = _event(session, shop, "sandbox", "orders/create", b"{}")
+    # when
+    with pytest.raises(ZeroDivisionError):
+        process_event(session, event_id)
+    # then
+    session.expire_all()
+    assert session.get_one(Shop, shop.id).name != "half-written"
+    assert [(e.status, e.error) for e in events(session)] == [("failed", "ZeroDivisionError: boom")]
+
+
+@pytest.fixture
+def committed_event(engine: Engine) -> Iterator[tuple[sessionmaker[Session], int]]:
+    """A shop and a pending event committed for real (threads need their own connections)."""
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    with factory() as session:
+        shop = Shop(platform="sandbox", domain="race.sandbox.test", public_key="pk_race_test")
+        session.add(shop)
+        session.flush()
+        event = WebhookEvent(
+            shop_id=shop.id,
+            platform="sandbox",
+            topic="orders/create",
+            dedupe_key="race:evt-1",
+            body=b"{}",
+        )
+        session.add(event)
+        session.commit()
+        shop_id, event_id = shop.id, event.id
+    yield factory, event_id
+    with factory() as session:
+        session.execute(delete(WebhookEvent).where(WebhookEvent.shop_id == shop_id))
+        session.execute(delete(Shop).where(Shop.id == shop_id))
+        session.commit()
+
+
+def test_two_workers_processing_the_same_event_at_once_apply_it_once(
+    committed_event: tuple[sessionmaker[Session], int],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given a handler slow enough that both workers are inside process_event together
+    factory, event_id = committed_event
+    app = create_app(make_settings(tmp_path))
+    effects: list[int] = []
+
+    def slow_effect(context: HandlerContext) -> None:
+        effects.append(context.event.id)
+        time.sleep(0.3)
+
+    handlers()
+    monkeypatch.setitem(registry._HANDLERS, "order_changed", slow_effect)
+    start = threading.Barrier(2)
+    results: list[str | None] = []
+
+    def worker() -> None:
+        with app.app_context(), factory() as session:
+            start.wait()
+            results.append(process_event(session, event_id))
+
+    # when
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # then exactly one worker applied it
+    assert effects == [event_id]
+    assert sorted(results, key=str) == [None, "processed"]
+    with factory() as session:
+        event = session.get_one(WebhookEvent, event_id)
+        assert (event.status, event.attempts) == ("processed", 1)

@@ -1,0 +1,151 @@
+"""The click spool and its flush: replays never double count, nothing is lost on the way."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from plugin.db import get_db
+from plugin.models import Click, ReferralLink
+from plugin.services.clicks import _host_lock, flush_spool, spool_for, store_clicks
+from plugin.spool import Spool
+from plugin.web.links import tracking
+from tests.links.conftest import click_count
+from workers.jobs.clicks import flush_clicks
+
+
+def _spooled_segments(spool: Spool) -> list[Path]:
+    spool.close()
+    return sorted(spool.directory.glob("*.ready"))
+
+
+def test_replaying_the_same_segment_twice_stores_each_click_once(
+    session: Session, follow: Callable[..., Any], link: ReferralLink, tmp_path: Path
+) -> None:
+    # given two clicks, and a copy of their segment as a crash before its deletion would leave
+    for _ in range(2):
+        follow(link.slug)
+    spool = tracking().recorder.spool
+    (segment,) = _spooled_segments(spool)
+    shutil.copy(segment, tmp_path / "copy")
+    # when the flush runs, then finds the same segment again
+    first = flush_clicks()
+    shutil.copy(tmp_path / "copy", segment.with_suffix(".claimed"))
+    second = flush_clicks()
+    # then
+    assert (first, second) == (2, 0)
+    assert click_count(session) == 2
+    assert spool.pending_segments() == 0
+
+
+def test_a_click_whose_link_was_deleted_is_dropped_and_the_rest_stored(
+    session: Session, follow: Callable[..., Any], link: ReferralLink
+) -> None:
+    # given a spooled click for the link and one for a link deleted since
+    follow(link.slug)
+    tracking().recorder.spool.append(
+        {
+            "click_uid": "f" * 32,
+            "shop_id": link.shop_id,
+            "link_id": link.id + 999,
+            "creator_id": link.creator_id,
+            "occurred_at": time.time(),
+            "visitor_hash": "v",
+        }
+    )
+    tracking().recorder.spool.append({"click_uid": "malformed, no link"})
+    # when
+    stored = flush_clicks()
+    # then
+    assert stored == 1
+    assert [c.link_id for c in session.query(Click)] == [link.id]
+    assert tracking().recorder.spool.pending_segments() == 0
+
+
+def test_stored_clicks_take_tenant_and_creator_from_the_link_not_the_record(
+    session: Session, link: ReferralLink
+) -> None:
+    # when a record claims another shop and creator for the link
+    stored = store_clicks(
+        session,
+        [
+            {
+                "click_uid": "a" * 32,
+                "shop_id": 99999,
+                "link_id": link.id,
+                "creator_id": 88888,
+                "occurred_at": 1_764_000_000.5,
+                "visitor_hash": "h",
+                "referrer_host": None,
+            }
+        ],
+    )
+    # then
+    (click,) = session.query(Click).all()
+    assert stored == 1
+    assert (click.shop_id, click.creator_id) == (link.shop_id, link.creator_id)
+    assert click.occurred_at.isoformat() == "2025-11-24T16:00:00.500000+00:00"
+
+
+def test_a_second_flusher_on_the_host_waits_its_turn(
+    app: Any, follow: Callable[..., Any], link: ReferralLink, session: Session
+) -> None:
+    # given a click, and another process holding the host's flush lock
+    follow(link.slug)
+    spool = tracking().recorder.spool
+    with _host_lock(Spool(spool.directory.parent, spool.name)) as held:
+        assert held
+        # when
+        during = flush_spool(spool, get_db().transaction)
+    after = flush_spool(spool, get_db().transaction)
+    # then
+    assert (during, after) == (0, 1)
+    assert click_count(session) == 1
+
+
+def test_a_writer_keeps_spooling_after_another_process_sealed_its_idle_segment(
+    tmp_path: Path,
+) -> None:
+    # given a writer whose segment went idle long enough to look abandoned
+    writer = Spool(tmp_path, "clicks", fsync=False, segment_seconds=0.0)
+    writer.append({"n": 1})
+    (segment,) = (tmp_path / "clicks").glob("*.open")
+    stale = time.time() - 60
+    os.utime(segment, (stale, stale))
+    replayed: list[dict[str, Any]] = []
+    # when another process replays (sealing and consuming that segment), then the writer appends
+    Spool(tmp_path, "clicks").replay(replayed.extend)
+    writer.append({"n": 2})
+    Spool(tmp_path, "clicks").replay(replayed.extend, include_open_older_than=0.0)
+    writer.close()
+    # then nothing was lost and the writer never failed
+    assert replayed == [{"n": 1}, {"n": 2}]
+
+
+def test_each_process_gets_its_own_spool_object(tmp_path: Path) -> None:
+    assert spool_for(tmp_path) is spool_for(tmp_path)
+    assert spool_for(tmp_path).fsync is False
+
+
+def test_the_click_flush_is_a_periodic_job_run_every_few_seconds() -> None:
+    from workers.registry import spec_for
+    from workers.schedule import PERIODIC
+
+    assert spec_for(flush_clicks).queue == "periodic"
+    (entry,) = [p for p in PERIODIC if p.job == "workers.jobs.clicks.flush_clicks"]
+    assert entry.every_seconds <= 10
+
+
+def test_click_ids_are_128_bit_hex_and_never_repeat() -> None:
+    from plugin.services.clicks import new_click_uid
+
+    uids = [new_click_uid() for _ in range(5000)]  # spans many refills of the random pool
+    assert all(re.fullmatch(r"[0-9a-f]{32}", uid) for uid in uids)
+    assert len(set(uids)) == 5000
