@@ -145,3 +145,27 @@ def test_the_worker_command_runs_queued_jobs_on_redis(
         set_worker_app(None)
     # then the job ran in the worker
     assert CALLS == [("record", 41)]
+
+
+def test_every_periodic_job_is_a_registered_job_taking_no_arguments() -> None:
+    import inspect
+
+    from workers.registry import JOBS
+    from workers.schedule import PERIODIC, resolve
+
+    for periodic in PERIODIC:
+        func = resolve(periodic.job)
+        assert periodic.job in JOBS, periodic.job
+        assert not [
+            p for p in inspect.signature(func).parameters.values() if p.default is p.empty
+        ], periodic.job
+
+
+def test_the_cron_scheduler_enqueues_periodic_jobs_through_run_job(redis_connection: Any) -> None:
+    from workers.schedule import PERIODIC, build_cron
+
+    scheduler = build_cron(redis_connection)
+    cron_jobs = scheduler.get_jobs()
+    assert sorted(cron.name for cron in cron_jobs) == sorted(p.job for p in PERIODIC)
+    queued = cron_jobs[0].enqueue(redis_connection)
+    assert (queued.func_name, queued.args) == ("workers.runtime.run_job", (cron_jobs[0].name,))

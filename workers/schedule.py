@@ -40,14 +40,9 @@ PERIODIC: tuple[Periodic, ...] = (
 )
 
 
-def resolve(dotted: str) -> Callable[..., Any] | None:
+def resolve(dotted: str) -> Callable[..., Any]:
     module_name, _, attribute = dotted.rpartition(".")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError:
-        logger.warning("periodic job %s skipped: module %s not found", dotted, module_name)
-        return None
-    func: Callable[..., Any] | None = getattr(module, attribute, None)
+    func: Callable[..., Any] = getattr(importlib.import_module(module_name), attribute)
     return func
 
 
@@ -59,18 +54,14 @@ def sweep_once() -> dict[str, int]:
         "workers.jobs.codes.sweep_pending_codes",
         "workers.jobs.rewards.sweep_pending_rewards",
     ):
-        func = resolve(dotted)
-        if func is not None:
-            counts[dotted.rsplit(".", 1)[-1]] = int(func() or 0)
+        counts[dotted.rsplit(".", 1)[-1]] = int(resolve(dotted)() or 0)
     return counts
 
 
 def run_cron() -> int:
     from redis import Redis
-    from rq.cron import CronScheduler
 
     from plugin.settings import load_settings
-    from workers.runtime import run_job
 
     settings = load_settings()
     if not settings.redis_url:
@@ -78,11 +69,19 @@ def run_cron() -> int:
             "tastemaker cron needs TASTEMAKER_REDIS_URL (embedded mode runs periodic jobs itself)"
         )
         return 2
-    connection = Redis.from_url(settings.redis_url)
+    build_cron(Redis.from_url(settings.redis_url)).start()
+    return 0
+
+
+def build_cron(connection: Any) -> Any:
+    """RQ's CronScheduler with every PERIODIC job, each through workers.runtime.run_job."""
+    from rq.cron import CronScheduler
+
+    from workers.runtime import run_job
+
     scheduler = CronScheduler(connection=connection)
     for periodic in PERIODIC:
-        if resolve(periodic.job) is None:
-            continue
+        resolve(periodic.job)  # fail at start, not at the first tick, on a missing job
         scheduler.register(
             run_job,
             queue_name="periodic",
@@ -90,8 +89,7 @@ def run_cron() -> int:
             interval=periodic.every_seconds,
             name=periodic.job,
         )
-    scheduler.start()
-    return 0
+    return scheduler
 
 
 def start_embedded_scheduler(app: Flask, stop: threading.Event) -> threading.Thread:
@@ -105,10 +103,8 @@ def start_embedded_scheduler(app: Flask, stop: threading.Event) -> threading.Thr
             for periodic in PERIODIC:
                 if elapsed % periodic.every_seconds:
                     continue
-                func = resolve(periodic.job)
-                if func is not None:
-                    with app.app_context():
-                        enqueue(func)
+                with app.app_context():
+                    enqueue(resolve(periodic.job))
 
     thread = threading.Thread(target=loop, name="tastemaker-periodic", daemon=True)
     thread.start()

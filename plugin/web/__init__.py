@@ -28,10 +28,4 @@ BLUEPRINT_MODULES = (
 
 def init_app(app: Flask) -> None:
     for name in BLUEPRINT_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue  # not built yet
-            raise
-        app.register_blueprint(module.bp)
+        app.register_blueprint(importlib.import_module(name).bp)

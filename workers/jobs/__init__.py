@@ -15,8 +15,4 @@ JOB_MODULES = (
 )
 
 for _module in JOB_MODULES:
-    try:
-        importlib.import_module(_module)
-    except ModuleNotFoundError as _exc:
-        if _exc.name != _module:
-            raise
+    importlib.import_module(_module)
