@@ -64,9 +64,17 @@ def receive_webhook(platform: str) -> ResponseReturnValue:
     return jsonify(status=receipt.outcome), 200
 
 
+LOOPBACK = ("127.0.0.1", "::1")
+
+
 @bp.get("/internal/webhook-stats")
 def webhook_stats() -> ResponseReturnValue:
-    """This process's counters (per gunicorn worker): accepted outcomes and rejection reasons."""
+    """This process's counters (per gunicorn worker): accepted outcomes and rejection reasons.
+
+    Operational data for the host itself (health checks, an exporter): not served to the world.
+    """
+    if request.remote_addr not in LOOPBACK:
+        return jsonify(error="not_found"), 404
     return jsonify(stats_for().snapshot())
 
 

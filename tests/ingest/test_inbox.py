@@ -226,3 +226,9 @@ def test_kept_shop_contexts_expire() -> None:
     contexts.put("sandbox", "a.test", 1, context)
     # then
     assert contexts.get("sandbox", "a.test") is None
+
+
+def test_webhook_stats_are_only_served_to_the_host_itself(client: FlaskClient) -> None:
+    remote = client.get("/internal/webhook-stats", environ_base={"REMOTE_ADDR": "203.0.113.9"})
+    local = client.get("/internal/webhook-stats")
+    assert (remote.status_code, local.status_code) == (404, 200)
