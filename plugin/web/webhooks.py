@@ -19,6 +19,7 @@ from connectors.base import InboundWebhook, WebhookRejected
 from plugin.db import get_session
 from plugin.extensions import connectors, credentials
 from plugin.ingest.inbox import contexts_for, inbound, receive, spool_delivery, spool_for
+from plugin.ingest.replayer import ensure_replayer
 from plugin.ingest.stats import stats_for
 
 bp = Blueprint("webhooks", __name__)
@@ -107,6 +108,7 @@ def _spool(platform: str, delivery: InboundWebhook, exc: Exception) -> ResponseR
             spool_error,
         )
         return jsonify(error="unavailable"), 503
+    ensure_replayer(app)
     stats_for().outcome(platform, "spooled")
     logger.warning("database unavailable, webhook spooled: platform=%s error=%s", platform, exc)
     return jsonify(status="spooled"), 202

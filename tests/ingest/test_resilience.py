@@ -193,3 +193,32 @@ def test_spool_is_kept_when_the_database_is_still_down_at_replay(settings: Setti
     # then the delivery is still on disk for the next replay
     spooled: list[Path] = list((settings.spool_dir / "webhooks").iterdir())
     assert [path.suffix for path in spooled] == [".claimed"]
+
+
+def test_the_web_process_that_spooled_a_delivery_replays_it_itself(
+    settings: Settings, tmp_path: Path
+) -> None:
+    # given a web process on a file-backed database with a shop, and a delivery it spooled
+    # while the database was down (RQ workers elsewhere cannot see this host's spool)
+    from plugin.db import get_db
+    from plugin.ingest.inbox import inbound, spool_delivery, spool_for
+    from plugin.ingest.replayer import ensure_replayer
+    from plugin.migrate import upgrade
+    from tests.ingest.conftest import SHOP_DOMAIN, WEBHOOK_SECRET, make_sandbox_shop
+
+    url = f"sqlite:///{tmp_path / 'web.sqlite3'}"
+    upgrade(url)
+    web = create_app(settings.with_overrides(database_url=url))
+    with web.app_context():
+        make_sandbox_shop(get_db(web).session(), web, SHOP_DOMAIN, WEBHOOK_SECRET)
+    body = json.dumps({"id": 1001}).encode()
+    headers = {name.lower(): value for name, value in signed_headers(body).items()}
+    spool_delivery(spool_for(web), "sandbox", inbound(body, headers, "application/json"))
+    # when the process's replayer runs
+    ensure_replayer(web, interval=0.01).join(timeout=10)
+    # then the delivery is in the inbox and the spool is empty
+    with web.app_context():
+        session = get_db(web).session()
+        # (its processing job may already have run in the embedded queue: only the row matters)
+        assert [e.topic for e in events(session)] == ["orders/create"]
+    assert spool_for(web).pending_segments() == 0
