@@ -87,8 +87,11 @@ def _build(app: Flask) -> LinkTracking:
     def flush() -> int:
         return flush_spool(spool, get_db(app).transaction)
 
-    # Tests run everything inline on their one connection; a served app refreshes in the
-    # background (the request serves the stale entry meanwhile) and flushes on a timer.
+    # Tests run everything inline on their one connection. A served app refreshes links in the
+    # background (the request serves the stale entry meanwhile). It flushes clicks itself only
+    # in the embedded mode, which has no worker: with a queue, the periodic job flushes from
+    # the worker, because a flush inside a web process holds its GIL in bursts and measurably
+    # lengthens the redirect's tail latency (see benchmarks/redirect.py).
     background = not app.testing
     return LinkTracking(
         pid=os.getpid(),
@@ -96,7 +99,7 @@ def _build(app: Flask) -> LinkTracking:
             load, refresh_runner=_BackgroundRunner().submit if background else run_inline
         ),
         recorder=ClickRecorder(spool, settings.secret_key),
-        flusher=Flusher(flush).start() if background else None,
+        flusher=Flusher(flush).start() if background and settings.embedded_queue else None,
     )
 
 
