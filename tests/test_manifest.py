@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import yaml
+from flask.testing import FlaskClient
+from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from plugin.manifest import MANIFEST_PATH, ManifestError, load_manifest, parse_manifest
 
@@ -38,3 +42,29 @@ def test_shopify_and_woocommerce_order_topics_are_subscribed() -> None:
     assert manifest.handler_for("shopify", "refunds/create") == "refund_created"
     assert manifest.handler_for("woocommerce", "order.updated") == "order_changed"
     assert manifest.handler_for("woocommerce", "order.deleted") == "order_deleted"
+
+
+def test_every_url_in_the_manifest_is_served(client: FlaskClient) -> None:
+    manifest = load_manifest()
+    paths = list(manifest.data["urls"].values())
+    for platform in manifest.data["platforms"].values():
+        paths += [
+            platform[key]
+            for key in ("install_url", "callback_url", "return_url", "webhook_url")
+            if key in platform
+        ]
+    paths += [
+        w[key]
+        for w in manifest.data["widgets"].values()
+        for key in ("loader", "script")
+        if key in w
+    ]
+    adapter = client.application.url_map.bind("tastemaker.test")
+    for template in paths:
+        path = re.sub(r"\{[a-z_]+\}", "sample", template)
+        try:
+            adapter.match(path, method="GET")
+        except MethodNotAllowed:
+            adapter.match(path, method="POST")
+        except NotFound:
+            raise AssertionError(f"manifest.yml names {template}, which no route serves") from None
