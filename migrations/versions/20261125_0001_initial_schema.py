@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 19:40:09.605845
+Create Date: 2026-11-25 20:34:17.078326
 """
 
 from collections.abc import Sequence
@@ -568,6 +568,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_referral_links_shop_id'), ['shop_id'], unique=False)
 
     op.create_table('clicks',
+    sa.Column('shop_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('link_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('creator_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('click_uid', sa.String(length=32), nullable=False),
@@ -575,7 +576,6 @@ def upgrade() -> None:
     sa.Column('visitor_hash', sa.String(length=64), nullable=False),
     sa.Column('referrer_host', sa.String(length=255), nullable=True),
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
-    sa.Column('shop_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.ForeignKeyConstraint(['creator_id'], ['creators.id'], name=op.f('fk_clicks_creator_id_creators'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['link_id'], ['referral_links.id'], name=op.f('fk_clicks_link_id_referral_links'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_clicks_shop_id_shops'), ondelete='CASCADE'),
@@ -583,7 +583,6 @@ def upgrade() -> None:
     sa.UniqueConstraint('click_uid', name=op.f('uq_clicks_click_uid'))
     )
     with op.batch_alter_table('clicks', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_clicks_shop_id'), ['shop_id'], unique=False)
         batch_op.create_index('ix_clicks_shop_id_occurred_at', ['shop_id', 'occurred_at'], unique=False)
 
 
@@ -591,7 +590,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table('clicks', schema=None) as batch_op:
         batch_op.drop_index('ix_clicks_shop_id_occurred_at')
-        batch_op.drop_index(batch_op.f('ix_clicks_shop_id'))
 
     op.drop_table('clicks')
     with op.batch_alter_table('referral_links', schema=None) as batch_op:
