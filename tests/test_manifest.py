@@ -8,6 +8,7 @@ import pytest
 import yaml
 from flask.testing import FlaskClient
 from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.routing import MapAdapter
 
 from plugin.manifest import MANIFEST_PATH, ManifestError, load_manifest, parse_manifest
 
@@ -60,11 +61,18 @@ def test_every_url_in_the_manifest_is_served(client: FlaskClient) -> None:
         if key in w
     ]
     adapter = client.application.url_map.bind("tastemaker.test")
-    for template in paths:
-        path = re.sub(r"\{[a-z_]+\}", "sample", template)
+    unserved = [template for template in paths if not _served(adapter, template)]
+    assert unserved == []
+
+
+def _served(adapter: MapAdapter, template: str) -> bool:
+    path = re.sub(r"\{[a-z_]+\}", "sample", template)
+    for method in ("GET", "POST"):
         try:
-            adapter.match(path, method="GET")
+            adapter.match(path, method=method)
         except MethodNotAllowed:
-            adapter.match(path, method="POST")
+            continue
         except NotFound:
-            raise AssertionError(f"manifest.yml names {template}, which no route serves") from None
+            return False
+        return True
+    return False
