@@ -52,3 +52,41 @@ def test_worker_without_redis_explains_the_embedded_mode(
     monkeypatch.delenv("TASTEMAKER_REDIS_URL", raising=False)
     assert main(["worker", "--burst"]) == 2
     assert "needs TASTEMAKER_REDIS_URL" in capsys.readouterr().out
+
+
+def test_serve_runs_the_app_under_gunicorn(tmp_path: Path) -> None:
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TASTEMAKER_")}
+    env["TASTEMAKER_DATABASE_URL"] = f"sqlite:///{tmp_path / 'serve.sqlite3'}"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "plugin.cli", "serve", "--port", str(port), "--workers", "1"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        body = b""
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
+                    body = r.read()
+                break
+            except OSError:
+                time.sleep(0.1)
+        assert body == b'{"status":"ok"}\n'
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=10)
+        assert server.stderr is not None
+        server.stderr.close()
