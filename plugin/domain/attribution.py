@@ -16,108 +16,55 @@ creator can read why an order is, or is not, theirs. The evidence is plain JSON.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 from connectors.base import NormalizedOrder
+from plugin.domain.attribution_inputs import (
+    DEFAULT_WINDOW_DAYS,
+    AgreementTerms,
+    Candidates,
+    ClickCandidate,
+    CodeCandidate,
+    CreatorFacts,
+    LinkCandidate,
+    ReferralParams,
+    attribution_inputs,
+    normalize_code,
+    order_click_uids,
+    referral_params,
+    unique,
+)
+
+# The inputs are part of this module's interface: callers build them to call attribute().
+__all__ = [
+    "CLOCK_SKEW",
+    "COUNTING_CODE_STATUSES",
+    "DEFAULT_WINDOW_DAYS",
+    "METHODS",
+    "AgreementTerms",
+    "AttributionResult",
+    "Candidates",
+    "ClickCandidate",
+    "CodeCandidate",
+    "CreatorFacts",
+    "LinkCandidate",
+    "ReferralParams",
+    "attribute",
+    "attribution_inputs",
+    "normalize_code",
+    "order_click_uids",
+    "referral_params",
+]
 
 METHODS = ("code", "click", "landing", "none")
-DEFAULT_WINDOW_DAYS = 30
-UTM_SOURCE = "tastemaker"
 # A click id carried by the order proves the click came first; only clock skew between our
 # server and the platform can put it a little after the order.
 CLOCK_SKEW = timedelta(minutes=10)
 # Codes the platform could only have accepted if they were ours and live at checkout.
 COUNTING_CODE_STATUSES = frozenset({"active", "deactivated"})
-_CLICK_ID_SEPARATORS = re.compile(r"[\s,;]+")
-
-
-def normalize_code(code: str) -> str:
-    """The form stored in DiscountCode.code_normalized: platforms match codes case-insensitively."""
-    return code.strip().lower()
-
-
-@dataclass(frozen=True)
-class CodeCandidate:
-    discount_code_id: int
-    code: str
-    creator_id: int
-    agreement_id: int | None
-    status: str
-    ends_at: datetime | None = None
-
-    @property
-    def normalized(self) -> str:
-        return normalize_code(self.code)
-
-
-@dataclass(frozen=True)
-class ClickCandidate:
-    click_id: int
-    click_uid: str
-    creator_id: int
-    link_id: int
-    campaign_id: int | None
-    occurred_at: datetime
-
-
-@dataclass(frozen=True)
-class LinkCandidate:
-    link_id: int
-    slug: str
-    creator_id: int
-    campaign_id: int | None
-    active: bool = True
-
-
-@dataclass(frozen=True)
-class CreatorFacts:
-    creator_id: int
-    handle: str
-    email_hash: str | None = None
-    customer_ids: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class AgreementTerms:
-    agreement_id: int
-    creator_id: int
-    campaign_id: int | None
-    status: str
-    starts_at: datetime | None
-    ends_at: datetime | None
-    commission_rate_bps: int
-
-    def active_at(self, moment: datetime) -> bool:
-        """In force at `moment`. An agreement no longer active counts only up to its end date."""
-        if self.starts_at is not None and moment < self.starts_at:
-            return False
-        if self.ends_at is not None:
-            return moment < self.ends_at
-        return self.status == "active"
-
-
-@dataclass(frozen=True)
-class Candidates:
-    """What the shop knows that this order might point at (loaded by the service)."""
-
-    codes: Sequence[CodeCandidate] = ()
-    clicks: Sequence[ClickCandidate] = ()
-    links: Sequence[LinkCandidate] = ()
-    creators: Sequence[CreatorFacts] = ()
-    agreements: Sequence[AgreementTerms] = ()
-    window_days: int = DEFAULT_WINDOW_DAYS
-
-
-@dataclass(frozen=True)
-class ReferralParams:
-    click_uids: tuple[str, ...] = ()
-    link_slugs: tuple[str, ...] = ()
-    creator_handles: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -134,46 +81,6 @@ class AttributionResult:
         return (
             self.creator_id is not None and self.agreement_id is not None and not self.self_referral
         )
-
-
-def order_click_uids(order: NormalizedOrder) -> tuple[str, ...]:
-    """Click ids the order carries; a cart attribute may hold several (oldest first)."""
-    if not order.click_id:
-        return ()
-    return _unique(part for part in _CLICK_ID_SEPARATORS.split(order.click_id) if part)
-
-
-def attribution_inputs(order: NormalizedOrder) -> dict[str, Any]:
-    """The parts of an order that attribution reads (recorded in the evidence)."""
-    return {
-        "placed_at": order.created_at.isoformat(),
-        "discount_codes": list(order.discount_codes),
-        "click_id": order.click_id,
-        "landing_site": order.landing_site,
-    }
-
-
-def referral_params(landing_site: str | None) -> ReferralParams:
-    """Our parameters in a landing URL, including inside Shopify's `/discount/X?redirect=` hop."""
-    if not landing_site:
-        return ReferralParams()
-    queries = [parse_qs(urlsplit(landing_site.strip()).query)]
-    for nested in queries[0].get("redirect", []):
-        queries.append(parse_qs(urlsplit(nested).query))
-    click_uids: list[str] = []
-    slugs: list[str] = []
-    handles: list[str] = []
-    for query in queries:
-        click_uids += query.get("tm_click", [])
-        slugs += query.get("ref", [])
-        sources = {value.strip().lower() for value in query.get("utm_source", [])}
-        if UTM_SOURCE in sources:
-            handles += query.get("utm_content", [])
-    return ReferralParams(
-        click_uids=_unique(value.strip() for value in click_uids if value.strip()),
-        link_slugs=_unique(value.strip() for value in slugs if value.strip()),
-        creator_handles=_unique(value.strip() for value in handles if value.strip()),
-    )
 
 
 @dataclass
@@ -244,7 +151,7 @@ def _code_winners(
 ) -> list[_Winner]:
     by_code = {code.normalized: code for code in candidates.codes}
     winners: list[_Winner] = []
-    for raw in _unique(order.discount_codes):
+    for raw in unique(order.discount_codes):
         record: dict[str, Any] = {"source": "discount_code", "value": raw}
         examined.append(record)
         code = by_code.get(normalize_code(raw))
@@ -409,7 +316,3 @@ def _no_winner_summary(examined: Sequence[dict[str, Any]]) -> str:
 
 def _days(age: timedelta) -> str:
     return f"{age.total_seconds() / 86_400:.1f}"
-
-
-def _unique(values: Iterable[str]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(values))

@@ -17,12 +17,12 @@ import logging
 import os
 import re
 import shutil
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, false, or_, select
+from sqlalchemy import ColumnElement, delete, false, or_
 from sqlalchemy.orm import Session
 
 from plugin.crypto import hash_email
@@ -38,6 +38,7 @@ from plugin.models import (
     WebhookEvent,
     utcnow,
 )
+from plugin.services.privacy_events import redact_event_bodies
 from plugin.tenancy import Tenant
 
 logger = logging.getLogger(__name__)
@@ -47,16 +48,6 @@ CLICK_SEPARATORS = re.compile(r"[\s,;]+")
 # Columns that, where a model has them, name a store customer (UGC rows from shoppers).
 CUSTOMER_ID_COLUMNS = ("customer_ref",)
 CUSTOMER_EMAIL_COLUMNS = ("customer_email_hash",)
-# Inbox bodies that may carry a customer's personal data in clear.
-PERSONAL_TOPICS = (
-    "orders/create",
-    "orders/paid",
-    "orders/updated",
-    "orders/cancelled",
-    "refunds/create",
-    "customers/data_request",
-    "customers/redact",
-)
 
 
 @dataclass(frozen=True)
@@ -255,7 +246,7 @@ def redact_customer(session: Session, shop_id: int, ref: CustomerRef) -> Redacti
     for reward in rewards:
         _clear_customer_columns(reward)
         summary.rewards += 1
-    summary.webhook_events = _redact_event_bodies(
+    summary.webhook_events = redact_event_bodies(
         session, shop_id, ref, {order.platform_order_id for order in orders}
     )
     summary.scrubbed_values = secrets_seen
@@ -344,60 +335,3 @@ def _scrub(value: Any, secrets: set[str]) -> Any:
     if isinstance(value, str) and value in secrets:
         return REDACTED
     return value
-
-
-def _redact_event_bodies(
-    session: Session, shop_id: int, ref: CustomerRef, platform_order_ids: set[int]
-) -> int:
-    wanted_orders = platform_order_ids | set(ref.platform_order_ids)
-    events = session.scalars(
-        select(WebhookEvent).where(
-            WebhookEvent.shop_id == shop_id, WebhookEvent.topic.in_(PERSONAL_TOPICS)
-        )
-    )
-    redacted = 0
-    for event in events:
-        try:
-            body = json.loads(event.body)
-        except ValueError:
-            continue
-        if not isinstance(body, dict) or not _mentions(body, event.topic, ref, wanted_orders):
-            continue
-        event.body = json.dumps(_skeleton(body, event.topic)).encode()
-        redacted += 1
-    return redacted
-
-
-def _mentions(body: dict[str, Any], topic: str, ref: CustomerRef, order_ids: set[int]) -> bool:
-    customer = body.get("customer") if isinstance(body.get("customer"), dict) else {}
-    customer_id = customer.get("id") if customer else None
-    if ref.customer_id and customer_id is not None and str(customer_id) == ref.customer_id:
-        return True
-    if (
-        ref.email_hash
-        and hash_email(
-            (customer or {}).get("email") or body.get("email") or body.get("contact_email")
-        )
-        == ref.email_hash
-    ):
-        return True
-    key = "order_id" if topic == "refunds/create" else "id"
-    return topic.startswith(("orders/", "refunds/")) and _as_int(body.get(key)) in order_ids
-
-
-def _skeleton(body: dict[str, Any], topic: str) -> dict[str, Any]:
-    """What stays of a body once its personal data is gone: the ids that explain the event."""
-    keep: Sequence[str] = ("id", "order_id", "shop_id", "shop_domain", "updated_at")
-    skeleton = {key: body[key] for key in keep if key in body}
-    if topic.startswith("customers/"):
-        skeleton["orders_requested"] = body.get("orders_requested")
-        skeleton["orders_to_redact"] = body.get("orders_to_redact")
-    skeleton["redacted"] = True
-    return skeleton
-
-
-def _as_int(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None

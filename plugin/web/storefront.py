@@ -22,7 +22,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from plugin.db import get_session
 from plugin.models.ugc import WIDGET_EVENT_KINDS
-from plugin.services.ugc import MAX_ITEMS, record_widget_events
+from plugin.services.ugc import MAX_ITEMS
+from plugin.services.ugc_events import record_widget_events
 from plugin.services.ugc_feed import (
     CachedFeed,
     EventLimiter,

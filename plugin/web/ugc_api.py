@@ -7,9 +7,8 @@ current state forbids, 422 field-level validation messages, like the rest of the
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
@@ -18,21 +17,18 @@ from werkzeug.exceptions import NotFound as HttpNotFound
 
 from plugin.db import get_session
 from plugin.domain.validation import Schema, ValidationFailed
-from plugin.models import utcnow
-from plugin.models.ugc import ProductSnapshot, UgcAuditEvent, UgcPost, UgcRightsGrant
+from plugin.models.ugc import ProductSnapshot, UgcAuditEvent, UgcPost
 from plugin.services import ugc as service
+from plugin.services import ugc_events
 from plugin.services import ugc_rights as rights
-from plugin.services.media import MAX_UPLOAD_BYTES, media_hosts, remote_media, store_upload
+from plugin.services.media import MAX_UPLOAD_BYTES, store_upload
 from plugin.web import ugc_api_io as io
+from plugin.web import ugc_api_requests as req
 from plugin.web.auth import current_tenant, require_shop
 
 PREFIX = "/api/v1/ugc"
 PAGE_SIZE = 50
 bp = Blueprint("ugc_api", __name__)
-
-
-class MalformedJson(Exception):
-    pass
 
 
 @bp.errorhandler(ValidationFailed)
@@ -51,8 +47,8 @@ def _not_found(_error: Exception) -> tuple[Response, int]:
     return jsonify(error="not_found", message="no such resource in this shop"), 404
 
 
-@bp.errorhandler(MalformedJson)
-def _malformed(error: MalformedJson) -> tuple[Response, int]:
+@bp.errorhandler(req.MalformedJson)
+def _malformed(error: req.MalformedJson) -> tuple[Response, int]:
     return jsonify(error="malformed_json", message=str(error)), 400
 
 
@@ -62,83 +58,6 @@ def route(rule: str, *methods: str) -> Callable[[Callable[..., Any]], Callable[.
         return view
 
     return decorate
-
-
-def body(schema: Schema, *, partial: bool = False) -> dict[str, Any]:
-    raw = request.get_data(cache=True)
-    try:
-        data = json.loads(raw) if raw.strip() else {}
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise MalformedJson(f"the request body is not valid JSON: {exc}") from None
-    return schema.validate(data, partial=partial)
-
-
-def settings() -> service.UgcShopSettings:
-    return service.ugc_settings(g.shop.settings)
-
-
-def commit() -> None:
-    get_session().commit()
-
-
-def render_posts(posts: Sequence[UgcPost]) -> list[dict[str, Any]]:
-    ids = [post.id for post in posts]
-    grants: dict[int, list[UgcRightsGrant]] = {post_id: [] for post_id in ids}
-    if ids:
-        query = current_tenant().select(UgcRightsGrant, UgcRightsGrant.ugc_post_id.in_(ids))
-        for grant in get_session().scalars(query.order_by(UgcRightsGrant.id)):
-            grants[grant.ugc_post_id].append(grant)
-    public_url = current_app.config["TASTEMAKER"].public_url
-    hosts = media_hosts(settings().media_hosts)
-    now = utcnow()
-    return [
-        io.post_json(post, grants[post.id], now=now, public_url=public_url, hosts=hosts)
-        for post in posts
-    ]
-
-
-def check_products(product_ids: Sequence[str], where: str = "product_ids") -> None:
-    for index, product_id in enumerate(product_ids):
-        if not re.fullmatch(io.PRODUCT_ID, product_id):
-            raise ValidationFailed({f"{where}[{index}]": io.PRODUCT_HINT})
-
-
-def create_from(values: Mapping[str, Any], media: list[dict[str, Any]]) -> UgcPost:
-    check_products(values.get("product_ids", ()))
-    return service.create_post(
-        current_tenant(),
-        source=values.get("source", "merchant"),
-        media=media,
-        caption=values.get("caption", ""),
-        author_handle=values.get("author_handle", ""),
-        network=values.get("network", "other"),
-        post_url=values.get("post_url"),
-        alt_text=values.get("alt_text", ""),
-        product_ids=values.get("product_ids", ()),
-        creator_id=values.get("creator_id"),
-        campaign_id=values.get("campaign_id"),
-        featured=values.get("featured", False),
-        posted_at=values.get("posted_at"),
-        settings=settings(),
-    )
-
-
-def remote_from(values: Mapping[str, Any]) -> list[dict[str, Any]]:
-    media = values["media"]
-    try:
-        return [
-            remote_media(
-                media["url"],
-                width=media["width"],
-                height=media["height"],
-                hosts=media_hosts(settings().media_hosts),
-                kind=media.get("type", "image"),
-                poster_url=media.get("poster_url"),
-            )
-        ]
-    except ValidationFailed as failed:
-        renamed = {"media_url": "media.url", "poster_url": "media.poster_url"}
-        raise ValidationFailed({renamed.get(k, k): v for k, v in failed.fields.items()}) from None
 
 
 # --- posts ----------------------------------------------------------------------------------
@@ -170,33 +89,33 @@ def list_posts() -> ResponseReturnValue:
     rows = list(get_session().scalars(query.order_by(UgcPost.id.desc()).limit(PAGE_SIZE + 1)))
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
-    return jsonify(data=render_posts(rows), next_cursor=str(rows[-1].id) if more else None)
+    return jsonify(data=req.render_posts(rows), next_cursor=str(rows[-1].id) if more else None)
 
 
 @route("/posts", "POST")
 def create_post() -> ResponseReturnValue:
     """Add one post by media URL (merchant import, or on a creator's behalf)."""
-    values = body(io.POST_INPUT)
-    post = create_from(values, remote_from(values))
-    commit()
-    return jsonify(render_posts([post])[0]), 201
+    values = req.body(io.POST_INPUT)
+    post = req.create_from(values, req.remote_from(values))
+    req.commit()
+    return jsonify(req.render_posts([post])[0]), 201
 
 
 @route("/posts/import", "POST")
 def import_posts() -> ResponseReturnValue:
     """Up to 100 posts at once, all or nothing; errors name the item (posts[3].media.url)."""
-    values = body(io.IMPORT_INPUT)
+    values = req.body(io.IMPORT_INPUT)
     created = []
     for index, item in enumerate(values["posts"]):
         try:
-            created.append(create_from(item, remote_from(item)))
+            created.append(req.create_from(item, req.remote_from(item)))
         except ValidationFailed as failed:
             get_session().rollback()
             raise ValidationFailed(
                 {f"posts[{index}].{name}": message for name, message in failed.fields.items()}
             ) from None
-    commit()
-    return jsonify(data=render_posts(created)), 201
+    req.commit()
+    return jsonify(data=req.render_posts(created)), 201
 
 
 @route("/posts/upload", "POST")
@@ -219,15 +138,15 @@ def upload_post() -> ResponseReturnValue:
     values = io.UPLOAD_INPUT.validate(form)
     data = upload.stream.read(MAX_UPLOAD_BYTES + 1)
     media = store_upload(data, current_app.config["TASTEMAKER"].media_dir, current_tenant().shop_id)
-    post = create_from(values, [media])
-    commit()
-    return jsonify(render_posts([post])[0]), 201
+    post = req.create_from(values, [media])
+    req.commit()
+    return jsonify(req.render_posts([post])[0]), 201
 
 
 @route("/posts/<int:post_id>", "GET")
 def get_post(post_id: int) -> ResponseReturnValue:
     """One post with its rights history and whether a shopper can see it now."""
-    return jsonify(render_posts([service.get_post(current_tenant(), post_id)])[0])
+    return jsonify(req.render_posts([service.get_post(current_tenant(), post_id)])[0])
 
 
 @route("/posts/<int:post_id>", "PATCH")
@@ -235,15 +154,15 @@ def update_post(post_id: int) -> ResponseReturnValue:
     """Edit a post; `featured` marks it for the storefront's fallback."""
     tenant = current_tenant()
     post = service.get_post(tenant, post_id)
-    values = body(io.POST_PATCH, partial=True)
-    check_products(values.get("product_ids", ()))
+    values = req.body(io.POST_PATCH, partial=True)
+    req.check_products(values.get("product_ids", ()))
     featured = values.pop("featured", None)
     if values:
-        service.update_post(tenant, post, values, settings=settings())
+        service.update_post(tenant, post, values, settings=req.settings())
     if featured is not None:
         service.set_featured(tenant, post, featured)
-    commit()
-    return jsonify(render_posts([post])[0])
+    req.commit()
+    return jsonify(req.render_posts([post])[0])
 
 
 @route("/posts/<int:post_id>", "DELETE")
@@ -251,7 +170,7 @@ def delete_post(post_id: int) -> ResponseReturnValue:
     """Delete a post (it leaves the storefront as this commits)."""
     tenant = current_tenant()
     service.delete_post(tenant, service.get_post(tenant, post_id))
-    commit()
+    req.commit()
     return Response(status=204)
 
 
@@ -260,10 +179,10 @@ def moderate_post(post_id: int) -> ResponseReturnValue:
     """approve / reject (with a reason) / hide."""
     tenant = current_tenant()
     post = service.get_post(tenant, post_id)
-    values = body(io.MODERATION_INPUT)
+    values = req.body(io.MODERATION_INPUT)
     service.moderate(tenant, post, values["action"], reason=values.get("reason"))
-    commit()
-    return jsonify(render_posts([post])[0])
+    req.commit()
+    return jsonify(req.render_posts([post])[0])
 
 
 @route("/posts/<int:post_id>/disclosure-check", "POST")
@@ -271,8 +190,8 @@ def check_disclosure(post_id: int) -> ResponseReturnValue:
     """Re-run the disclosure check on the caption (#ad, #sponsored, paid partnership, ...)."""
     tenant = current_tenant()
     post = service.get_post(tenant, post_id)
-    result = service.run_disclosure_check(tenant, post, settings())
-    commit()
+    result = service.run_disclosure_check(tenant, post, req.settings())
+    req.commit()
     return jsonify(
         disclosed=result.disclosed,
         matches=list(result.matches),
@@ -300,7 +219,7 @@ def request_rights(post_id: int) -> ResponseReturnValue:
     """Ask the author for usage rights: scopes, duration, territory and the request text."""
     tenant = current_tenant()
     post = service.get_post(tenant, post_id)
-    values = body(io.RIGHTS_REQUEST_INPUT)
+    values = req.body(io.RIGHTS_REQUEST_INPUT)
     unknown = [scope for scope in values["scopes"] if scope not in io.SCOPES]
     if unknown:
         raise ValidationFailed({"scopes": "must be some of: " + ", ".join(io.SCOPES)})
@@ -312,7 +231,7 @@ def request_rights(post_id: int) -> ResponseReturnValue:
         duration_days=values.get("duration_days"),
         territory=values.get("territory", "worldwide"),
     )
-    commit()
+    req.commit()
     return jsonify(io.grant_json(grant)), 201
 
 
@@ -321,9 +240,9 @@ def grant_rights(grant_id: int) -> ResponseReturnValue:
     """Record consent with its evidence (the author's reply or a permalink to it)."""
     tenant = current_tenant()
     grant = rights.get_grant(tenant, grant_id)
-    values = body(io.GRANT_INPUT)
+    values = req.body(io.GRANT_INPUT)
     rights.grant_rights(tenant, grant, **values)
-    commit()
+    req.commit()
     return jsonify(io.grant_json(grant))
 
 
@@ -332,8 +251,8 @@ def decline_rights(grant_id: int) -> ResponseReturnValue:
     """Record that the author said no."""
     tenant = current_tenant()
     grant = rights.get_grant(tenant, grant_id)
-    rights.decline_rights(tenant, grant, body(io.REASON_INPUT).get("reason"))
-    commit()
+    rights.decline_rights(tenant, grant, req.body(io.REASON_INPUT).get("reason"))
+    req.commit()
     return jsonify(io.grant_json(grant))
 
 
@@ -342,8 +261,8 @@ def revoke_rights(grant_id: int) -> ResponseReturnValue:
     """Consent withdrawn: the post leaves the storefront as this commits."""
     tenant = current_tenant()
     grant = rights.get_grant(tenant, grant_id)
-    rights.revoke_rights(tenant, grant, body(io.REASON_INPUT).get("reason"))
-    commit()
+    rights.revoke_rights(tenant, grant, req.body(io.REASON_INPUT).get("reason"))
+    req.commit()
     return jsonify(io.grant_json(grant))
 
 
@@ -361,21 +280,21 @@ def list_products() -> ResponseReturnValue:
 @route("/products", "PUT")
 def upsert_products() -> ResponseReturnValue:
     """Insert or update catalog entries by product id (what shoppable slides show)."""
-    rows = service.upsert_products(current_tenant(), body(io.CATALOG_INPUT)["products"])
-    commit()
+    rows = service.upsert_products(current_tenant(), req.body(io.CATALOG_INPUT)["products"])
+    req.commit()
     return jsonify(data=[io.product_json(row) for row in rows])
 
 
 @route("/settings", "GET")
 def get_settings() -> ResponseReturnValue:
     """UGC settings: disclosure phrases, media hosts, storefront origins, max items."""
-    return jsonify(settings_json(settings()))
+    return jsonify(req.settings_json(req.settings()))
 
 
 @route("/settings", "PUT")
 def put_settings() -> ResponseReturnValue:
     """Change UGC settings (any subset of the fields)."""
-    values = body(io.SETTINGS_INPUT, partial=True)
+    values = req.body(io.SETTINGS_INPUT, partial=True)
     errors: dict[str, str] = {}
     for name, pattern in (("media_hosts", io.HOST), ("storefront_origins", io.ORIGIN)):
         for index, item in enumerate(values.get(name, ())):
@@ -384,20 +303,11 @@ def put_settings() -> ResponseReturnValue:
     if errors:
         raise ValidationFailed(errors)
     current = dict(g.shop.settings or {})
-    current["ugc"] = {**settings_json(settings()), **values}
+    current["ugc"] = {**req.settings_json(req.settings()), **values}
     g.shop.settings = current  # a new dict, so the JSON column is marked changed
     service.bump_feed_version(get_session(), g.shop.id)
-    commit()
-    return jsonify(settings_json(settings()))
-
-
-def settings_json(value: service.UgcShopSettings) -> dict[str, Any]:
-    return {
-        "disclosure_phrases": list(value.disclosure_phrases),
-        "media_hosts": list(value.media_hosts),
-        "storefront_origins": list(value.storefront_origins),
-        "max_items": value.max_items,
-    }
+    req.commit()
+    return jsonify(req.settings_json(req.settings()))
 
 
 @route("/metrics/ctr", "GET")
@@ -406,7 +316,7 @@ def ctr() -> ResponseReturnValue:
     by = request.args.get("by", "post")
     if by not in {"post", "creator"}:
         raise ValidationFailed({"by": "must be one of: post, creator"})
-    compute = service.ctr_by_creator if by == "creator" else service.ctr_by_post
+    compute = ugc_events.ctr_by_creator if by == "creator" else ugc_events.ctr_by_post
     rows = compute(get_session(), current_tenant().shop_id)
     return jsonify(
         data=[

@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import json
 import threading
-import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, Page, Route, sync_playwright
-from sqlalchemy import func, select
+from playwright.sync_api import Browser, Route, sync_playwright
+from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from plugin import create_app
@@ -25,33 +23,28 @@ from plugin.demo.ugc import HOSTILE_CAPTION, start
 from plugin.manifest import ROOT
 from plugin.migrate import upgrade
 from plugin.models import Shop
-from plugin.models.ugc import UgcPost, UgcRightsGrant, UgcWidgetEvent
+from plugin.models.ugc import UgcPost, UgcRightsGrant
 from plugin.services import ugc_rights as rights
 from plugin.tenancy import Tenant
 from tests.conftest import make_settings
+from tests.ugc.browser_pages import (
+    CHROMIUM_ARGS,
+    Live,
+    Watched,
+    count_events,
+    count_events_reaching,
+    in_shadow,
+    slides,
+    wait_for_images,
+    wait_in_shadow,
+    wait_until,
+    watched_page,
+)
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SHOWN = ["@maya.moves", "@jo_runs", "@sam.outdoors", "@lena.daily", "@not_a_hacker"]
 ARTIFACT = ROOT / "test-artifacts" / "ugc-carousel.png"
-
-
-@dataclass
-class Live:
-    app: Flask
-    base: str
-
-    def page_url(self, public_key: str, product: str = "1001") -> str:
-        return f"{self.base}/demo/shop/{public_key}/products/{product}"
 
 
 @pytest.fixture(scope="module")
@@ -89,76 +82,11 @@ def browser() -> Iterator[Browser]:
         chromium.close()
 
 
-@dataclass
-class Watched:
-    page: Page
-    problems: list[str]
-
-
 @pytest.fixture
 def watched(browser: Browser) -> Iterator[Watched]:
-    """A page that records console errors (CSP refusals) and any dialog (alert = script ran)."""
-    context = browser.new_context(viewport={"width": 1200, "height": 1700})
-    page = context.new_page()
-    problems: list[str] = []
-
-    def console(msg: Any) -> None:
-        # The browser's own favicon probe is not the page's doing.
-        if msg.type == "error" and not msg.location.get("url", "").endswith("/favicon.ico"):
-            problems.append(msg.text)
-
-    page.on("console", console)
-    page.on("pageerror", lambda error: problems.append(str(error)))
-
-    def dialog(d: Any) -> None:
-        problems.append(f"dialog: {d.message}")
-        d.dismiss()
-
-    page.on("dialog", dialog)
-    yield Watched(page, problems)
-    context.close()
-
-
-def slides(page: Page) -> list[str]:
-    page.locator("tastemaker-ugc .slide").first.wait_for()
-    return page.locator("tastemaker-ugc .handle").all_inner_texts()
-
-
-def wait_for_images(page: Page) -> None:
-    """Every image in view has loaded (lazy ones scrolled aside may wait)."""
-    page.wait_for_function(
-        """() => [...document.querySelector('tastemaker-ugc').shadowRoot.querySelectorAll('img')]
-            .filter(i => i.getBoundingClientRect().left < innerWidth)
-            .every(i => i.complete && i.naturalWidth > 0)"""
-    )
-
-
-def in_shadow(page: Page, script: str) -> Any:
-    return page.evaluate(
-        f"() => {{ const root = document.querySelector('tastemaker-ugc').shadowRoot; {script} }}"
-    )
-
-
-def wait_in_shadow(page: Page, expression: str) -> None:
-    """Wait until an expression over the carousel's shadow `root` is truthy."""
-    page.wait_for_function(
-        f"() => {{ const root = document.querySelector('tastemaker-ugc').shadowRoot; "
-        f"return {expression}; }}"
-    )
-
-
-def wait_until(check: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.05)
-
-
-def count_events(live: Live, kind: str) -> int:
-    with get_db(live.app).transaction() as session:
-        query = select(func.count()).select_from(UgcWidgetEvent).where(UgcWidgetEvent.kind == kind)
-        return int(session.scalar(query) or 0)
+    """A fresh page per test, watched for errors and dialogs (see browser_pages.watched_page)."""
+    with watched_page(browser) as page:
+        yield page
 
 
 def test_the_carousel_renders_the_eligible_posts(live: Live, watched: Watched) -> None:
@@ -351,7 +279,8 @@ def test_impressions_are_sent_with_send_beacon(live: Live, watched: Watched) -> 
     slides(watched.page)
     # the page going away flushes the batch (pagehide), as when a shopper leaves
     watched.page.goto("about:blank")
-    wait_until(lambda: count_events(live, "impression") >= before + 4)
+    impressions = count_events_reaching(live, "impression", before + 4)
+    assert impressions >= before + 4
 
 
 def test_hostile_captions_and_urls_stay_inert(live: Live, watched: Watched) -> None:

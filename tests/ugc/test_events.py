@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from plugin.models.ugc import UgcWidgetEvent
-from plugin.services.ugc import CtrRow, ctr_bps, ctr_by_creator, ctr_by_post
+from plugin.services.ugc_events import CtrRow, ctr_bps, ctr_by_creator, ctr_by_post
 from plugin.services.ugc_feed import EventLimiter
 from plugin.web.storefront import LIMITER_KEY
 from tests.ugc.conftest import Clock, ShopKey

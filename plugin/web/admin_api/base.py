@@ -75,6 +75,48 @@ def api_route(
     return decorate
 
 
+def read_route(
+    rule: str,
+    model: type[Any],
+    serialize: Callable[[Any], dict[str, Any]],
+    *,
+    name: str,
+    summary: str,
+    tag: str,
+    response: str,
+) -> None:
+    """Declare GET <rule> answering one of this shop's rows (its id is the rule's one argument)."""
+
+    def view(**row_id: int) -> Response:
+        (value,) = row_id.values()
+        return jsonify(serialize(owned_or_404(model, value)))
+
+    view.__name__ = view.__qualname__ = name
+    api_route(rule, "GET", summary=summary, tag=tag, response=response)(view)
+
+
+def list_route(
+    rule: str,
+    model: type[TenantMixin],
+    serialize: Callable[[Any], dict[str, Any]],
+    *,
+    name: str,
+    summary: str,
+    tag: str,
+    response: str,
+    query: tuple[Field, ...],
+    match: Sequence[str] = (),
+) -> None:
+    """Declare GET <rule> listing this shop's rows, newest first, filtered on `match` parameters."""
+
+    def view() -> Response:
+        return list_json(model, query, serialize, match=match)
+
+    view.__name__ = view.__qualname__ = name
+    spec = {"response": response, "query": query, "paginated": True}
+    api_route(rule, "GET", summary=summary, tag=tag, **spec)(view)
+
+
 def describe_operation(
     rule: str, method: str, *, operation_id: str, summary: str, tag: str, **spec: Any
 ) -> Operation:
@@ -166,8 +208,24 @@ def owned_or_404(model: type[Any], row_id: int) -> Any:
     return row
 
 
+def owned_or_invalid(model: type[Any], row_id: int, field: str) -> Any:
+    """A referenced row from the body: absent from this shop is a field error (422), not a 404."""
+    row = current_tenant().get(model, row_id)
+    if row is None:
+        raise ValidationFailed({field: "does not exist in this shop"})
+    return row
+
+
 def commit() -> None:
     get_session().commit()
+
+
+def saved(
+    render: Callable[..., dict[str, Any]], *args: Any, status: int = 200
+) -> tuple[Response, int]:
+    """Commit, then render: the body shows what the database now holds (ids, defaults)."""
+    commit()
+    return jsonify(render(*args)), status
 
 
 # --- pagination ---------------------------------------------------------------------------------
@@ -195,6 +253,25 @@ def paginate(query: Select[Any], model: type[TenantMixin], params: Mapping[str, 
     more = len(rows) > limit
     rows = rows[:limit]
     return Page(rows, encode_cursor(rows[-1].id) if more else None)
+
+
+def list_page(
+    model: type[TenantMixin], fields: Sequence[Field], *, match: Sequence[str] = ()
+) -> Page:
+    """Parse a list's query; page its rows, keeping those equal to each `match` parameter given."""
+    params = query_values(fields)
+    criteria = [getattr(model, name) == params[name] for name in match if name in params]
+    return paginate(current_tenant().select(model, *criteria), model, params)
+
+
+def list_json(
+    model: type[TenantMixin],
+    fields: Sequence[Field],
+    serialize: Callable[[Any], dict[str, Any]],
+    *,
+    match: Sequence[str] = (),
+) -> Response:
+    return page_json(list_page(model, fields, match=match), serialize)
 
 
 def encode_cursor(row_id: int) -> str:

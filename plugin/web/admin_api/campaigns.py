@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify
 from flask.typing import ResponseReturnValue
 
 from plugin.domain.validation import Field, Schema
@@ -18,16 +17,15 @@ from plugin.web.admin_api.base import (
     STR,
     TIME,
     api_route,
-    commit,
     component,
     iso,
     json_body,
+    list_route,
     nullable,
     obj,
     owned_or_404,
-    page_json,
-    paginate,
-    query_values,
+    read_route,
+    saved,
 )
 from plugin.web.auth import current_tenant
 
@@ -183,18 +181,16 @@ def _json_ready_terms(values: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-@api_route(
+list_route(
     "/campaigns",
-    "GET",
+    Campaign,
+    campaign_json,
+    name="list_campaigns",
     summary="List campaigns",
     tag="campaigns",
     response=CAMPAIGN,
     query=PAGE_QUERY,
-    paginated=True,
 )
-def list_campaigns() -> ResponseReturnValue:
-    params = query_values(PAGE_QUERY)
-    return page_json(paginate(current_tenant().select(Campaign), Campaign, params), campaign_json)
 
 
 @api_route(
@@ -208,19 +204,18 @@ def list_campaigns() -> ResponseReturnValue:
 )
 def create_campaign() -> ResponseReturnValue:
     campaign = service.create_campaign(current_tenant(), json_body(CAMPAIGN_INPUT))
-    commit()
-    return jsonify(campaign_json(campaign)), 201
+    return saved(campaign_json, campaign, status=201)
 
 
-@api_route(
+read_route(
     "/campaigns/<int:campaign_id>",
-    "GET",
+    Campaign,
+    campaign_json,
+    name="get_campaign",
     summary="Read a campaign",
     tag="campaigns",
     response=CAMPAIGN,
 )
-def get_campaign(campaign_id: int) -> ResponseReturnValue:
-    return jsonify(campaign_json(owned_or_404(Campaign, campaign_id)))
 
 
 @api_route(
@@ -235,28 +230,20 @@ def get_campaign(campaign_id: int) -> ResponseReturnValue:
 def update_campaign(campaign_id: int) -> ResponseReturnValue:
     campaign = owned_or_404(Campaign, campaign_id)
     service.update_campaign(current_tenant(), campaign, json_body(CAMPAIGN_INPUT, partial=True))
-    commit()
-    return jsonify(campaign_json(campaign))
+    return saved(campaign_json, campaign)
 
 
-@api_route(
+list_route(
     "/agreements",
-    "GET",
+    Agreement,
+    agreement_json,
+    name="list_agreements",
     summary="List agreements",
     tag="agreements",
     response=AGREEMENT,
     query=AGREEMENT_QUERY,
-    paginated=True,
+    match=("creator_id", "campaign_id"),
 )
-def list_agreements() -> ResponseReturnValue:
-    params = query_values(AGREEMENT_QUERY)
-    criteria = [
-        getattr(Agreement, name) == params[name]
-        for name in ("creator_id", "campaign_id")
-        if name in params
-    ]
-    query = current_tenant().select(Agreement, *criteria)
-    return page_json(paginate(query, Agreement, params), agreement_json)
 
 
 @api_route(
@@ -271,19 +258,18 @@ def list_agreements() -> ResponseReturnValue:
 def create_agreement() -> ResponseReturnValue:
     values = _json_ready_terms(json_body(AGREEMENT_INPUT))
     agreement = service.create_agreement(current_tenant(), values)
-    commit()
-    return jsonify(agreement_json(agreement)), 201
+    return saved(agreement_json, agreement, status=201)
 
 
-@api_route(
+read_route(
     "/agreements/<int:agreement_id>",
-    "GET",
+    Agreement,
+    agreement_json,
+    name="get_agreement",
     summary="Read an agreement",
     tag="agreements",
     response=AGREEMENT,
 )
-def get_agreement(agreement_id: int) -> ResponseReturnValue:
-    return jsonify(agreement_json(owned_or_404(Agreement, agreement_id)))
 
 
 @api_route(
@@ -299,5 +285,4 @@ def update_agreement(agreement_id: int) -> ResponseReturnValue:
     agreement = owned_or_404(Agreement, agreement_id)
     values = _json_ready_terms(json_body(AGREEMENT_UPDATE, partial=True))
     service.update_agreement(current_tenant(), agreement, values)
-    commit()
-    return jsonify(agreement_json(agreement))
+    return saved(agreement_json, agreement)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, jsonify
+from flask import current_app
 from flask.typing import ResponseReturnValue
 
 from plugin.domain.validation import Field, Schema, ValidationFailed
@@ -21,16 +21,16 @@ from plugin.web.admin_api.base import (
     STR,
     TIME,
     api_route,
-    commit,
     component,
     iso,
     json_body,
+    list_route,
     nullable,
     obj,
     owned_or_404,
-    page_json,
-    paginate,
-    query_values,
+    owned_or_invalid,
+    read_route,
+    saved,
 )
 from plugin.web.auth import current_tenant
 
@@ -183,25 +183,17 @@ def link_json(link: ReferralLink) -> dict[str, Any]:
     }
 
 
-def _filters(model: Any, params: dict[str, Any], names: tuple[str, ...]) -> list[Any]:
-    return [getattr(model, name) == params[name] for name in names if name in params]
-
-
-@api_route(
+list_route(
     "/discount-codes",
-    "GET",
+    DiscountCode,
+    code_json,
+    name="list_discount_codes",
     summary="List discount codes with their store status (and alternatives when taken)",
     tag="discount-codes",
     response=DISCOUNT_CODE,
     query=CODE_QUERY,
-    paginated=True,
+    match=("creator_id", "status"),
 )
-def list_discount_codes() -> ResponseReturnValue:
-    params = query_values(CODE_QUERY)
-    query = current_tenant().select(
-        DiscountCode, *_filters(DiscountCode, params, ("creator_id", "status"))
-    )
-    return page_json(paginate(query, DiscountCode, params), code_json)
 
 
 @api_route(
@@ -219,19 +211,18 @@ def create_discount_code() -> ResponseReturnValue:
     if kind == "percentage" and values["value"] > 10_000:
         raise ValidationFailed({"value": "must be between 1 and 10000 basis points"})
     code = service.create_discount_code(current_tenant(), values)
-    commit()
-    return jsonify(code_json(code)), 202
+    return saved(code_json, code, status=202)
 
 
-@api_route(
+read_route(
     "/discount-codes/<int:code_id>",
-    "GET",
+    DiscountCode,
+    code_json,
+    name="get_discount_code",
     summary="Read a discount code",
     tag="discount-codes",
     response=DISCOUNT_CODE,
 )
-def get_discount_code(code_id: int) -> ResponseReturnValue:
-    return jsonify(code_json(owned_or_404(DiscountCode, code_id)))
 
 
 @api_route(
@@ -248,8 +239,7 @@ def retry_discount_code(code_id: int) -> ResponseReturnValue:
     code = owned_or_404(DiscountCode, code_id)
     values = json_body(RETRY_INPUT)
     service.retry_discount_code(current_tenant(), code, values.get("code"))
-    commit()
-    return jsonify(code_json(code)), 202
+    return saved(code_json, code, status=202)
 
 
 @api_route(
@@ -264,23 +254,20 @@ def retry_discount_code(code_id: int) -> ResponseReturnValue:
 def deactivate_discount_code(code_id: int) -> ResponseReturnValue:
     code = owned_or_404(DiscountCode, code_id)
     service.deactivate_discount_code(current_tenant(), code)
-    commit()
-    return jsonify(code_json(code)), 202
+    return saved(code_json, code, status=202)
 
 
-@api_route(
+list_route(
     "/links",
-    "GET",
+    ReferralLink,
+    link_json,
+    name="list_links",
     summary="List referral links",
     tag="links",
     response=LINK,
     query=LINK_QUERY,
-    paginated=True,
+    match=("creator_id",),
 )
-def list_links() -> ResponseReturnValue:
-    params = query_values(LINK_QUERY)
-    query = current_tenant().select(ReferralLink, *_filters(ReferralLink, params, ("creator_id",)))
-    return page_json(paginate(query, ReferralLink, params), link_json)
 
 
 @api_route(
@@ -295,17 +282,13 @@ def list_links() -> ResponseReturnValue:
 def create_link() -> ResponseReturnValue:
     values = json_body(LINK_INPUT)
     tenant = current_tenant()
-    creator = tenant.get(Creator, values["creator_id"])
-    if creator is None:
-        raise ValidationFailed({"creator_id": "does not exist in this shop"})
+    creator = owned_or_invalid(Creator, values["creator_id"], "creator_id")
     campaign_id = values.get("campaign_id")
-    if campaign_id is not None and tenant.get(Campaign, campaign_id) is None:
-        raise ValidationFailed({"campaign_id": "does not exist in this shop"})
+    if campaign_id is not None:
+        owned_or_invalid(Campaign, campaign_id, "campaign_id")
     code_id = values.get("discount_code_id")
     if code_id is not None:
-        code = tenant.get(DiscountCode, code_id)
-        if code is None:
-            raise ValidationFailed({"discount_code_id": "does not exist in this shop"})
+        code = owned_or_invalid(DiscountCode, code_id, "discount_code_id")
         if code.creator_id != creator.id:
             raise ValidationFailed({"discount_code_id": "belongs to another creator"})
     try:
@@ -319,12 +302,15 @@ def create_link() -> ResponseReturnValue:
         )
     except InvalidLink as exc:
         raise ValidationFailed({exc.field: exc.message}) from None
-    commit()
-    return jsonify(link_json(link)), 201
+    return saved(link_json, link, status=201)
 
 
-@api_route(
-    "/links/<int:link_id>", "GET", summary="Read a referral link", tag="links", response=LINK
+read_route(
+    "/links/<int:link_id>",
+    ReferralLink,
+    link_json,
+    name="get_link",
+    summary="Read a referral link",
+    tag="links",
+    response=LINK,
 )
-def get_link(link_id: int) -> ResponseReturnValue:
-    return jsonify(link_json(owned_or_404(ReferralLink, link_id)))

@@ -25,12 +25,12 @@ from plugin.web.admin_api.base import (
     component,
     iso,
     json_body,
+    list_route,
     nullable,
     obj,
     owned_or_404,
-    page_json,
-    paginate,
-    query_values,
+    read_route,
+    saved,
 )
 from plugin.web.auth import current_tenant
 
@@ -117,21 +117,17 @@ def creator_json(creator: Creator) -> dict[str, Any]:
     }
 
 
-@api_route(
+list_route(
     "/creators",
-    "GET",
+    Creator,
+    creator_json,
+    name="list_creators",
     summary="List creators",
     tag="creators",
     response=CREATOR,
     query=LIST_QUERY,
-    paginated=True,
+    match=("status",),
 )
-def list_creators() -> ResponseReturnValue:
-    params = query_values(LIST_QUERY)
-    criteria = [Creator.status == params["status"]] if "status" in params else []
-    return page_json(
-        paginate(current_tenant().select(Creator, *criteria), Creator, params), creator_json
-    )
 
 
 @api_route(
@@ -145,15 +141,18 @@ def list_creators() -> ResponseReturnValue:
 )
 def create_creator() -> ResponseReturnValue:
     creator = service.create_creator(current_tenant(), json_body(CREATOR_INPUT))
-    commit()
-    return jsonify(creator_json(creator)), 201
+    return saved(creator_json, creator, status=201)
 
 
-@api_route(
-    "/creators/<int:creator_id>", "GET", summary="Read a creator", tag="creators", response=CREATOR
+read_route(
+    "/creators/<int:creator_id>",
+    Creator,
+    creator_json,
+    name="get_creator",
+    summary="Read a creator",
+    tag="creators",
+    response=CREATOR,
 )
-def get_creator(creator_id: int) -> ResponseReturnValue:
-    return jsonify(creator_json(owned_or_404(Creator, creator_id)))
 
 
 @api_route(
@@ -168,8 +167,7 @@ def get_creator(creator_id: int) -> ResponseReturnValue:
 def update_creator(creator_id: int) -> ResponseReturnValue:
     creator = owned_or_404(Creator, creator_id)
     service.update_creator(current_tenant(), creator, json_body(CREATOR_INPUT, partial=True))
-    commit()
-    return jsonify(creator_json(creator))
+    return saved(creator_json, creator)
 
 
 @api_route(

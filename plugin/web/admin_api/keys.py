@@ -17,16 +17,14 @@ from plugin.web.admin_api.base import (
     STR,
     TIME,
     api_route,
-    commit,
     component,
     iso,
     json_body,
+    list_route,
     nullable,
     obj,
     owned_or_404,
-    page_json,
-    paginate,
-    query_values,
+    saved,
 )
 from plugin.web.auth import current_tenant
 
@@ -119,22 +117,19 @@ def update_shop() -> ResponseReturnValue:
     shop: Shop = g.shop
     for column, value in json_body(SHOP_INPUT, partial=True).items():
         setattr(shop, column, value)
-    commit()
-    return jsonify(shop_json(shop))
+    return saved(shop_json, shop)
 
 
-@api_route(
+list_route(
     "/api-keys",
-    "GET",
+    ApiKey,
+    key_json,
+    name="list_api_keys",
     summary="List API keys (prefixes only; keys are stored hashed)",
     tag="api-keys",
     response=API_KEY,
     query=PAGE_QUERY,
-    paginated=True,
 )
-def list_api_keys() -> ResponseReturnValue:
-    params = query_values(PAGE_QUERY)
-    return page_json(paginate(current_tenant().select(ApiKey), ApiKey, params), key_json)
 
 
 @api_route(
@@ -150,8 +145,7 @@ def create_api_key() -> ResponseReturnValue:
     values = json_body(KEY_INPUT)
     tenant = current_tenant()
     key, clear = issue_api_key(tenant.session, tenant.shop_id, values.get("label", ""))
-    commit()
-    return jsonify(key_json(key, clear)), 201
+    return saved(key_json, key, clear, status=201)
 
 
 @api_route(
@@ -165,5 +159,4 @@ def revoke_api_key(key_id: int) -> ResponseReturnValue:
     key = owned_or_404(ApiKey, key_id)
     if key.revoked_at is None:
         key.revoked_at = utcnow()
-    commit()
-    return jsonify(key_json(key))
+    return saved(key_json, key)

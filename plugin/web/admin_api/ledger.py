@@ -23,15 +23,16 @@ from plugin.web.admin_api.base import (
     STR,
     TIME,
     api_route,
-    commit,
     component,
     iso,
     json_body,
+    list_page,
+    list_route,
     nullable,
     obj,
     owned_or_404,
-    paginate,
-    query_values,
+    owned_or_invalid,
+    saved,
 )
 from plugin.web.auth import current_tenant
 
@@ -206,15 +207,9 @@ def attribution_rows(shop_id: int, attributions: Sequence[Attribution]) -> list[
     paginated=True,
 )
 def list_attributions() -> ResponseReturnValue:
-    params = query_values(ATTRIBUTION_QUERY)
-    tenant = current_tenant()
-    criteria = [
-        getattr(Attribution, name) == params[name]
-        for name in ("creator_id", "method")
-        if name in params
-    ]
-    page = paginate(tenant.select(Attribution, *criteria), Attribution, params)
-    return jsonify(data=attribution_rows(tenant.shop_id, page.rows), next_cursor=page.next_cursor)
+    page = list_page(Attribution, ATTRIBUTION_QUERY, match=("creator_id", "method"))
+    rows = attribution_rows(current_tenant().shop_id, page.rows)
+    return jsonify(data=rows, next_cursor=page.next_cursor)
 
 
 @api_route(
@@ -229,24 +224,17 @@ def get_attribution(attribution_id: int) -> ResponseReturnValue:
     return jsonify(attribution_rows(current_tenant().shop_id, [attribution])[0])
 
 
-@api_route(
+list_route(
     "/ledger",
-    "GET",
+    LedgerEntry,
+    ledger_json,
+    name="list_ledger",
     summary="List ledger entries (append-only: commissions, reversals, fees, bonuses, adjustments)",
     tag="ledger",
     response=LEDGER_ENTRY,
     query=LEDGER_QUERY,
-    paginated=True,
+    match=("creator_id", "kind", "order_id"),
 )
-def list_ledger() -> ResponseReturnValue:
-    params = query_values(LEDGER_QUERY)
-    criteria = [
-        getattr(LedgerEntry, name) == params[name]
-        for name in ("creator_id", "kind", "order_id")
-        if name in params
-    ]
-    page = paginate(current_tenant().select(LedgerEntry, *criteria), LedgerEntry, params)
-    return jsonify(data=[ledger_json(row) for row in page.rows], next_cursor=page.next_cursor)
 
 
 @api_route(
@@ -263,8 +251,7 @@ def create_adjustment() -> ResponseReturnValue:
     tenant = current_tenant()
     if values["amount_minor"] == 0:
         raise ValidationFailed({"amount_minor": "must not be zero"})
-    if tenant.get(Creator, values["creator_id"]) is None:
-        raise ValidationFailed({"creator_id": "does not exist in this shop"})
+    owned_or_invalid(Creator, values["creator_id"], "creator_id")
     key = values.get("idempotency_key") or secrets.token_hex(12)
     try:
         entry = add_adjustment(
@@ -277,5 +264,4 @@ def create_adjustment() -> ResponseReturnValue:
         )
     except AdjustmentConflict:
         raise ValidationFailed({"idempotency_key": "was already used for another entry"}) from None
-    commit()
-    return jsonify(ledger_json(entry)), 201
+    return saved(ledger_json, entry, status=201)

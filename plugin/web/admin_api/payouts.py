@@ -24,13 +24,13 @@ from plugin.web.admin_api.base import (
     component,
     iso,
     json_body,
+    list_route,
     nullable,
     obj,
     owned_or_404,
-    page_json,
-    paginate,
-    query_values,
+    read_route,
     ref,
+    saved,
 )
 from plugin.web.auth import current_tenant
 
@@ -129,32 +129,28 @@ def payout_json(payout: Payout) -> dict[str, Any]:
     }
 
 
-@api_route(
+list_route(
     "/payouts",
-    "GET",
+    Payout,
+    payout_json,
+    name="list_payouts",
     summary="List payouts",
     tag="payouts",
     response=PAYOUT,
     query=PAYOUT_QUERY,
-    paginated=True,
+    match=("status", "batch_key", "creator_id"),
 )
-def list_payouts() -> ResponseReturnValue:
-    params = query_values(PAYOUT_QUERY)
-    criteria = [
-        getattr(Payout, name) == params[name]
-        for name in ("status", "batch_key", "creator_id")
-        if name in params
-    ]
-    return page_json(
-        paginate(current_tenant().select(Payout, *criteria), Payout, params), payout_json
-    )
 
 
-@api_route(
-    "/payouts/<int:payout_id>", "GET", summary="Read a payout", tag="payouts", response=PAYOUT
+read_route(
+    "/payouts/<int:payout_id>",
+    Payout,
+    payout_json,
+    name="get_payout",
+    summary="Read a payout",
+    tag="payouts",
+    response=PAYOUT,
 )
-def get_payout(payout_id: int) -> ResponseReturnValue:
-    return jsonify(payout_json(owned_or_404(Payout, payout_id)))
 
 
 @api_route(
@@ -220,8 +216,7 @@ def export_payout_batch(batch_key: str) -> ResponseReturnValue:
 def approve_payout(payout_id: int) -> ResponseReturnValue:
     payout = owned_or_404(Payout, payout_id)
     service.approve_payout(get_session(), payout.shop_id, payout.id)
-    commit()
-    return jsonify(payout_json(payout))
+    return saved(payout_json, payout)
 
 
 @api_route(
@@ -237,8 +232,7 @@ def mark_payout_paid(payout_id: int) -> ResponseReturnValue:
     payout = owned_or_404(Payout, payout_id)
     values = json_body(MARK_PAID_INPUT)
     service.mark_paid(get_session(), payout.shop_id, payout.id, values["external_reference"])
-    commit()
-    return jsonify(payout_json(payout))
+    return saved(payout_json, payout)
 
 
 @api_route(
@@ -254,5 +248,4 @@ def cancel_payout(payout_id: int) -> ResponseReturnValue:
     payout = owned_or_404(Payout, payout_id)
     values = json_body(CANCEL_INPUT)
     service.cancel_payout(get_session(), payout.shop_id, payout.id, values.get("note", ""))
-    commit()
-    return jsonify(payout_json(payout))
+    return saved(payout_json, payout)
