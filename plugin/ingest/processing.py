@@ -33,18 +33,20 @@ MAX_ATTEMPTS = 12
 
 def process_event(session: Session, event_id: int) -> str | None:
     """Process a pending event; returns its new status, or None when there was nothing to do."""
-    event = session.scalars(
-        select(WebhookEvent)
+    # The shop comes with the claim (one round trip); only the event row is locked.
+    claimed = session.execute(
+        select(WebhookEvent, Shop)
+        .outerjoin(Shop, Shop.id == WebhookEvent.shop_id)
         .where(WebhookEvent.id == event_id, WebhookEvent.status == "pending")
-        .with_for_update(skip_locked=True)
+        .with_for_update(of=WebhookEvent, skip_locked=True)
     ).first()
-    if event is None:
+    if claimed is None:
         session.rollback()
         return None
+    event, shop = claimed
     subscription = _subscription(event.platform, event.topic)
     if subscription is None:
         return _finish(session, event, "ignored", f"no handler for {event.platform} {event.topic}")
-    shop = session.get(Shop, event.shop_id) if event.shop_id is not None else None
     if not subscription.compliance and (shop is None or shop.status == "uninstalled"):
         reason = "shop is uninstalled" if shop is not None else "shop is unknown"
         return _finish(session, event, "ignored", reason)

@@ -44,25 +44,31 @@ def load_candidates(session: Session, shop: Shop, order: NormalizedOrder) -> Can
         wanted = {normalize_code(code) for code in order.discount_codes}
         codes = tenant.all(DiscountCode, func.lower(DiscountCode.code_normalized).in_(wanted))
     click_uids = set(order_click_uids(order)) | set(params.click_uids)
-    clicks: list[tuple[Click, int | None]] = []
+    creators: dict[int, Creator] = {}
+    agreements: dict[int, Agreement] = {}
+    clicks: dict[int, tuple[Click, int | None]] = {}
     if click_uids:
+        # Each click brings its creator and their agreements along: one round trip, not two.
         rows = session.execute(
-            select(Click, ReferralLink.campaign_id)
+            select(Click, ReferralLink.campaign_id, Creator, Agreement)
             .join(ReferralLink, ReferralLink.id == Click.link_id)
+            .outerjoin(Creator, (Creator.id == Click.creator_id) & (Creator.shop_id == shop.id))
+            .outerjoin(Agreement, Agreement.creator_id == Creator.id)
             .where(Click.shop_id == shop.id, Click.click_uid.in_(click_uids))
         )
-        clicks = [(click, campaign_id) for click, campaign_id in rows]
+        for click, campaign_id, creator, agreement in rows:
+            clicks.setdefault(click.id, (click, campaign_id))
+            if creator is not None:
+                creators.setdefault(creator.id, creator)
+            if agreement is not None:
+                agreements.setdefault(agreement.id, agreement)
     links: list[ReferralLink] = []
     if params.link_slugs:
         links = tenant.all(ReferralLink, ReferralLink.slug.in_(params.link_slugs))
     creator_ids = (
-        {code.creator_id for code in codes}
-        | {click.creator_id for click, _ in clicks}
-        | {link.creator_id for link in links}
-    )
+        {code.creator_id for code in codes} | {link.creator_id for link in links}
+    ) - creators.keys()
     handles = {handle.lower() for handle in params.creator_handles}
-    creators: dict[int, Creator] = {}
-    agreements: list[Agreement] = []
     if creator_ids or handles:
         rows = session.execute(
             select(Creator, Agreement)
@@ -73,9 +79,9 @@ def load_candidates(session: Session, shop: Shop, order: NormalizedOrder) -> Can
             )
         )
         for creator, agreement in rows:
-            creators[creator.id] = creator
+            creators.setdefault(creator.id, creator)
             if agreement is not None:
-                agreements.append(agreement)
+                agreements.setdefault(agreement.id, agreement)
     return Candidates(
         codes=[
             CodeCandidate(
@@ -85,7 +91,7 @@ def load_candidates(session: Session, shop: Shop, order: NormalizedOrder) -> Can
         ],
         clicks=[
             ClickCandidate(c.id, c.click_uid, c.creator_id, c.link_id, campaign_id, c.occurred_at)
-            for c, campaign_id in clicks
+            for c, campaign_id in clicks.values()
         ],
         links=[LinkCandidate(k.id, k.slug, k.creator_id, k.campaign_id, k.active) for k in links],
         creators=[
@@ -102,7 +108,7 @@ def load_candidates(session: Session, shop: Shop, order: NormalizedOrder) -> Can
                 a.ends_at,
                 a.commission_rate_bps,
             )
-            for a in agreements
+            for a in agreements.values()
         ],
         window_days=shop.attribution_window_days,
     )
