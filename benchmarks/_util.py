@@ -1,4 +1,5 @@
-"""Benchmark plumbing: gunicorn servers, a bare baseline app, and an open-loop HTTP load generator.
+"""Benchmark plumbing: a scratch PostgreSQL schema, gunicorn servers, a bare baseline app, and an
+open-loop HTTP load generator.
 
 Open loop means requests leave on a fixed schedule whether or not earlier ones finished, and each
 latency is measured from its scheduled send time, so a slow server cannot hide its queueing
@@ -24,6 +25,31 @@ from pathlib import Path
 from flask import Flask, request
 
 ROOT = Path(__file__).resolve().parent.parent
+POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+@contextmanager
+def fresh_schema(prefix: str = "tm_bench") -> Iterator[str]:
+    """A private schema migrated by Alembic, dropped afterwards; yields a URL that uses it."""
+    import secrets
+
+    from sqlalchemy import text
+
+    from plugin.db import make_engine
+    from plugin.migrate import upgrade
+
+    schema = f"{prefix}_{secrets.token_hex(4)}"
+    admin = make_engine(POSTGRES_URL)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+        upgrade(url)
+        yield url
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
 
 
 def bare_app() -> Flask:

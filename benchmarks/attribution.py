@@ -23,21 +23,20 @@ import secrets
 import statistics
 import subprocess
 import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from redis import Redis
 from rq.job import Job
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from benchmarks._util import fresh_schema
 from connectors.sandbox.store import Item, SandboxStore
 from plugin.crypto import CredentialBox
 from plugin.db import make_engine
-from plugin.migrate import upgrade
 from plugin.models import (
     Agreement,
     Click,
@@ -53,7 +52,6 @@ from workers.backends import RQBackend
 from workers.registry import job, spec_for
 
 ROOT = Path(__file__).resolve().parent.parent
-POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 REDIS_URL = "redis://127.0.0.1:6379/14"
 SECRET_KEY = "benchmark-secret-key"  # noqa: S105 - the benchmark's throwaway key
 SHOP_DOMAIN = "attribution.bench.sandbox.test"
@@ -65,22 +63,6 @@ GOAL_EVENTS_PER_SECOND = 300.0
 @job("webhooks", timeout=60)
 def noop(event_id: int) -> None:
     """The baseline job: same queue, same run_job wrapper and app context, no work."""
-
-
-@contextmanager
-def fresh_schema() -> Iterator[str]:
-    schema = f"tm_bench_attr_{secrets.token_hex(4)}"
-    admin = make_engine(POSTGRES_URL)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-        upgrade(url)
-        yield url
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def seed(session: Session) -> int:

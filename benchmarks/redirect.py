@@ -38,13 +38,12 @@ from typing import Any
 from cryptography.fernet import Fernet
 from flask import Flask, Response
 from redis import Redis
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from benchmarks._util import gunicorn
+from benchmarks._util import fresh_schema, gunicorn
 from plugin.crypto import CredentialBox
 from plugin.db import make_engine
-from plugin.migrate import upgrade
 from plugin.models import Campaign, Click, Creator, DiscountCode
 from plugin.services.clicks import flush_spool
 from plugin.services.links import create_link
@@ -52,7 +51,6 @@ from plugin.services.shops import create_or_reinstall_shop
 from plugin.spool import Spool
 
 HERE = Path(__file__).resolve().parent
-POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 REDIS_URL = "redis://127.0.0.1:6379/13"
 TASTEMAKER = str(Path(sys.executable).with_name("tastemaker"))
 SECRET_KEY = "benchmark-secret-key-" + secrets.token_hex(8)
@@ -80,23 +78,6 @@ def bare_app() -> Flask:
         return Response(status=302, headers=headers)
 
     return app
-
-
-@contextmanager
-def fresh_schema() -> Iterator[str]:
-    """A private schema migrated by Alembic; yields a database URL that uses it."""
-    schema = f"tm_bench_{secrets.token_hex(4)}"
-    admin = make_engine(POSTGRES_URL)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    try:
-        upgrade(url)
-        yield url
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def seed(url: str, encryption_key: str) -> str:

@@ -25,19 +25,16 @@ import subprocess
 import sys
 import tempfile
 import urllib.request
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from datetime import timedelta
 from pathlib import Path
 
 from cryptography.fernet import Fernet
 from flask import Flask, Response
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from benchmarks._util import gunicorn
+from benchmarks._util import fresh_schema, gunicorn
 from plugin.db import make_engine
-from plugin.migrate import upgrade
 from plugin.models import Shop, utcnow
 from plugin.services import ugc as service
 from plugin.services import ugc_rights as rights
@@ -45,7 +42,6 @@ from plugin.services.media import remote_media
 from plugin.tenancy import Tenant
 
 ROOT = Path(__file__).resolve().parent.parent
-POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PUBLIC_KEY = "pk_benchstorefront"
 FEED_PATH = f"/storefront/{PUBLIC_KEY}/ugc?product=101"
 GOAL_RATIO = 0.7
@@ -63,22 +59,6 @@ def bare_app() -> Flask:
         return Response(body, mimetype="application/json")
 
     return app
-
-
-@contextmanager
-def fresh_schema() -> Iterator[str]:
-    schema = f"tm_bench_{secrets.token_hex(4)}"
-    admin = make_engine(POSTGRES_URL)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    try:
-        upgrade(url)
-        yield url
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def seed(url: str) -> None:

@@ -16,44 +16,30 @@ import json
 import secrets
 import statistics
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from redis import Redis
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from benchmarks._util import LoadResult, PreparedRequest, gunicorn, ms, open_loop
+from benchmarks._util import (
+    LoadResult,
+    PreparedRequest,
+    fresh_schema,
+    gunicorn,
+    ms,
+    open_loop,
+)
 from connectors.sandbox import signing
 from plugin.crypto import CredentialBox
 from plugin.db import make_engine
-from plugin.migrate import upgrade
 from plugin.services.shops import create_or_reinstall_shop
 
-POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 REDIS_URL = "redis://127.0.0.1:6379/11"
 SECRET_KEY = "benchmark-secret-key"  # noqa: S105 - the benchmark server's throwaway key
 SHOP_DOMAIN = "bench.sandbox.test"
 WEBHOOK_SECRET = "whsec-benchmark-" + secrets.token_hex(8)
 GOAL_P99_SECONDS = 0.100
-
-
-@contextmanager
-def fresh_schema() -> Iterator[str]:
-    """A private schema migrated by Alembic; yields a database URL that uses it."""
-    schema = f"tm_bench_{secrets.token_hex(4)}"
-    admin = make_engine(POSTGRES_URL)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    try:
-        upgrade(url)
-        yield url
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def seed_shop(url: str) -> None:
