@@ -1,10 +1,9 @@
 """Installing Tastemaker on a Shopify store, and the embedded admin's session tokens.
 
-`/shopify/install` (Shopify's App URL) and `/shopify/callback` run the authorization code grant:
-the shop domain is validated before anything is called, the query HMAC and timestamp are
-checked, and a one-time state nonce is kept in the database and bound to the browser by a signed
-cookie. The callback trades the code for an expiring offline token, stores it encrypted, sends
-the webhook registration job after commit and lands in the embedded admin.
+`/shopify/install` and `/shopify/callback` run the authorization code grant over a signed query
+(`_signed_query`) with a one-time state nonce kept in the database and bound to the browser by a
+signed cookie; the callback stores an expiring offline token encrypted, sends the webhook
+registration job after commit and lands in the embedded admin.
 
 The authenticator below lets the admin API accept App Bridge session tokens; a shop whose
 offline token is missing or refused gets a new one by token exchange on the way in.
@@ -20,7 +19,7 @@ import secrets
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 from urllib.parse import urlencode
 
 from flask import (
@@ -74,11 +73,14 @@ STATE_SALT = "tastemaker-shopify-oauth-state"
 ADMIN_KEY_LABEL = "shopify admin"
 
 
-# -- install ------------------------------------------------------------------------------------
+class SignedQuery(NamedTuple):
+    connector: ShopifyConnector
+    params: dict[str, Any]
+    shop: str
 
 
-@bp.get("/shopify/install")
-def install() -> ResponseReturnValue:
+def _signed_query(step: str) -> SignedQuery | ResponseReturnValue:
+    """Shop domain (before any outbound call), HMAC over every parameter, fresh timestamp."""
     connector = _connector()
     if connector is None:
         return _error("shopify_not_configured", 503)
@@ -89,10 +91,22 @@ def install() -> ResponseReturnValue:
     if shop is None:
         return _error("invalid_shop", 400)
     if not query_hmac_valid(params, connector.secrets):
-        logger.warning("shopify install with a bad HMAC for %s", shop)
+        logger.warning("shopify %s with a bad HMAC for %s", step, shop)
         return _error("invalid_hmac", 401)
     if not timestamp_fresh(params.get("timestamp")):
         return _error("stale_request", 400)
+    return SignedQuery(connector, params, shop)
+
+
+# -- install ------------------------------------------------------------------------------------
+
+
+@bp.get("/shopify/install")
+def install() -> ResponseReturnValue:
+    verified = _signed_query("install")
+    if not isinstance(verified, SignedQuery):
+        return verified
+    connector, params, shop = verified
     session = get_session()
     existing = find_shop(session, PLATFORM, shop)
     if (
@@ -132,20 +146,10 @@ def install() -> ResponseReturnValue:
 
 @bp.get("/shopify/callback")
 def callback() -> ResponseReturnValue:
-    connector = _connector()
-    if connector is None:
-        return _error("shopify_not_configured", 503)
-    params = _query_params(request)
-    if params is None:
-        return _error("duplicate_parameter", 400)
-    shop = valid_shop_domain(params.get("shop"))
-    if shop is None:
-        return _error("invalid_shop", 400)
-    if not query_hmac_valid(params, connector.secrets):
-        logger.warning("shopify callback with a bad HMAC for %s", shop)
-        return _error("invalid_hmac", 401)
-    if not timestamp_fresh(params.get("timestamp")):
-        return _error("stale_request", 400)
+    verified = _signed_query("callback")
+    if not isinstance(verified, SignedQuery):
+        return verified
+    connector, params, shop = verified
     state = str(params.get("state") or "")
     if not state or not _cookie_matches(state) or not _claim_state(state, shop):
         logger.warning("shopify callback with a bad or reused state for %s", shop)
