@@ -4,8 +4,7 @@
 (`_signed_query`) with a one-time state nonce kept in the database and bound to the browser by a
 signed cookie; the callback stores an expiring offline token encrypted, sends the webhook
 registration job after commit and lands in the embedded admin.
-
-The authenticator below lets the admin API accept App Bridge session tokens; a shop whose
+The authenticator below accepts App Bridge session tokens on the admin API; a shop whose
 offline token is missing or refused gets a new one by token exchange on the way in.
 """
 
