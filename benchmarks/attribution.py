@@ -5,13 +5,15 @@
 Needs the PostgreSQL (db `test`) and Redis the tests use. Migrates a fresh schema with Alembic
 (dropped afterwards) and uses Redis database 14 (flushed before and after). Setup records N order
 events from the sandbox store (orders/create + orders/paid for N/2 orders; creator codes, click
-ids, referral links and unattributed orders mixed) straight into the webhook inbox and enqueues
-`workers.jobs.webhooks.process_webhook_event` for each. Then `--workers` processes run exactly
-what `tastemaker worker --burst --queues webhooks` runs (jobs in the warm worker process, through
-`workers.runtime.run_job`; `--worker-model fork` compares `--fork`, a work horse per job), and
-the throughput is N / (last job end - first job start),
-read from RQ's own job timestamps so that worker start-up is not counted. The baseline, in the
-same round and on the same workers, drains N no-op jobs through the same `run_job`. Prints the
+ids, referral links and unattributed orders mixed) straight into the webhook inbox and asks for
+processing the way the webhook receiver does after its commit: one coalescing
+`workers.jobs.webhooks.drain_webhook_inbox` job (each full batch asks for the next, so every
+worker joins in). Then `--workers` processes run exactly what `tastemaker worker --burst --queues
+webhooks` runs (jobs in the warm worker process, through `workers.runtime.run_job`;
+`--worker-model fork` compares `--fork`, a work horse per job), and the throughput is
+N / (last job end - first job start), read from RQ's own job timestamps so that worker start-up
+is not counted. The baseline, in the same round and on the same workers, drains N no-op jobs
+through the same `run_job`: the per-job floor that one job per event would have. Prints the
 median of the rounds and the ratio. Goal: >= 300 events/s.
 """
 
@@ -20,15 +22,19 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
+import signal
 import statistics
 import subprocess
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from redis import Redis
+from rq import Queue, Worker
 from rq.job import Job
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
@@ -146,16 +152,26 @@ def record_events(session: Session, shop_id: int, store: SandboxStore, count: in
     return list(ids)
 
 
-def enqueue_all(backend: RQBackend, func: Any, ids: Sequence[int], prefix: str) -> list[str]:
-    spec = spec_for(func)
-    job_ids = [f"{prefix}-{event_id}" for event_id in ids]
-    for event_id, job_id in zip(ids, job_ids, strict=True):
-        backend.enqueue(spec, (event_id,), job_id)
-    return job_ids
+def enqueue_noops(backend: RQBackend, ids: Sequence[int]) -> None:
+    from benchmarks import attribution as this  # registered under the name workers import
+
+    spec = spec_for(this.noop)
+    for event_id in ids:
+        backend.enqueue(spec, (event_id,), None)
 
 
-def drain(url: str, workers: int, job_ids: Sequence[str], redis: Redis, model: str) -> float:
-    """Run `workers` burst workers until the queue is empty; returns jobs per second."""
+def drain(
+    url: str,
+    workers: int,
+    redis: Redis,
+    model: str,
+    items: int,
+    send: Callable[[], None],
+    done: Callable[[], bool],
+) -> float:
+    """Start `workers` worker processes, wait until all of them listen, `send` the work, wait
+    until it is `done`, stop the workers (warm shutdown); returns `items` per second over the jobs
+    they finished."""
     env = {
         **os.environ,
         "TASTEMAKER_DATABASE_URL": url,
@@ -171,13 +187,20 @@ def drain(url: str, workers: int, job_ids: Sequence[str], redis: Redis, model: s
         )
         for _ in range(workers)
     ]
-    for process in processes:
-        if process.wait(timeout=600) != 0:
-            raise RuntimeError(f"worker exited with {process.returncode}")
-    jobs = [j for j in Job.fetch_many(list(job_ids), connection=redis) if j is not None]
-    unfinished = [j.id for j in jobs if j.get_status() != "finished"]
-    if len(jobs) != len(job_ids) or unfinished:
-        raise RuntimeError(f"{len(unfinished)} jobs did not finish, e.g. {unfinished[:3]}")
+    try:
+        _wait_for(lambda: Worker.count(connection=redis) == workers, "workers to start")
+        send()
+        _wait_for(done, "the work to finish")
+    finally:
+        for process in processes:
+            process.send_signal(signal.SIGTERM)
+        for process in processes:
+            process.wait(timeout=60)
+    queue = Queue("webhooks", connection=redis)
+    if queue.count or queue.failed_job_registry.count:
+        raise RuntimeError(f"{queue.count} jobs left, {queue.failed_job_registry.count} failed")
+    job_ids = queue.finished_job_registry.get_job_ids()
+    jobs = [j for j in Job.fetch_many(job_ids, connection=redis) if j is not None]
     started = min(j.started_at for j in jobs if j.started_at is not None)
     ended = max(j.ended_at for j in jobs if j.ended_at is not None)
     durations = sorted(
@@ -185,17 +208,47 @@ def drain(url: str, workers: int, job_ids: Sequence[str], redis: Redis, model: s
         for j in jobs
         if j.started_at is not None and j.ended_at is not None
     )
-    print(f"  median job (in work horse) {durations[len(durations) // 2] * 1000:.1f} ms")
-    return len(jobs) / (ended - started).total_seconds()
+    print(
+        f"  {len(jobs)} jobs, median job {durations[len(durations) // 2] * 1000:.1f} ms "
+        f"(in the worker process)"
+    )
+    return items / (ended - started).total_seconds()
+
+
+def _wait_for(condition: Callable[[], bool], what: str, timeout: float = 600) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"gave up waiting for {what}")
+        time.sleep(0.05)
 
 
 def worker_main() -> None:
-    """One worker process on the webhooks queue: `shipped` is exactly `tastemaker worker --burst
-    --queues webhooks`; `fork` is the same with `--fork` (a forked work horse per job)."""
+    """One worker process on the webhooks queue: `shipped` is exactly `tastemaker worker --queues
+    webhooks`; `fork` is the same with `--fork` (a forked work horse per job)."""
     from workers.rq_worker import run_worker
 
     model = os.environ.get("TM_BENCH_WORKER", "shipped")
-    raise SystemExit(run_worker(["webhooks"], burst=True, fork=model == "fork"))
+    raise SystemExit(run_worker(["webhooks"], fork=model == "fork"))
+
+
+def pending(session: Session, shop_id: int) -> int:
+    count = session.scalar(
+        select(func.count(WebhookEvent.id)).where(
+            WebhookEvent.shop_id == shop_id, WebhookEvent.status == "pending"
+        )
+    )
+    session.rollback()  # the next poll must see new commits
+    return int(count or 0)
+
+
+def idle(redis: Redis) -> bool:
+    queue = Queue("webhooks", connection=redis)
+    return queue.count == 0 and queue.started_job_registry.count == 0
+
+
+def all_finished(redis: Redis, jobs: int) -> bool:
+    return int(Queue("webhooks", connection=redis).finished_job_registry.count) == jobs
 
 
 def check(session: Session, shop_id: int, events: int) -> str:
@@ -227,9 +280,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="shipped: tastemaker worker as shipped (default); fork: tastemaker worker --fork",
     )
     args = parser.parse_args(argv)
-    # Registered under the module's real name, as the worker processes see it.
-    from benchmarks import attribution as this
-    from workers.jobs.webhooks import process_webhook_event
+    from workers.jobs.webhooks import drain_webhook_inbox
 
     redis = Redis.from_url(REDIS_URL)
     redis.flushdb()
@@ -244,10 +295,24 @@ def main(argv: Sequence[str] | None = None) -> int:
                 shop_id = seed(session)
                 for round_number in range(1, args.rounds + 1):
                     ids = record_events(session, shop_id, store, args.events)
-                    job_ids = enqueue_all(backend, process_webhook_event, ids, f"a{round_number}")
-                    app_rates.append(drain(url, args.workers, job_ids, redis, args.worker_model))
-                    job_ids = enqueue_all(backend, this.noop, ids, f"n{round_number}")
-                    noop_rates.append(drain(url, args.workers, job_ids, redis, args.worker_model))
+                    workers = (url, args.workers, redis, args.worker_model, len(ids))
+                    redis.flushdb()
+                    app_rates.append(
+                        drain(
+                            *workers,
+                            # what the webhook receiver does after its commit
+                            send=lambda: backend.enqueue(spec_for(drain_webhook_inbox), (), None),
+                            done=lambda: pending(session, shop_id) == 0 and idle(redis),
+                        )
+                    )
+                    redis.flushdb()
+                    noop_rates.append(
+                        drain(
+                            *workers,
+                            send=partial(enqueue_noops, backend, ids),
+                            done=partial(all_finished, redis, len(ids)),
+                        )
+                    )
                     print(
                         f"round {round_number}: attribution {app_rates[-1]:.0f} events/s, "
                         f"no-op {noop_rates[-1]:.0f} jobs/s "

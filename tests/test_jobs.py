@@ -36,6 +36,13 @@ def broken(value: int) -> None:
     raise ValueError("bad input: retrying cannot help")
 
 
+@job("periodic", coalesce=True)
+def drain_something(area: str) -> None:
+    CALLS.append(("drain", len(CALLS)))
+    if area == "grows" and len(CALLS) == 1:
+        enqueue(drain_something, area)  # work arrived while this copy ran
+
+
 @pytest.fixture(autouse=True)
 def _reset_calls() -> None:
     CALLS.clear()
@@ -113,6 +120,50 @@ def test_rq_retries_retryable_errors_and_fails_terminal_ones_at_once(
     failed = FailedJobRegistry(queue=queue)
     assert failed.count == 1
     assert ScheduledJobRegistry(queue=queue).count == 0
+
+
+def test_a_coalescing_job_waits_in_the_queue_once_and_a_running_copy_does_not_count(
+    app: Flask,
+) -> None:
+    # given the in-process runner and three requests for the same drain
+    backend = InProcessBackend(lambda spec, args: _run_in_app(app, spec, args), threaded=False)
+    init_app(app, backend)
+    for _ in range(3):
+        enqueue(drain_something, "same")
+    enqueue(drain_something, "other")
+    # when the jobs run
+    ran = backend.drain()
+    # then one copy per argument ran
+    assert ran == 2
+    assert len(CALLS) == 2
+    # and a request made while a copy runs gets a new copy
+    CALLS.clear()
+    enqueue(drain_something, "grows")
+    assert backend.drain() == 2
+
+
+def test_a_coalescing_job_on_redis_waits_once_until_a_worker_starts_it(
+    app: Flask, redis_connection: Any
+) -> None:
+    # given the app on a real Redis and two requests for the same drain
+    from tests.conftest import REDIS_URL
+
+    init_app(app, RQBackend(REDIS_URL))
+    queue = Queue("periodic", connection=redis_connection)
+    sent = [enqueue(drain_something, "same"), enqueue(drain_something, "same")]
+    assert sent == [True, True]
+    # then one copy waits
+    assert queue.count == 1
+    # when a worker runs it, and it asks for itself again while running
+    set_worker_app(app)
+    try:
+        queue.empty()
+        enqueue(drain_something, "grows")
+        SimpleWorker([queue], connection=redis_connection).work(burst=True)
+    finally:
+        set_worker_app(None)
+    # then the request made during the run got its own copy, which ran too
+    assert [name for name, _ in CALLS] == ["drain", "drain"]
 
 
 def test_enqueue_reports_a_redis_outage_instead_of_raising(app: Flask) -> None:

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from workers.registry import JobSpec
+from workers.registry import JobSpec, coalescing_key
 
 logger = logging.getLogger(__name__)
 
@@ -21,10 +21,18 @@ class QueueUnavailable(Exception):
 class JobBackend(Protocol):
     def enqueue(self, spec: JobSpec, args: tuple[Any, ...], job_id: str | None) -> None: ...
 
+    def started(self, spec: JobSpec, args: tuple[Any, ...]) -> None:
+        """The job is running: a coalescing job's next enqueue sends a new copy."""
+
     def ping(self) -> None: ...
 
 
 class RQBackend:
+    # A coalescing job's "copy waiting" marker; if the copy is lost (Redis flushed), the marker
+    # expires and the next enqueue (or sweep) sends a new one.
+    WAITING_PREFIX = "tastemaker:waiting:"
+    WAITING_TTL_SECONDS = 60
+
     def __init__(self, redis_url: str) -> None:
         from redis import Redis
 
@@ -47,7 +55,12 @@ class RQBackend:
             if (spec.retry_intervals)
             else None
         )
+        waiting = self.WAITING_PREFIX + coalescing_key(spec, args) if spec.coalesce else None
         try:
+            if waiting and not self.connection.set(
+                waiting, 1, nx=True, ex=self.WAITING_TTL_SECONDS
+            ):
+                return  # a copy is waiting and will see this work
             self.queue(spec.queue).enqueue(
                 "workers.runtime.run_job",
                 spec.name,
@@ -60,7 +73,21 @@ class RQBackend:
                 description=f"{spec.name}{args!r}",
             )
         except RedisError as exc:
+            if waiting:
+                self._forget(waiting)
             raise QueueUnavailable(str(exc)) from exc
+
+    def started(self, spec: JobSpec, args: tuple[Any, ...]) -> None:
+        if spec.coalesce:
+            self._forget(self.WAITING_PREFIX + coalescing_key(spec, args))
+
+    def _forget(self, waiting: str) -> None:
+        from redis.exceptions import RedisError
+
+        try:
+            self.connection.delete(waiting)
+        except RedisError as exc:  # the marker expires on its own
+            logger.warning("could not clear %s: %s", waiting, exc)
 
     def ping(self) -> None:
         self.connection.ping()
@@ -88,15 +115,26 @@ class InProcessBackend:
         self._pending = 0
         self._lock = threading.Condition()
         self._thread: threading.Thread | None = None
+        self._waiting: set[str] = set()
         self.enqueued: list[tuple[str, tuple[Any, ...]]] = []
 
     def enqueue(self, spec: JobSpec, args: tuple[Any, ...], job_id: str | None) -> None:
         with self._lock:
+            if spec.coalesce:
+                key = coalescing_key(spec, args)
+                if key in self._waiting:
+                    return  # a copy is waiting and will see this work
+                self._waiting.add(key)
             self._pending += 1
         self.enqueued.append((spec.name, args))
         self._tasks.put((spec, args, 0))
         if self._threaded:
             self._ensure_thread()
+
+    def started(self, spec: JobSpec, args: tuple[Any, ...]) -> None:
+        if spec.coalesce:
+            with self._lock:
+                self._waiting.discard(coalescing_key(spec, args))
 
     def ping(self) -> None:
         return None
@@ -130,6 +168,7 @@ class InProcessBackend:
     def _run_one(self, spec: JobSpec, args: tuple[Any, ...], attempt: int) -> None:
         from workers.registry import RetryableJobError
 
+        self.started(spec, args)
         try:
             self._runner(spec, args)
         except RetryableJobError as exc:

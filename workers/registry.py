@@ -2,6 +2,11 @@
 
 A job is a plain function that takes ids (never ORM objects or payloads), loads its rows, and
 returns cleanly when a row is gone, so running it twice is safe.
+
+A coalescing job (`coalesce=True`) has at most one copy waiting in its queue: enqueueing it while
+a copy waits does nothing, because the waiting copy will see the same work when it starts. The
+copy stops counting as waiting the moment it starts, so work that arrives during a run gets a
+new copy. It suits jobs that drain a table ("process what is pending"), not jobs about one row.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ class JobSpec:
     queue: str
     timeout: int
     retry_intervals: tuple[int, ...]
+    coalesce: bool = False
 
     @property
     def max_retries(self) -> int:
@@ -41,14 +47,18 @@ JOBS: dict[str, JobSpec] = {}
 
 
 def job(
-    queue: str, *, timeout: int = 120, retry_intervals: tuple[int, ...] = (10, 60, 300)
+    queue: str,
+    *,
+    timeout: int = 120,
+    retry_intervals: tuple[int, ...] = (10, 60, 300),
+    coalesce: bool = False,
 ) -> Callable[[Callable[P, R]], Callable[P, R]]:
     if queue not in QUEUES:
         raise ValueError(f"unknown queue {queue!r}; queues are {QUEUES}")
 
     def decorate(func: Callable[P, R]) -> Callable[P, R]:
         name = f"{func.__module__}.{func.__qualname__}"
-        JOBS[name] = JobSpec(name, func, queue, timeout, retry_intervals)
+        JOBS[name] = JobSpec(name, func, queue, timeout, retry_intervals, coalesce)
         func.job_name = name  # type: ignore[attr-defined]
         return func
 
@@ -60,3 +70,8 @@ def spec_for(func: Callable[..., Any]) -> JobSpec:
     if name is None or name not in JOBS:
         raise LookupError(f"{func!r} is not a registered job")
     return JOBS[name]
+
+
+def coalescing_key(spec: JobSpec, args: tuple[Any, ...]) -> str:
+    """Names the one waiting copy of a coalescing job with these arguments."""
+    return f"{spec.name}{args!r}"

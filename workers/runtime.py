@@ -154,6 +154,7 @@ def run_job(name: str, *args: Any) -> None:
     token = current_job_id.set(rq_job.id if rq_job else None)
     try:
         with worker_app().app_context():
+            get_backend().started(spec, args)
             spec.func(*args)
     except RetryableJobError:
         raise

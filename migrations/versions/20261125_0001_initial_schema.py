@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 20:34:17.078326
+Create Date: 2026-11-25 21:33:19.907612
 """
 
 from collections.abc import Sequence
@@ -227,6 +227,7 @@ def upgrade() -> None:
     sa.Column('triggered_at', plugin.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('attempts', sa.BigInteger(), nullable=False),
+    sa.Column('next_attempt_at', plugin.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('error', sa.Text(), nullable=True),
     sa.Column('processed_at', plugin.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),

@@ -114,7 +114,7 @@ def receive(
     contexts: ShopContexts | None = None,
 ) -> Receipt:
     """Verify and record one delivery; raises WebhookRejected (nothing stored) or a DB error."""
-    from workers.jobs.webhooks import process_webhook_event
+    from workers.jobs.webhooks import drain_webhook_inbox
 
     platform = connector.platform
     domain = connector.webhook_shop_domain(delivery)
@@ -163,7 +163,7 @@ def receive(
     if event_id is None:
         session.rollback()
         return Receipt("duplicate")
-    enqueue_after_commit(session, process_webhook_event, event_id)
+    enqueue_after_commit(session, drain_webhook_inbox)
     session.commit()
     return Receipt("stored", event_id)
 

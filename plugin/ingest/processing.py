@@ -1,10 +1,18 @@
-"""Processing one inbox event: claim it, find its handler through the topic table, run it once.
+"""Processing inbox events: claim a batch, find each handler through the topic table, run it once.
 
-The claim is the row itself: `SELECT ... WHERE status = 'pending' FOR UPDATE SKIP LOCKED` on
-PostgreSQL (a second worker skips the row instead of waiting), and on SQLite the transaction's
-BEGIN IMMEDIATE write lock serialises workers, so the second one sees the event processed. The
-handler runs inside a savepoint of the claiming transaction: its writes and the status change
-commit together, and a handler failure is undone while the claim (and the lock) is kept.
+The claim is the rows themselves: `SELECT ... WHERE status = 'pending' ... FOR UPDATE SKIP
+LOCKED` on PostgreSQL (a second worker skips claimed rows and takes the next ones instead of
+waiting), and on SQLite the transaction's BEGIN IMMEDIATE write lock serialises workers. Each
+handler runs inside its own savepoint of the claiming transaction, so one event's failure undoes
+only that event's writes; the batch's effects and status changes commit together, once.
+
+Two workers' batches can hold events of the same order (its create in one, its paid in the
+next). Waiting for the other batch's order lock would serialise the workers, so the first pass
+over a batch skips busy orders, and a second pass takes them, waiting if it must, once the
+rest of the batch is done (by then the other batch has usually committed).
+
+A transient failure (the store timed out) keeps the event pending with `next_attempt_at` set; the
+periodic sweep hands it back to a drain once that time has come.
 
 Handlers never commit; they may use `workers.runtime.enqueue_after_commit`.
 """
@@ -13,8 +21,11 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -23,40 +34,115 @@ from plugin.extensions import connectors, credentials, manifest
 from plugin.ingest.registry import HandlerContext, handlers
 from plugin.manifest import ManifestError, WebhookSubscription
 from plugin.models import Shop, WebhookEvent, utcnow
+from plugin.services.orders import DEFER_BUSY_ORDERS, OrderBusy
 from workers.registry import RetryableJobError
 
 logger = logging.getLogger(__name__)
 
-# Past this many retryable failures an event is marked failed instead of pending forever.
+# Past this many transient failures an event is marked failed instead of pending forever.
 MAX_ATTEMPTS = 12
+# The first pass's answer for an event whose order another transaction holds.
+BUSY = "busy"
+# Waits between transient failures; the last one repeats.
+RETRY_BACKOFF = (
+    timedelta(seconds=10),
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=15),
+)
+
+
+@dataclass
+class Batch:
+    """What one pass over the inbox did: each claimed event's id and new status."""
+
+    outcomes: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def claimed(self) -> int:
+        return len(self.outcomes)
+
+
+def process_pending(
+    session: Session,
+    *,
+    limit: int,
+    event_ids: Sequence[int] | None = None,
+    on_full_claim: Callable[[], object] | None = None,
+) -> Batch:
+    """Claim up to `limit` due pending events (oldest first, or only `event_ids`), process each,
+    and commit once. `on_full_claim` runs right after a claim that hit the limit, before the
+    work: more is probably waiting, and another worker can start on it now.
+
+    A database failure undoes the whole batch (the events stay pending) and is raised as
+    RetryableJobError."""
+    now = utcnow()
+    due: list[ColumnElement[bool]] = [
+        WebhookEvent.status == "pending",
+        or_(WebhookEvent.next_attempt_at.is_(None), WebhookEvent.next_attempt_at <= now),
+    ]
+    if event_ids is not None:
+        due.append(WebhookEvent.id.in_(event_ids))
+    try:
+        claimed = session.execute(
+            select(WebhookEvent, Shop)
+            .outerjoin(Shop, Shop.id == WebhookEvent.shop_id)
+            .where(*due)
+            .order_by(WebhookEvent.received_at, WebhookEvent.id)
+            .limit(limit)
+            .with_for_update(of=WebhookEvent, skip_locked=True)
+        ).all()
+        if not claimed:
+            session.rollback()
+            return Batch()
+        if on_full_claim is not None and len(claimed) == limit:
+            on_full_claim()
+        batch = Batch()
+        busy: list[tuple[WebhookEvent, Shop | None]] = []
+        session.info[DEFER_BUSY_ORDERS] = True
+        try:
+            for event, shop in claimed:
+                status = _process_claimed(session, event, shop)
+                if status == BUSY:
+                    busy.append((event, shop))
+                else:
+                    batch.outcomes[event.id] = status
+        finally:
+            session.info.pop(DEFER_BUSY_ORDERS, None)
+        for event, shop in busy:
+            batch.outcomes[event.id] = _process_claimed(session, event, shop)
+        session.commit()
+    except OperationalError as exc:
+        # The connection or the server failed (or PostgreSQL broke a deadlock): nothing of the
+        # batch was kept, every event is still pending.
+        session.rollback()
+        raise RetryableJobError(f"database error: {exc}") from exc
+    for event_id, status in batch.outcomes.items():
+        if status == "failed":
+            logger.info("webhook event %s failed; the error is kept on the event", event_id)
+    return batch
 
 
 def process_event(session: Session, event_id: int) -> str | None:
-    """Process a pending event; returns its new status, or None when there was nothing to do."""
-    # The shop comes with the claim (one round trip); only the event row is locked.
-    claimed = session.execute(
-        select(WebhookEvent, Shop)
-        .outerjoin(Shop, Shop.id == WebhookEvent.shop_id)
-        .where(WebhookEvent.id == event_id, WebhookEvent.status == "pending")
-        .with_for_update(of=WebhookEvent, skip_locked=True)
-    ).first()
-    if claimed is None:
-        session.rollback()
-        return None
-    event, shop = claimed
+    """Process one due pending event by id; None when there was nothing to do: the event is
+    gone, finished, waiting for its next attempt, or claimed by another worker."""
+    return process_pending(session, limit=1, event_ids=[event_id]).outcomes.get(event_id)
+
+
+def _process_claimed(session: Session, event: WebhookEvent, shop: Shop | None) -> str:
     subscription = _subscription(event.platform, event.topic)
     if subscription is None:
-        return _finish(session, event, "ignored", f"no handler for {event.platform} {event.topic}")
+        return _finish(event, "ignored", f"no handler for {event.platform} {event.topic}")
     if not subscription.compliance and (shop is None or shop.status == "uninstalled"):
         reason = "shop is uninstalled" if shop is not None else "shop is unknown"
-        return _finish(session, event, "ignored", reason)
+        return _finish(event, "ignored", reason)
     try:
         payload = json.loads(event.body)
     except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError both
-        return _finish(session, event, "failed", f"malformed JSON body: {exc}")
+        return _finish(event, "failed", f"malformed JSON body: {exc}")
     handler = handlers().get(subscription.handler)
     if handler is None:
-        return _finish(session, event, "failed", f"handler {subscription.handler!r} is missing")
+        return _finish(event, "failed", f"handler {subscription.handler!r} is missing")
     context = HandlerContext(
         session=session,
         event=event,
@@ -69,31 +155,38 @@ def process_event(session: Session, event_id: int) -> str | None:
     try:
         handler(context)
         savepoint.commit()
+    except OrderBusy:
+        savepoint.rollback()
+        return BUSY
     except MalformedPayload as exc:
         savepoint.rollback()
-        return _finish(session, event, "failed", f"malformed payload: {exc}")
+        return _finish(event, "failed", f"malformed payload: {exc}")
     except RetryableConnectorError as exc:
         savepoint.rollback()
-        if event.attempts + 1 >= MAX_ATTEMPTS:
-            return _finish(
-                session, event, "failed", f"gave up after {MAX_ATTEMPTS} attempts: {exc}"
-            )
-        event.attempts += 1
-        event.error = f"retrying: {exc}"
-        session.commit()
-        raise RetryableJobError(str(exc), retry_after=exc.retry_after) from exc
-    except OperationalError as exc:
-        # The connection or the server failed: the event stays pending for a retry.
-        session.rollback()
-        raise RetryableJobError(f"database error: {exc}") from exc
+        return _retry_later(event, exc)
+    except OperationalError:
+        raise  # the connection itself failed: the whole batch is retried
     except Exception as exc:
-        # A bug or a constraint the handler did not expect: keep the evidence, do not loop.
+        # A bug or a constraint the handler did not expect: keep the evidence, do not loop, and
+        # let the rest of the batch go on.
         if savepoint.is_active:
             savepoint.rollback()
-        logger.exception("webhook event %s (%s) failed in %s", event_id, event.topic, handler)
-        _finish(session, event, "failed", f"{type(exc).__name__}: {exc}")
-        raise
-    return _finish(session, event, "processed", None)
+        logger.exception("webhook event %s (%s) failed in %s", event.id, event.topic, handler)
+        return _finish(event, "failed", f"{type(exc).__name__}: {exc}")
+    return _finish(event, "processed", None)
+
+
+def _retry_later(event: WebhookEvent, exc: RetryableConnectorError) -> str:
+    if event.attempts + 1 >= MAX_ATTEMPTS:
+        return _finish(event, "failed", f"gave up after {MAX_ATTEMPTS} attempts: {exc}")
+    backoff = RETRY_BACKOFF[min(event.attempts, len(RETRY_BACKOFF) - 1)]
+    if exc.retry_after is not None:
+        backoff = max(backoff, timedelta(seconds=exc.retry_after))
+    event.attempts += 1
+    event.error = f"retrying: {exc}"
+    event.next_attempt_at = utcnow() + backoff
+    logger.info("webhook event %s retries after %s: %s", event.id, backoff, exc)
+    return "pending"
 
 
 def _subscription(platform: str, topic: str) -> WebhookSubscription | None:
@@ -104,12 +197,12 @@ def _subscription(platform: str, topic: str) -> WebhookSubscription | None:
     return next((sub for sub in subscriptions if sub.topic == topic), None)
 
 
-def _finish(session: Session, event: WebhookEvent, status: str, reason: str | None) -> str:
+def _finish(event: WebhookEvent, status: str, reason: str | None) -> str:
     event.status = status
     event.error = reason
     event.attempts += 1
+    event.next_attempt_at = None
     event.processed_at = utcnow()
-    session.commit()
     if reason:
         logger.info("webhook event %s %s: %s", event.id, status, reason)
     return status

@@ -34,5 +34,7 @@ class WebhookEvent(IdMixin, Base):
     triggered_at: Mapped[datetime | None] = mapped_column(default=None)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
+    # Set after a transient failure: the event stays pending but is not claimed before this.
+    next_attempt_at: Mapped[datetime | None] = mapped_column(default=None)
     error: Mapped[str | None] = mapped_column(Text, default=None)
     processed_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -10,7 +10,10 @@ Platforms deliver each event one or more times, late, and out of order. So:
 - the ledger is then brought up to date from that state (`plugin.services.settlement.settle_order`),
   which only ever appends, by idempotency key.
 All work on one order is serialised by a transaction-scoped lock (a PostgreSQL advisory lock;
-SQLite's write lock already serialises writers). These functions flush but never commit.
+SQLite's write lock already serialises writers). A caller that would rather do other work than
+wait (a worker draining a batch of webhook events) sets `session.info[DEFER_BUSY_ORDERS]`, and a
+lock held by another transaction then raises OrderBusy at once. These functions flush but never
+commit.
 """
 
 from __future__ import annotations
@@ -37,6 +40,12 @@ logger = logging.getLogger(__name__)
 
 # The platform time of an order known only from its deletion: any real payload is newer.
 TOMBSTONE_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+DEFER_BUSY_ORDERS = "tastemaker.defer_busy_orders"
+
+
+class OrderBusy(Exception):
+    """Another transaction is changing this order; raised instead of waiting when the session's
+    `DEFER_BUSY_ORDERS` is set."""
 
 
 def apply_order(session: Session, shop: Shop, order: NormalizedOrder) -> Order | None:
@@ -122,7 +131,10 @@ def lock_order(session: Session, shop_id: int, platform_order_id: int) -> None:
         return
     digest = hashlib.blake2b(f"order:{shop_id}:{platform_order_id}".encode(), digest_size=8)
     key = int.from_bytes(digest.digest(), "big", signed=True)
-    session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    if not session.info.get(DEFER_BUSY_ORDERS):
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    elif not session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": key}):
+        raise OrderBusy(f"order {platform_order_id} of shop {shop_id} is being changed")
 
 
 def _load(

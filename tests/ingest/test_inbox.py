@@ -26,7 +26,7 @@ from tests.ingest.conftest import (
     signed_headers,
 )
 
-PROCESS_JOB = "workers.jobs.webhooks.process_webhook_event"
+DRAIN_JOB = "workers.jobs.webhooks.drain_webhook_inbox"
 ORDER = {"id": 1001, "status": "pending"}
 
 
@@ -49,8 +49,8 @@ def test_signed_delivery_is_stored_raw_and_enqueued_once(
     assert event.dedupe_key == f"{SHOP_DOMAIN}:orders/create:{delivery.event_id}"
     assert event.headers["x-sandbox-event-id"] == delivery.event_id
     assert event.triggered_at is not None
-    # and processing was enqueued exactly once, with the event id only
-    assert enqueued(app) == [(PROCESS_JOB, (event.id,))]
+    # and a drain of the inbox was asked for, once
+    assert enqueued(app) == [(DRAIN_JOB, ())]
 
 
 def test_duplicate_delivery_answers_200_and_adds_nothing(
@@ -66,7 +66,7 @@ def test_duplicate_delivery_answers_200_and_adds_nothing(
     assert response.status_code == 200
     assert response.get_json() == {"status": "duplicate"}
     assert len(events(session)) == 1
-    assert enqueued(app) == [(PROCESS_JOB, (events(session)[0].id,))]
+    assert enqueued(app) == [(DRAIN_JOB, ())]
 
 
 @pytest.mark.parametrize(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import secrets
 import threading
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,13 +21,13 @@ from connectors.sandbox.store import SandboxStore
 from plugin import create_app
 from plugin.extensions import manifest
 from plugin.ingest import registry
-from plugin.ingest.processing import MAX_ATTEMPTS, process_event
+from plugin.ingest.processing import MAX_ATTEMPTS, process_event, process_pending
 from plugin.ingest.registry import HandlerContext, handlers
-from plugin.models import Shop, WebhookEvent
+from plugin.models import Shop, WebhookEvent, utcnow
+from plugin.services.orders import lock_order
 from plugin.services.shops import mark_uninstalled
 from tests.conftest import make_settings
 from tests.ingest.conftest import events, post_webhook, signed_headers
-from workers.registry import RetryableJobError
 
 
 def _event(session: Session, shop: Shop | None, platform: str, topic: str, body: bytes) -> int:
@@ -33,7 +35,7 @@ def _event(session: Session, shop: Shop | None, platform: str, topic: str, body:
         shop_id=shop.id if shop else None,
         platform=platform,
         topic=topic,
-        dedupe_key=f"{platform}:{topic}:{len(body)}:{id(body)}",
+        dedupe_key=f"{platform}:{topic}:{secrets.token_hex(8)}",
         body=body,
     )
     session.add(event)
@@ -139,23 +141,48 @@ def test_processed_or_missing_events_are_left_alone(
     assert [(e.status, e.attempts) for e in events(session)] == [("processed", 1)]
 
 
-def test_retryable_connector_error_keeps_the_event_pending_and_asks_for_a_retry(
+def test_retryable_connector_error_keeps_the_event_pending_until_its_next_attempt(
     session: Session, shop: Shop, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # given a handler whose store call times out
+    # given a handler whose store call times out and asks for 90 seconds
     def flaky(context: HandlerContext) -> None:
-        raise RetryableConnectorError("store timed out", retry_after=7.0)
+        raise RetryableConnectorError("store timed out", retry_after=90.0)
 
     handlers()
     monkeypatch.setitem(registry._HANDLERS, "order_changed", flaky)
     event_id = _event(session, shop, "sandbox", "orders/create", b"{}")
     # when
-    with pytest.raises(RetryableJobError) as raised:
-        process_event(session, event_id)
+    status = process_event(session, event_id)
+    # then it stays pending, with the attempt counted and the wait recorded
+    assert status == "pending"
+    [event] = events(session)
+    assert (event.status, event.attempts, event.error) == (
+        "pending",
+        1,
+        "retrying: store timed out",
+    )
+    assert event.next_attempt_at is not None
+    wait = event.next_attempt_at - utcnow()
+    assert timedelta(seconds=80) < wait <= timedelta(seconds=90)
+    # and no drain claims it before that time
+    assert process_pending(session, limit=10).claimed == 0
+
+
+def test_an_event_whose_wait_is_over_is_claimed_again(
+    session: Session, shop: Shop, recorded: list[tuple[str, int]]
+) -> None:
+    # given an event that failed transiently and whose next attempt time has passed
+    event_id = _event(session, shop, "sandbox", "orders/create", b"{}")
+    event = session.get_one(WebhookEvent, event_id)
+    event.attempts, event.next_attempt_at = 1, utcnow() - timedelta(seconds=1)
+    session.commit()
+    # when
+    batch = process_pending(session, limit=10)
     # then
-    assert raised.value.retry_after == 7.0
-    assert [(e.status, e.attempts, e.error) for e in events(session)] == [
-        ("pending", 1, "retrying: store timed out")
+    assert batch.outcomes == {event_id: "processed"}
+    assert recorded == [("orders/create", event_id)]
+    assert [(e.status, e.attempts, e.next_attempt_at) for e in events(session)] == [
+        ("processed", 2, None)
     ]
 
 
@@ -180,25 +207,60 @@ def test_retryable_errors_give_up_after_max_attempts(
     ]
 
 
-def test_a_handler_bug_undoes_its_writes_marks_the_event_failed_and_raises(
+def test_a_handler_bug_undoes_only_its_own_writes_and_the_batch_goes_on(
     session: Session, shop: Shop, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # given a handler that writes, then fails
-    def buggy(context: HandlerContext) -> None:
-        context.shop.name = "half-written"  # type: ignore[union-attr]
+    # given a handler that writes, then fails on its first event only
+    seen: list[int] = []
+
+    def buggy_once(context: HandlerContext) -> None:
+        seen.append(context.event.id)
+        context.shop.name = f"written by {len(seen)}"  # type: ignore[union-attr]
         context.session.flush()
-        raise ZeroDivisionError("boom")
+        if len(seen) == 1:
+            raise ZeroDivisionError("boom")
 
     handlers()
-    monkeypatch.setitem(registry._HANDLERS, "order_changed", buggy)
-    event_id = _event(session, shop, "sandbox", "orders/create", b"{}")
-    # when
-    with pytest.raises(ZeroDivisionError):
-        process_event(session, event_id)
-    # then
+    monkeypatch.setitem(registry._HANDLERS, "order_changed", buggy_once)
+    first = _event(session, shop, "sandbox", "orders/create", b"{}")
+    second = _event(session, shop, "sandbox", "orders/create", b"[]")
+    # when one drain takes both
+    batch = process_pending(session, limit=10)
+    # then the first is failed with its error, its write undone; the second applied
+    assert batch.outcomes == {first: "failed", second: "processed"}
     session.expire_all()
-    assert session.get_one(Shop, shop.id).name != "half-written"
-    assert [(e.status, e.error) for e in events(session)] == [("failed", "ZeroDivisionError: boom")]
+    assert session.get_one(Shop, shop.id).name == "written by 2"
+    assert [(e.status, e.error) for e in events(session)] == [
+        ("failed", "ZeroDivisionError: boom"),
+        ("processed", None),
+    ]
+
+
+def test_a_batch_takes_the_oldest_pending_events_up_to_its_limit(
+    session: Session, shop: Shop, recorded: list[tuple[str, int]]
+) -> None:
+    # given three pending events
+    ids = [_event(session, shop, "sandbox", "orders/create", f"[{n}]".encode()) for n in range(3)]
+    # when
+    first, second = process_pending(session, limit=2), process_pending(session, limit=2)
+    # then
+    assert list(first.outcomes) == ids[:2]
+    assert list(second.outcomes) == ids[2:]
+    assert [event_id for _topic, event_id in recorded] == ids
+
+
+def test_a_full_batch_asks_for_another_drain_before_it_works(
+    session: Session, shop: Shop, recorded: list[tuple[str, int]]
+) -> None:
+    # given two pending events
+    for n in range(2):
+        _event(session, shop, "sandbox", "orders/create", f"[{n}]".encode())
+    asked: list[int] = []
+    # when a batch of 2, then a batch of 3, run
+    process_pending(session, limit=2, on_full_claim=lambda: asked.append(len(recorded)))
+    process_pending(session, limit=3, on_full_claim=lambda: asked.append(len(recorded)))
+    # then only the full claim asked, and before any handler ran
+    assert asked == [0]
 
 
 @pytest.fixture
@@ -262,3 +324,35 @@ def test_two_workers_processing_the_same_event_at_once_apply_it_once(
     with factory() as session:
         event = session.get_one(WebhookEvent, event_id)
         assert (event.status, event.attempts) == ("processed", 1)
+
+
+def test_an_event_whose_order_another_batch_holds_waits_for_the_end_of_the_batch(
+    db_backend: str, engine: Engine, session: Session, shop: Shop, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if db_backend != "postgresql":
+        pytest.skip("order locks are PostgreSQL advisory locks; SQLite admits one writer")
+    # given a handler that takes the order's lock, and events for orders 1 and 2
+    applied: list[int] = []
+
+    def apply(context: HandlerContext) -> None:
+        lock_order(context.session, shop.id, context.payload["id"])
+        applied.append(context.payload["id"])
+
+    handlers()
+    monkeypatch.setitem(registry._HANDLERS, "order_changed", apply)
+    _event(session, shop, "sandbox", "orders/create", b'{"id": 1}')
+    _event(session, shop, "sandbox", "orders/create", b'{"id": 2}')
+    # and another transaction holding order 1 for a moment
+    other = Session(engine)
+    lock_order(other, shop.id, 1)
+    releaser = threading.Timer(0.3, other.rollback)
+    releaser.start()
+    try:
+        # when a drain takes both
+        batch = process_pending(session, limit=10)
+    finally:
+        releaser.join()
+        other.close()
+    # then order 2 went first, and order 1 once the other transaction let go
+    assert applied == [2, 1]
+    assert sorted(batch.outcomes.values()) == ["processed", "processed"]

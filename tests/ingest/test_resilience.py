@@ -28,7 +28,7 @@ from workers.backends import RQBackend
 from workers.jobs.webhooks import replay_spool, sweep_pending_events
 from workers.schedule import sweep_once
 
-PROCESS_JOB = "workers.jobs.webhooks.process_webhook_event"
+DRAIN_JOB = "workers.jobs.webhooks.drain_webhook_inbox"
 UNREACHABLE_REDIS = "redis://127.0.0.1:1/0"
 UNREACHABLE_DATABASE = "postgresql+psycopg://postgres@127.0.0.1:1/test"
 
@@ -156,7 +156,7 @@ def test_spool_replay_records_each_delivery_exactly_once(
         body,
         shop.id,
     )
-    assert enqueued(app) == [(PROCESS_JOB, (event.id,))]
+    assert enqueued(app) == [(DRAIN_JOB, ())]
     assert list((settings.spool_dir / "webhooks").iterdir()) == []
 
 
