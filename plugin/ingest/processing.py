@@ -25,9 +25,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from connectors.base import MalformedPayload, RetryableConnectorError
 from plugin.extensions import connectors, credentials, manifest
@@ -111,6 +112,7 @@ def process_pending(
             session.info.pop(DEFER_BUSY_ORDERS, None)
         for event, shop in busy:
             batch.outcomes[event.id] = _process_claimed(session, event, shop)
+        _mark_processed(session, [event for event, _ in claimed], batch)
         session.commit()
     except OperationalError as exc:
         # The connection or the server failed (or PostgreSQL broke a deadlock): nothing of the
@@ -173,7 +175,29 @@ def _process_claimed(session: Session, event: WebhookEvent, shop: Shop | None) -
             savepoint.rollback()
         logger.exception("webhook event %s (%s) failed in %s", event.id, event.topic, handler)
         return _finish(event, "failed", f"{type(exc).__name__}: {exc}")
-    return _finish(event, "processed", None)
+    return "processed"  # recorded for the whole batch at once, by _mark_processed
+
+
+def _mark_processed(session: Session, events: Sequence[WebhookEvent], batch: Batch) -> None:
+    """One UPDATE for every event of the batch that its handler processed."""
+    done = [event for event in events if batch.outcomes.get(event.id) == "processed"]
+    if not done:
+        return
+    values = {
+        "status": "processed",
+        "error": None,
+        "next_attempt_at": None,
+        "processed_at": utcnow(),
+    }
+    session.execute(
+        update(WebhookEvent)
+        .where(WebhookEvent.id.in_([event.id for event in done]))
+        .values(attempts=WebhookEvent.attempts + 1, **values)
+        .execution_options(synchronize_session=False)
+    )
+    for event in done:  # the loaded objects say what the rows now say
+        for name, value in {**values, "attempts": event.attempts + 1}.items():
+            set_committed_value(event, name, value)
 
 
 def _retry_later(event: WebhookEvent, exc: RetryableConnectorError) -> str:

@@ -28,10 +28,11 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Table, case, func, select
 from sqlalchemy.orm import Session
 
 from plugin.domain.commissions import FlatFeeTerms, due_flat_fees
@@ -61,18 +62,24 @@ def insert_ignore(
     session: Session, model: type[Any], values: Mapping[str, Any], conflict: Sequence[str]
 ) -> bool:
     """INSERT ... ON CONFLICT (conflict) DO NOTHING; True when a row was inserted."""
-    if session.get_bind().dialect.name == "postgresql":
+    connection = session.connection()
+    statement = _insert_ignore_statement(connection.dialect.name, model.__table__, tuple(conflict))
+    return connection.execute(statement, dict(values)).first() is not None
+
+
+@lru_cache(maxsize=64)
+def _insert_ignore_statement(dialect: str, table: Table, conflict: tuple[str, ...]) -> Any:
+    # Built once per table: the values travel as parameters, so the compiled form is reused.
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    statement = (
-        insert(model.__table__)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=conflict)
+    return (
+        insert(table)
+        .on_conflict_do_nothing(index_elements=list(conflict))
         # rowcount is not reliable here on every driver; a returned id is.
-        .returning(model.__table__.c.id)
+        .returning(table.c.id)
     )
-    return session.execute(statement).first() is not None
 
 
 def post_entry(session: Session, shop_id: int, **values: Any) -> bool:

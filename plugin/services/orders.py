@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import asdict
+from dataclasses import fields
 from datetime import UTC, datetime
 
-from sqlalchemy import select, text, update
+from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.orm import Session, load_only
 
-from connectors.base import MalformedPayload, NormalizedOrder, NormalizedRefund
+from connectors.base import LineItem, MalformedPayload, NormalizedOrder, NormalizedRefund
 from plugin.domain.attribution import attribution_inputs
 from plugin.domain.commissions import PAID_STATUSES
 from plugin.models import Agreement, Attribution, Order, Refund, Shop, utcnow
@@ -41,6 +41,7 @@ logger = logging.getLogger(__name__)
 # The platform time of an order known only from its deletion: any real payload is newer.
 TOMBSTONE_TIME = datetime(1970, 1, 1, tzinfo=UTC)
 DEFER_BUSY_ORDERS = "tastemaker.defer_busy_orders"
+_LINE_ITEM_FIELDS = tuple(field.name for field in fields(LineItem))
 
 
 class OrderBusy(Exception):
@@ -125,16 +126,36 @@ def delete_order(session: Session, shop: Shop, platform_order_id: int) -> None:
     session.flush()
 
 
+_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+_TRY_LOCK = text("SELECT pg_try_advisory_xact_lock(:key)")
+
+
 def lock_order(session: Session, shop_id: int, platform_order_id: int) -> None:
     """Serialise every change to one order until the transaction ends (PostgreSQL only)."""
     if session.get_bind().dialect.name != "postgresql":
         return
     digest = hashlib.blake2b(f"order:{shop_id}:{platform_order_id}".encode(), digest_size=8)
     key = int.from_bytes(digest.digest(), "big", signed=True)
+    connection = session.connection()  # a plain statement needs none of the ORM's machinery
     if not session.info.get(DEFER_BUSY_ORDERS):
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
-    elif not session.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": key}):
+        connection.execute(_LOCK, {"key": key})
+    elif not connection.scalar(_TRY_LOCK, {"key": key}):
         raise OrderBusy(f"order {platform_order_id} of shop {shop_id} is being changed")
+
+
+# Built once: this runs for every order event, and building a statement costs more than
+# looking up its compiled form.
+_LOAD = (
+    select(Order, Attribution, Agreement)
+    .outerjoin(Attribution, Attribution.order_id == Order.id)
+    .outerjoin(Agreement, Agreement.id == Attribution.agreement_id)
+    .where(
+        Order.shop_id == bindparam("shop_id"),
+        Order.platform_order_id == bindparam("platform_order_id"),
+    )
+    # The ledger reads only the terms; the rest of the agreement would load on access.
+    .options(load_only(Agreement.commission_rate_bps, Agreement.bonus_tiers))
+)
 
 
 def _load(
@@ -142,12 +163,7 @@ def _load(
 ) -> tuple[Order | None, Attribution | None, Agreement | None]:
     """The order, its attribution and the attribution's agreement, in one query."""
     found = session.execute(
-        select(Order, Attribution, Agreement)
-        .outerjoin(Attribution, Attribution.order_id == Order.id)
-        .outerjoin(Agreement, Agreement.id == Attribution.agreement_id)
-        .where(Order.shop_id == shop_id, Order.platform_order_id == platform_order_id)
-        # The ledger reads only the terms; the rest of the agreement would load on access.
-        .options(load_only(Agreement.commission_rate_bps, Agreement.bonus_tiers))
+        _LOAD, {"shop_id": shop_id, "platform_order_id": platform_order_id}
     ).first()
     if found is None:
         return None, None, None
@@ -181,17 +197,25 @@ def _needs_attribution(
     return not commission_posted(session, shop.id, order.platform_order_id)
 
 
+# Core, not the ORM: nothing reads applied_at back from loaded rows, and matching the update
+# against every object in the session would cost more than the update itself.
+_APPLY_HELD_REFUNDS = (
+    update(Refund.__table__)
+    .where(
+        Refund.shop_id == bindparam("held_shop_id"),
+        Refund.platform_order_id == bindparam("held_order_id"),
+        Refund.applied_at.is_(None),
+    )
+    .values(applied_at=bindparam("now"))
+)
+
+
 def _apply_held_refunds(
     session: Session, shop_id: int, platform_order_id: int, now: datetime
 ) -> None:
-    session.execute(
-        update(Refund)
-        .where(
-            Refund.shop_id == shop_id,
-            Refund.platform_order_id == platform_order_id,
-            Refund.applied_at.is_(None),
-        )
-        .values(applied_at=now)
+    session.connection().execute(
+        _APPLY_HELD_REFUNDS,
+        {"held_shop_id": shop_id, "held_order_id": platform_order_id, "now": now},
     )
 
 
@@ -215,7 +239,9 @@ def _copy_payload(row: Order, order: NormalizedOrder) -> None:
     row.click_uid = order.click_id[:128] if order.click_id else None
     row.landing_site = order.landing_site[:2048] if order.landing_site else None
     row.referring_site = order.referring_site[:2048] if order.referring_site else None
-    row.line_items = [asdict(item) for item in order.line_items]
+    row.line_items = [
+        {name: getattr(item, name) for name in _LINE_ITEM_FIELDS} for item in order.line_items
+    ]
     row.placed_at = order.created_at
     row.platform_updated_at = order.updated_at
 

@@ -327,11 +327,17 @@ def test_two_workers_processing_the_same_event_at_once_apply_it_once(
 
 
 def test_an_event_whose_order_another_batch_holds_waits_for_the_end_of_the_batch(
-    db_backend: str, engine: Engine, session: Session, shop: Shop, monkeypatch: pytest.MonkeyPatch
+    postgres_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if db_backend != "postgresql":
-        pytest.skip("order locks are PostgreSQL advisory locks; SQLite admits one writer")
-    # given a handler that takes the order's lock, and events for orders 1 and 2
+    # given (on PostgreSQL, whose advisory locks guard orders) events for orders 1 and 2,
+    # and a handler that takes the order's lock
+    factory = sessionmaker(bind=postgres_engine, expire_on_commit=False)
+    session = factory()
+    shop = Shop(platform="sandbox", domain="busy.sandbox.test", public_key="pk_busy_test")
+    session.add(shop)
+    session.commit()
+    _event(session, shop, "sandbox", "orders/create", b'{"id": 1}')
+    _event(session, shop, "sandbox", "orders/create", b'{"id": 2}')
     applied: list[int] = []
 
     def apply(context: HandlerContext) -> None:
@@ -340,19 +346,22 @@ def test_an_event_whose_order_another_batch_holds_waits_for_the_end_of_the_batch
 
     handlers()
     monkeypatch.setitem(registry._HANDLERS, "order_changed", apply)
-    _event(session, shop, "sandbox", "orders/create", b'{"id": 1}')
-    _event(session, shop, "sandbox", "orders/create", b'{"id": 2}')
     # and another transaction holding order 1 for a moment
-    other = Session(engine)
+    other = factory()
     lock_order(other, shop.id, 1)
     releaser = threading.Timer(0.3, other.rollback)
     releaser.start()
     try:
         # when a drain takes both
-        batch = process_pending(session, limit=10)
+        with create_app(make_settings(tmp_path)).app_context():
+            batch = process_pending(session, limit=10)
     finally:
         releaser.join()
         other.close()
+        session.execute(delete(WebhookEvent).where(WebhookEvent.shop_id == shop.id))
+        session.execute(delete(Shop).where(Shop.id == shop.id))
+        session.commit()
+        session.close()
     # then order 2 went first, and order 1 once the other transaction let go
     assert applied == [2, 1]
     assert sorted(batch.outcomes.values()) == ["processed", "processed"]
