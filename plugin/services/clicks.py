@@ -281,16 +281,18 @@ def flush_spool(
     transaction: Transaction,
     *,
     batch_size: int = FLUSH_BATCH,
-    pause_seconds: float = 0.0,
+    rest_ratio: float = 0.0,
     wait: bool = False,
     stale_after: float = 5.0,
 ) -> int:
     """Replay spooled clicks into the database; returns clicks newly stored.
 
     While another flush on this host runs, returns 0 at once, or with `wait` waits for it and
-    then flushes what is left (a final drain). `pause_seconds` between batches spreads the
-    database's work over the flush interval instead of one burst, when the database shares cores
-    with the web workers. Segments other processes left open are taken once idle `stale_after`
+    then flushes what is left (a final drain). With `rest_ratio`, each batch is followed by a rest
+    that many times as long as the batch took: the flush then uses at most 1 / (1 + rest_ratio)
+    of the time, spreading its (and the database's) work instead of bursting, when they share
+    cores with the web workers, while still keeping up with any click rate below that share of
+    its full speed. Segments other processes left open are taken once idle `stale_after`
     seconds (0 when every writer is known to be stopped).
     Raises SQLAlchemyError when the database is unavailable: the batch being written rolls back
     and its segment stays claimed in the spool, replayed first by the next flush.
@@ -299,10 +301,11 @@ def flush_spool(
 
     def consume(batch: list[Record]) -> None:
         nonlocal stored
+        started = time.monotonic()
         with transaction() as session:
             stored += store_clicks(session, batch)
-        if pause_seconds:
-            time.sleep(pause_seconds)
+        if rest_ratio:
+            time.sleep((time.monotonic() - started) * rest_ratio)
 
     spool.close()  # seal this process's own segment, so idle segments never wait to go stale
     with _host_lock(spool, wait=wait) as acquired:

@@ -4,6 +4,11 @@ Per request: resolve the slug from the in-process cache, make a click id, append
 local spool (unless a bot, a link preview, a prefetch or a HEAD), answer 302. No database, queue
 or network call on the way; the click reaches the database through the spool flush
 (plugin.services.clicks). Each process builds its own resolver, spool and flusher on first use.
+
+It is answered by a small WSGI middleware in front of Flask rather than by a view: Flask's
+request context, routing and response objects cost more than everything above together, and
+under load that difference is what decides the tail latency (see benchmarks/redirect.py).
+Nothing else of the app (sessions, hooks, error handlers) applies to this path.
 """
 
 from __future__ import annotations
@@ -14,10 +19,11 @@ import queue
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
-from flask import Blueprint, Flask, Response, current_app, render_template_string, request
-from werkzeug.datastructures import Headers
+from flask import Blueprint, Flask, current_app
+from flask.blueprints import BlueprintSetupState
+from jinja2 import Environment
 from werkzeug.urls import iri_to_uri
 
 from plugin.db import get_db
@@ -34,15 +40,20 @@ from plugin.services.links import (
 )
 
 if TYPE_CHECKING:
-    from _typeshed.wsgi import WSGIEnvironment
+    from collections.abc import Iterable
+
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 bp = Blueprint("links", __name__)
 logger = logging.getLogger(__name__)
 
 EXTENSION_KEY = "tastemaker.links"
 REFERRER_POLICY = "strict-origin-when-cross-origin"
-_HEADERS = (("Cache-Control", "no-store"), ("Referrer-Policy", REFERRER_POLICY))
-_REDIRECT_HEADERS = (*_HEADERS, ("Content-Length", "0"))
+PREFIX = "/r/"
+_HEADERS = [("Cache-Control", "no-store"), ("Referrer-Policy", REFERRER_POLICY)]
+_REDIRECT_HEADERS = [*_HEADERS, ("Content-Length", "0")]
+# A WSGI answer: status line, headers, body.
+Answer = tuple[str, list[tuple[str, str]], bytes]
 _PURPOSE_HEADERS = ("HTTP_SEC_PURPOSE", "HTTP_PURPOSE", "HTTP_X_PURPOSE", "HTTP_X_MOZ")
 
 
@@ -136,11 +147,37 @@ def _counts(environ: dict[str, str], user_agent: str) -> bool:
     return not any(is_prefetch(environ.get(name)) for name in _PURPOSE_HEADERS)
 
 
-@bp.get("/r/<slug>")
-def follow(slug: str) -> Response:
+@bp.record_once
+def _install(state: BlueprintSetupState) -> None:
+    app = cast(Flask, state.app)
+    app.wsgi_app = ReferralRedirects(app, app.wsgi_app)  # type: ignore[method-assign]
+
+
+class ReferralRedirects:
+    """Answers every request under /r/ and hands the rest to the app behind it."""
+
+    def __init__(self, app: Flask, downstream: WSGIApplication) -> None:
+        self.app = app
+        self.downstream = downstream
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        path: str = environ.get("PATH_INFO", "")
+        if not path.startswith(PREFIX):
+            return self.downstream(environ, start_response)
+        method = environ.get("REQUEST_METHOD")
+        if method not in ("GET", "HEAD"):
+            start_response("405 Method Not Allowed", [("Allow", "GET, HEAD"), *_REDIRECT_HEADERS])
+            return []
+        status, headers, body = follow(self.app, path[len(PREFIX) :], environ)
+        start_response(status, headers)
+        return [] if method == "HEAD" else [body]
+
+
+def follow(app: Flask, slug: str, environ: WSGIEnvironment) -> Answer:
+    """The status, headers and body that answer a request for `slug`."""
     if SLUG_PATTERN.fullmatch(slug) is None:
         return _not_found(None)
-    state = tracking()
+    state = tracking(app)
     try:
         link = state.resolver.resolve(slug)
     except LinkUnavailable:
@@ -148,7 +185,6 @@ def follow(slug: str) -> Response:
     if link is None or not link.active:
         return _not_found(link)
     click_uid = new_click_uid()
-    environ = request.environ
     user_agent = environ.get("HTTP_USER_AGENT", "")
     if _counts(environ, user_agent):
         state.recorder.record(
@@ -158,21 +194,9 @@ def follow(slug: str) -> Response:
             user_agent=user_agent,
             referrer=environ.get("HTTP_REFERER"),
         )
-    return _Redirect(
-        status=302, headers=[("Location", link.location(click_uid)), *_REDIRECT_HEADERS]
-    )
-
-
-class _Redirect(Response):
-    """The referral 302, sent with its headers as built.
-
-    Werkzeug re-encodes every Location as an IRI on the way out, ~20 µs a response here; the
-    destination was already made an ASCII URI when the link was loaded (`target_url`) and the
-    click id is hex, so that work is done once per link instead of once per click.
-    """
-
-    def get_wsgi_headers(self, environ: WSGIEnvironment) -> Headers:
-        return self.headers
+    # The destination was made an ASCII URI when the link was loaded (`target_url`) and the
+    # click id is hex, so the Location goes out as built.
+    return "302 Found", [("Location", link.location(click_uid)), *_REDIRECT_HEADERS], b""
 
 
 _PAGE = """<!doctype html>
@@ -191,24 +215,36 @@ a{color:#0b57d0}
 """
 
 
-def _not_found(link: ResolvedLink | None) -> Response:
-    html = render_template_string(
-        _PAGE,
+_TEMPLATE = Environment(autoescape=True).from_string(_PAGE)
+
+
+def _page(status: str, extra: list[tuple[str, str]], **context: str | None) -> Answer:
+    body = _TEMPLATE.render(**context).encode()
+    headers = [
+        ("Content-Type", "text/html; charset=utf-8"),
+        ("Content-Length", str(len(body))),
+        *_HEADERS,
+        *extra,
+    ]
+    return status, headers, body
+
+
+def _not_found(link: ResolvedLink | None) -> Answer:
+    return _page(
+        "404 Not Found",
+        [],
         title="This link is not active",
         message="The link you followed is unknown or no longer active. "
         "Please check it with whoever shared it.",
         store_url=link.store_url if link is not None else None,
     )
-    return Response(html, status=404, mimetype="text/html", headers=list(_HEADERS))
 
 
-def _unavailable() -> Response:
-    html = render_template_string(
-        _PAGE,
+def _unavailable() -> Answer:
+    return _page(
+        "503 Service Unavailable",
+        [("Retry-After", "5")],
         title="Please try again in a moment",
         message="We could not open this link just now. Reload the page in a few seconds.",
         store_url=None,
-    )
-    return Response(
-        html, status=503, mimetype="text/html", headers=[*_HEADERS, ("Retry-After", "5")]
     )

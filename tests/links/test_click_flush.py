@@ -5,11 +5,14 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from plugin.db import get_db
@@ -18,7 +21,7 @@ from plugin.services.clicks import _host_lock, flush_spool, spool_for, store_cli
 from plugin.spool import Spool
 from plugin.web.links import tracking
 from tests.links.conftest import click_count
-from workers.jobs.clicks import flush_clicks
+from workers.jobs.clicks import FLUSH_NICENESS, at_low_priority, flush_clicks
 
 
 def _spooled_segments(spool: Spool) -> list[Path]:
@@ -149,3 +152,21 @@ def test_click_ids_are_128_bit_hex_and_never_repeat() -> None:
     uids = [new_click_uid() for _ in range(5000)]  # spans many refills of the random pool
     assert all(re.fullmatch(r"[0-9a-f]{32}", uid) for uid in uids)
     assert len(set(uids)) == 5000
+
+
+def test_the_flush_runs_at_the_lowest_priority_and_leaves_the_worker_process_as_it_was() -> None:
+    # given this process's priority
+    before = os.getpriority(os.PRIO_PROCESS, 0)
+    # when work runs through the flush's low-priority runner
+    seen = at_low_priority(lambda: os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+    # then the work ran at nice 19 and the caller's priority is unchanged
+    assert seen == FLUSH_NICENESS
+    assert os.getpriority(os.PRIO_PROCESS, 0) == before
+
+
+def test_a_failure_in_the_low_priority_flush_reaches_the_caller() -> None:
+    def fail() -> int:
+        raise OperationalError("INSERT", {}, Exception("database is down"))
+
+    with pytest.raises(OperationalError):
+        at_low_priority(fail)

@@ -109,6 +109,37 @@ def test_head_requests_are_redirected_but_not_counted(
     assert click_count(session) == 0
 
 
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE"])
+def test_only_get_and_head_are_answered(
+    session: Session, follow: Callable[..., Any], link: ReferralLink, method: str
+) -> None:
+    # when
+    response = follow(link.slug, method=method)
+    flush_clicks()
+    # then
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "GET, HEAD"
+    assert "Location" not in response.headers
+    assert click_count(session) == 0
+
+
+def test_a_head_of_the_404_page_has_its_length_and_no_body(follow: Callable[..., Any]) -> None:
+    # given the page a GET would get
+    page = follow("NoSuchSlug42")
+    # when
+    response = follow("NoSuchSlug42", method="HEAD")
+    # then
+    assert response.status_code == 404
+    assert response.get_data() == b""
+    assert response.headers["Content-Length"] == str(len(page.get_data()))
+
+
+def test_paths_outside_the_redirect_prefix_reach_the_app(client: Any) -> None:
+    # the middleware in front of Flask passes everything else through
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/r").status_code == 404  # the prefix is /r/, not /r
+
+
 @pytest.mark.parametrize("slug", ["NoSuchSlug42", "x", "a" * 40, "abc-def_ghi"])
 def test_an_unknown_slug_gets_a_friendly_404_page(follow: Callable[..., Any], slug: str) -> None:
     response = follow(slug)
