@@ -23,41 +23,16 @@ from typing import Any
 
 from connectors.base import NormalizedOrder
 from plugin.domain.attribution_inputs import (
-    DEFAULT_WINDOW_DAYS,
     AgreementTerms,
     Candidates,
     ClickCandidate,
-    CodeCandidate,
     CreatorFacts,
-    LinkCandidate,
-    ReferralParams,
     attribution_inputs,
     normalize_code,
     order_click_uids,
     referral_params,
     unique,
 )
-
-# The inputs are part of this module's interface: callers build them to call attribute().
-__all__ = [
-    "CLOCK_SKEW",
-    "COUNTING_CODE_STATUSES",
-    "DEFAULT_WINDOW_DAYS",
-    "METHODS",
-    "AgreementTerms",
-    "AttributionResult",
-    "Candidates",
-    "ClickCandidate",
-    "CodeCandidate",
-    "CreatorFacts",
-    "LinkCandidate",
-    "ReferralParams",
-    "attribute",
-    "attribution_inputs",
-    "normalize_code",
-    "order_click_uids",
-    "referral_params",
-]
 
 METHODS = ("code", "click", "landing", "none")
 # A click id carried by the order proves the click came first; only clock skew between our

@@ -6,15 +6,14 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from connectors.base import NormalizedOrder
-from plugin.domain.attribution import (
+from plugin.domain.attribution import AttributionResult, attribute
+from plugin.domain.attribution_inputs import (
     AgreementTerms,
-    AttributionResult,
     Candidates,
     ClickCandidate,
     CodeCandidate,
     CreatorFacts,
     LinkCandidate,
-    attribute,
     normalize_code,
     order_click_uids,
     referral_params,

@@ -23,6 +23,7 @@ rates are integer basis points, a quotient over zero is None; see plugin.domain.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -33,6 +34,7 @@ from sqlalchemy.orm import Session
 from plugin.domain import metrics as formulas
 from plugin.models import Campaign, Creator, Shop
 from plugin.services.metrics_queries import (
+    Grouping,
     Scope,
     click_totals,
     cohort_repeat_totals,
@@ -206,6 +208,37 @@ def _currency(session: Session, shop_id: int) -> str:
     return currency
 
 
+@dataclass(frozen=True)
+class _Report:
+    """A period's totals grouped one way (per creator, campaign or the whole shop)."""
+
+    currency: str
+    scope: Scope
+    clicks: dict[Any, Sequence[int]]
+    orders: dict[Any, Sequence[int]]
+    spend: dict[Any, Sequence[int]]
+
+    @classmethod
+    def open(cls, session: Session, scope: Scope, grouping: Grouping) -> _Report:
+        _check_period(scope.start, scope.end)
+        return cls(
+            currency=_currency(session, scope.shop_id),
+            scope=scope,
+            clicks=click_totals(session, scope, grouping),
+            orders=order_totals(session, scope, grouping),
+            spend=spend_totals(session, scope, grouping),
+        )
+
+    def performance(self, key: Any) -> Performance:
+        return _performance(
+            self.currency,
+            self.scope,
+            self.clicks.get(key),
+            self.orders.get(key),
+            self.spend.get(key),
+        )
+
+
 def creator_metrics(
     session: Session,
     shop_id: int,
@@ -216,16 +249,11 @@ def creator_metrics(
     campaign_id: int | None = None,
 ) -> list[CreatorMetrics]:
     """One row per creator of the shop (or just `creator_id`), by creator id."""
-    _check_period(start, end)
-    currency = _currency(session, shop_id)
-    scope = Scope(shop_id, start, end, creator_id, campaign_id)
+    report = _Report.open(session, Scope(shop_id, start, end, creator_id, campaign_id), "creator")
     creators = select(Creator.id, Creator.handle).where(Creator.shop_id == shop_id)
     if creator_id is not None:
         creators = creators.where(Creator.id == creator_id)
-    clicks = click_totals(session, scope, "creator")
-    orders = order_totals(session, scope, "creator")
-    spend = spend_totals(session, scope, "creator")
-    cohorts = cohort_repeat_totals(session, scope)
+    cohorts = cohort_repeat_totals(session, report.scope)
     rows = []
     for cid, handle in session.execute(creators.order_by(Creator.id)):
         size, repeaters, repeat_orders, repeat_revenue = cohorts.get(cid, (0, 0, 0, 0))
@@ -233,9 +261,7 @@ def creator_metrics(
             CreatorMetrics(
                 creator_id=cid,
                 handle=handle,
-                performance=_performance(
-                    currency, scope, clicks.get(cid), orders.get(cid), spend.get(cid)
-                ),
+                performance=report.performance(cid),
                 ltv=Ltv(
                     cohort_customers=int(size),
                     repeat_customers=int(repeaters),
@@ -260,47 +286,27 @@ def campaign_metrics(
     creator_id: int | None = None,
 ) -> list[CampaignMetrics]:
     """One row per campaign of the shop (or just `campaign_id`), by id, then "always-on"."""
-    _check_period(start, end)
-    currency = _currency(session, shop_id)
-    scope = Scope(shop_id, start, end, creator_id, campaign_id)
+    report = _Report.open(session, Scope(shop_id, start, end, creator_id, campaign_id), "campaign")
     campaigns = select(Campaign.id, Campaign.name).where(Campaign.shop_id == shop_id)
     if campaign_id is not None:
         campaigns = campaigns.where(Campaign.id == campaign_id)
-    clicks = click_totals(session, scope, "campaign")
-    orders = order_totals(session, scope, "campaign")
-    spend = spend_totals(session, scope, "campaign")
     keyed: list[tuple[int | None, str]] = [
         (row_id, name) for row_id, name in session.execute(campaigns.order_by(Campaign.id))
     ]
     if campaign_id is None:
         keyed.append((None, ALWAYS_ON))
     return [
-        CampaignMetrics(
-            campaign_id=key,
-            name=name,
-            performance=_performance(
-                currency, scope, clicks.get(key), orders.get(key), spend.get(key)
-            ),
-        )
+        CampaignMetrics(campaign_id=key, name=name, performance=report.performance(key))
         for key, name in keyed
     ]
 
 
 def shop_summary(session: Session, shop_id: int, *, start: datetime, end: datetime) -> ShopSummary:
     """The shop's creator program over the period, with its share of all paid orders."""
-    _check_period(start, end)
-    currency = _currency(session, shop_id)
-    scope = Scope(shop_id, start, end)
-    credited = order_totals(session, scope, "shop").get(None) or (0,) * 6
-    attributed = _performance(
-        currency,
-        scope,
-        click_totals(session, scope, "shop").get(None),
-        credited,
-        spend_totals(session, scope, "shop").get(None),
-    )
-    own_revenue = int(credited[5])
-    other = order_totals(session, scope, "shop", attributed=False).get(None) or (0,) * 6
+    report = _Report.open(session, Scope(shop_id, start, end), "shop")
+    attributed = report.performance(None)
+    own_revenue = int((report.orders.get(None) or (0,) * 6)[5])
+    other = order_totals(session, report.scope, "shop", attributed=False).get(None) or (0,) * 6
     # Self-referrals are nobody's commission but still the shop's sales.
     all_revenue = attributed.revenue_minor + own_revenue + int(other[2]) - int(other[3])
     return ShopSummary(

@@ -27,7 +27,7 @@ from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.orm import Session, load_only
 
 from connectors.base import LineItem, MalformedPayload, NormalizedOrder, NormalizedRefund
-from plugin.domain.attribution import attribution_inputs
+from plugin.domain.attribution_inputs import attribution_inputs
 from plugin.domain.commissions import PAID_STATUSES
 from plugin.models import Agreement, Attribution, Order, Refund, Shop, utcnow
 from plugin.models.orders import ORDER_STATUSES

@@ -6,14 +6,14 @@ from datetime import timedelta
 
 import pytest
 
-from plugin.domain.attribution import (
+from plugin.domain.attribution import attribute
+from plugin.domain.attribution_inputs import (
     AgreementTerms,
     Candidates,
     ClickCandidate,
     CodeCandidate,
     CreatorFacts,
     LinkCandidate,
-    attribute,
     order_click_uids,
     referral_params,
 )
