@@ -80,6 +80,29 @@ def test_sweeper_enqueues_events_left_pending_and_a_real_worker_processes_them(
     assert [(e.status, e.error) for e in events(session)] == [("processed", None)]
 
 
+def test_sweeper_waits_for_an_event_whose_retry_is_not_due(
+    app: Flask, session: Session, store: SandboxStore, run_jobs: Any
+) -> None:
+    # given an old pending event that failed transiently and retries in a minute
+    store.deliver("orders/create", {"id": 1001})
+    _age_events(session, timedelta(minutes=2))
+    session.execute(update(WebhookEvent).values(next_attempt_at=utcnow() + timedelta(minutes=1)))
+    session.commit()
+    run_jobs()  # the delivery's own drain finds nothing due
+    assert [event.status for event in events(session)] == ["pending"]
+    already = len(enqueued(app))
+    # when
+    waiting = sweep_pending_events()
+    # then no drain is asked for yet
+    assert waiting == 0
+    assert len(enqueued(app)) == already
+    # and once its time has come, one is
+    session.execute(update(WebhookEvent).values(next_attempt_at=utcnow() - timedelta(seconds=1)))
+    session.commit()
+    assert sweep_pending_events() == 1
+    assert enqueued(app)[already:] == [(DRAIN_JOB, ())]
+
+
 def test_sweeper_leaves_fresh_and_finished_events_alone(
     app: Flask, session: Session, store: SandboxStore
 ) -> None:
