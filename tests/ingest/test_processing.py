@@ -394,3 +394,53 @@ def test_an_event_whose_order_another_batch_holds_waits_for_the_end_of_the_batch
     # then order 2 went first, and order 1 once the other transaction let go
     assert applied == [2, 1]
     assert sorted(batch.outcomes.values()) == ["processed", "processed"]
+
+
+def test_two_drains_at_once_split_the_inbox_and_apply_every_event_once(
+    postgres_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given (on PostgreSQL, where claims skip each other's rows) 40 pending events
+    factory = sessionmaker(bind=postgres_engine, expire_on_commit=False)
+    with factory() as session:
+        shop = Shop(platform="sandbox", domain="split.sandbox.test", public_key="pk_split_test")
+        session.add(shop)
+        session.commit()
+        ids = [
+            _event(session, shop, "sandbox", "orders/create", f"[{n}]".encode()) for n in range(40)
+        ]
+    applied: list[int] = []
+    per_worker: dict[str, int] = {}
+
+    def slow_apply(context: HandlerContext) -> None:
+        applied.append(context.event.id)
+        time.sleep(0.005)
+
+    handlers()
+    monkeypatch.setitem(registry._HANDLERS, "order_changed", slow_apply)
+    app = create_app(make_settings(tmp_path))
+    start = threading.Barrier(2)
+
+    def drain(name: str) -> None:
+        with app.app_context(), factory() as session:
+            start.wait()
+            while claimed := process_pending(session, limit=5).claimed:
+                per_worker[name] = per_worker.get(name, 0) + claimed
+
+    # when two workers drain at the same time
+    try:
+        threads = [threading.Thread(target=drain, args=(name,)) for name in ("a", "b")]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        with factory() as session:
+            statuses = [session.get_one(WebhookEvent, event_id).status for event_id in ids]
+    finally:
+        with factory() as session:
+            session.execute(delete(WebhookEvent).where(WebhookEvent.shop_id == shop.id))
+            session.execute(delete(Shop).where(Shop.id == shop.id))
+            session.commit()
+    # then each event was applied exactly once, both workers took part, and all are processed
+    assert sorted(applied) == ids
+    assert set(per_worker) == {"a", "b"}
+    assert statuses == ["processed"] * 40
