@@ -98,30 +98,33 @@ def process_pending(
             return Batch()
         if on_full_claim is not None and len(claimed) == limit:
             on_full_claim()
-        batch = Batch()
-        busy: list[tuple[WebhookEvent, Shop | None]] = []
-        session.info[DEFER_BUSY_ORDERS] = True
-        try:
-            for event, shop in claimed:
-                status = _process_claimed(session, event, shop)
-                if status == BUSY:
-                    busy.append((event, shop))
-                else:
-                    batch.outcomes[event.id] = status
-        finally:
-            session.info.pop(DEFER_BUSY_ORDERS, None)
-        for event, shop in busy:
-            batch.outcomes[event.id] = _process_claimed(session, event, shop)
-        _mark_processed(session, [event for event, _ in claimed], batch)
+        batch = _process_batch(session, [(event, shop) for event, shop in claimed])
         session.commit()
     except OperationalError as exc:
         # The connection or the server failed (or PostgreSQL broke a deadlock): nothing of the
         # batch was kept, every event is still pending.
         session.rollback()
         raise RetryableJobError(f"database error: {exc}") from exc
-    for event_id, status in batch.outcomes.items():
-        if status == "failed":
-            logger.info("webhook event %s failed; the error is kept on the event", event_id)
+    return batch
+
+
+def _process_batch(session: Session, claimed: list[tuple[WebhookEvent, Shop | None]]) -> Batch:
+    """Both passes over the claimed events, then their status; the caller commits."""
+    batch = Batch()
+    busy: list[tuple[WebhookEvent, Shop | None]] = []
+    session.info[DEFER_BUSY_ORDERS] = True
+    try:
+        for event, shop in claimed:
+            status = _process_claimed(session, event, shop)
+            if status == BUSY:
+                busy.append((event, shop))
+            else:
+                batch.outcomes[event.id] = status
+    finally:
+        session.info.pop(DEFER_BUSY_ORDERS, None)
+    for event, shop in busy:  # now waiting for the order lock if another batch still holds it
+        batch.outcomes[event.id] = _process_claimed(session, event, shop)
+    _mark_processed(session, [event for event, _ in claimed], batch)
     return batch
 
 
