@@ -19,84 +19,41 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask.typing import ResponseReturnValue
-from sqlalchemy import select
 
-from plugin.crypto import sha256_hex
 from plugin.db import get_session
-from plugin.models import ApiKey, Creator, Payout, Shop, utcnow
+from plugin.models import Creator, Payout, utcnow
 from plugin.services import overview
 from plugin.services import payouts as payout_service
 from plugin.services.creators import issue_portal_token
 from plugin.services.metrics import creator_metrics, shop_summary
-from plugin.services.shops import API_KEY_PREFIX
 from plugin.tenancy import Tenant
-from plugin.web import rendering
+from plugin.web import admin_auth, rendering
+from plugin.web.admin_nav import NAV_ITEMS
 
 bp = Blueprint("pages", __name__)
 rendering.install(bp)
+bp.add_app_template_global(NAV_ITEMS, "admin_nav")
 
 PERIODS = (7, 30, 90)
-SESSION_SHOP = "tm_admin_shop"
-SESSION_KEY = "tm_admin_key"
-
-
-def _signed_in_shop() -> Shop | None:
-    shop_id, key_id = session.get(SESSION_SHOP), session.get(SESSION_KEY)
-    if not isinstance(shop_id, int) or not isinstance(key_id, int):
-        return None
-    db = get_session()
-    key = db.get(ApiKey, key_id)
-    shop = db.get(Shop, shop_id)
-    if key is None or key.revoked_at is not None or key.shop_id != shop_id:
-        return None
-    if shop is None or shop.status == "uninstalled":
-        return None
-    return shop
-
-
-def _sign_in(clear_key: str) -> bool:
-    if not clear_key.startswith(API_KEY_PREFIX):
-        return False
-    key = (
-        get_session()
-        .scalars(
-            select(ApiKey).where(
-                ApiKey.key_hash == sha256_hex(clear_key), ApiKey.revoked_at.is_(None)
-            )
-        )
-        .first()
-    )
-    if key is None:
-        return False
-    session.clear()
-    session[SESSION_SHOP] = key.shop_id
-    session[SESSION_KEY] = key.id
-    return True
-
-
-def _require_shop() -> Shop:
-    shop = _signed_in_shop()
-    if shop is None:
-        abort(403)
-    rendering.check_csrf()
-    return shop
 
 
 @bp.get("/admin")
 def dashboard() -> ResponseReturnValue:
     key = request.args.get("key")
     if key is not None:
-        if _sign_in(key.strip()):
+        if admin_auth.sign_in_with_key(key.strip()):
             return redirect(url_for("pages.dashboard"))
         flash("That API key is not valid or was revoked.", "error")
         return redirect(url_for("pages.dashboard"))
-    shop = _signed_in_shop()
-    if shop is None:
-        return render_template("pages/sign_in.html"), 200
+    return _dashboard()
+
+
+@admin_auth.admin_page
+def _dashboard() -> ResponseReturnValue:
+    shop = admin_auth.current_shop()
     days = request.args.get("days", type=int) or 30
     if days not in PERIODS:
         days = 30
@@ -125,7 +82,7 @@ def dashboard() -> ResponseReturnValue:
 @bp.post("/admin/sign-in")
 def sign_in() -> ResponseReturnValue:
     rendering.check_csrf()
-    if not _sign_in(request.form.get("api_key", "").strip()):
+    if not admin_auth.sign_in_with_key(request.form.get("api_key", "").strip()):
         flash("That API key is not valid or was revoked.", "error")
     return redirect(url_for("pages.dashboard"))
 
@@ -133,13 +90,14 @@ def sign_in() -> ResponseReturnValue:
 @bp.post("/admin/sign-out")
 def sign_out() -> ResponseReturnValue:
     rendering.check_csrf()
-    session.clear()
+    admin_auth.sign_out()
     return redirect(url_for("pages.dashboard"))
 
 
 @bp.post("/admin/payouts/batch")
+@admin_auth.admin_action
 def run_batch() -> ResponseReturnValue:
-    shop = _require_shop()
+    shop = admin_auth.current_shop()
     batch_key = "manual-" + utcnow().strftime("%Y%m%dT%H%M%S")
     created = payout_service.batch_payouts(get_session(), shop.id, batch_key)
     get_session().commit()
@@ -151,8 +109,9 @@ def run_batch() -> ResponseReturnValue:
 
 
 @bp.post("/admin/payouts/<int:payout_id>/<action>")
+@admin_auth.admin_action
 def payout_action(payout_id: int, action: str) -> ResponseReturnValue:
-    shop = _require_shop()
+    shop = admin_auth.current_shop()
     db = get_session()
     if Tenant(db, shop.id).get(Payout, payout_id) is None:
         abort(404)
@@ -182,10 +141,9 @@ def payout_action(payout_id: int, action: str) -> ResponseReturnValue:
 
 
 @bp.get("/admin/payouts/batches/<batch_key>/export.csv")
+@admin_auth.admin_page
 def export_batch(batch_key: str) -> ResponseReturnValue:
-    shop = _signed_in_shop()
-    if shop is None:
-        abort(403)
+    shop = admin_auth.current_shop()
     body = payout_service.batch_csv(get_session(), shop.id, batch_key)
     return Response(
         body,
@@ -195,8 +153,9 @@ def export_batch(batch_key: str) -> ResponseReturnValue:
 
 
 @bp.post("/admin/creators/<int:creator_id>/portal-link")
+@admin_auth.admin_action
 def portal_link(creator_id: int) -> ResponseReturnValue:
-    shop = _require_shop()
+    shop = admin_auth.current_shop()
     tenant = Tenant(get_session(), shop.id)
     creator = tenant.get(Creator, creator_id)
     if creator is None:

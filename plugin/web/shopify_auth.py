@@ -31,7 +31,6 @@ from flask import (
     redirect,
     request,
 )
-from flask import session as flask_session
 from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -58,6 +57,7 @@ from plugin.services.shops import (
     find_shop,
     issue_api_key,
 )
+from plugin.web import admin_auth
 from plugin.web.auth import current_tenant, register_authenticator, require_shop
 from workers.jobs.shopify import publish_shopify_app_data, register_shopify_webhooks
 from workers.runtime import enqueue_after_commit
@@ -206,13 +206,7 @@ def _admin_key(session: Session, shop_id: int) -> ApiKey:
 def _sign_in_to_admin(shop_id: int, key_id: int) -> None:
     # The browser that completed OAuth is the merchant's (state cookie + Shopify's signature):
     # sign it in to the /admin dashboard the way its own sign-in does, without a key in a URL.
-    try:
-        from plugin.web import pages
-    except ModuleNotFoundError:
-        return
-    flask_session.clear()
-    flask_session[pages.SESSION_SHOP] = shop_id
-    flask_session[pages.SESSION_KEY] = key_id
+    admin_auth.remember_shop(shop_id, key_id)
 
 
 # -- the embedded admin's session tokens --------------------------------------------------------

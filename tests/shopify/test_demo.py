@@ -80,7 +80,7 @@ def test_the_printed_link_installs_the_shop_and_lands_in_the_admin(served: Serve
     assert (final.netloc, final.path) == (urlsplit(served.base).netloc, "/admin")
     assert parse_qs(final.query)["shop"] == [demo.DEMO_SHOPS[0]]
     assert landing.status_code == 200
-    assert "<title>Tastemaker Demo · Tastemaker</title>" in landing.text
+    assert "<title>Dashboard · Tastemaker Demo · Tastemaker</title>" in landing.text
     # and the shop is installed with an expiring token, its webhooks subscribed on the simulator
     backend = get_backend(served.app)
     assert isinstance(backend, InProcessBackend)

@@ -265,7 +265,7 @@ def test_the_installing_browser_is_signed_in_to_the_admin(
     # then the admin it lands in is this shop's dashboard
     page = client.get(landing.headers["Location"])
     assert page.status_code == 200
-    assert "<title>Jsmith · Tastemaker</title>".encode() in page.data
+    assert "<title>Dashboard · Jsmith · Tastemaker</title>".encode() in page.data
 
 
 def test_a_completed_install_leaves_no_nonce_behind(
