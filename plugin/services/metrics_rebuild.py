@@ -1,0 +1,292 @@
+"""Rebuilding a shop's metric rollups from the raw rows (`tastemaker metrics rebuild`).
+
+One shop-local day per transaction: the day's click cells, order cells and order contributions
+are deleted and recomputed from the raw clicks, orders, refunds and ledger, while the shop's
+rollup lock is held exclusively (plugin.services.rollups.lock_shops_shared): writers of that
+shop wait for the one day in progress (milliseconds to a second), and a writer whose raw rows
+were not yet visible to the rebuild adds them itself after it, so the result is exact under
+traffic. Memory is bounded by one page of orders and one day's click cells. Progress is
+committed with each day (MetricState), so an interrupted rebuild resumes where it stopped.
+
+Click cells of days before `clicks_pruned_before` (raw clicks pruned by retention,
+plugin.services.click_retention) are history and are kept as they are.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy.orm import Session
+
+from plugin.domain import hll
+from plugin.domain import metric_cells as cells_of
+from plugin.domain.metric_cells import CellKey
+from plugin.models import (
+    Attribution,
+    Click,
+    ClickDay,
+    LedgerEntry,
+    MetricState,
+    Order,
+    OrderDay,
+    Refund,
+    Shop,
+    utcnow,
+)
+from plugin.services.rollups import (
+    LEDGER_LINES,
+    add_order_cells,
+    day_bounds,
+    ledger_line,
+    order_state,
+    rebuild_lock_key,
+    upsert_contribution,
+    zone_named,
+)
+
+logger = logging.getLogger(__name__)
+
+Transaction = Callable[[], AbstractContextManager[Session]]
+ORDER_PAGE = 2000
+
+
+@dataclass(frozen=True)
+class RebuildResult:
+    shop_id: int
+    days: int
+    resumed: bool
+
+
+def rebuild_shop(
+    transaction: Transaction, shop_id: int, *, restart: bool = False
+) -> RebuildResult | None:
+    """Rebuild every day of the shop's rollups; None if the shop is gone."""
+    with transaction() as session:
+        shop = session.get(Shop, shop_id)
+        if shop is None:
+            return None
+        zone = zone_named(shop.timezone)
+        state = session.get(MetricState, shop_id) or _new_state(session, shop_id)
+        resumed = (
+            not restart and state.rebuild_next_day is not None and state.rebuild_finished_at is None
+        )
+        if not resumed:
+            first, last = _day_range(session, shop_id, zone)
+            state.rebuild_first_day, state.rebuild_last_day = first, last
+            state.rebuild_next_day = first
+            state.rebuild_started_at, state.rebuild_finished_at = utcnow(), None
+    days = 0
+    while True:
+        with transaction() as session:
+            state = session.get(MetricState, shop_id)
+            if state is None or state.rebuild_next_day is None or state.rebuild_last_day is None:
+                return None  # the shop was erased meanwhile
+            day = state.rebuild_next_day
+            if day >= state.rebuild_last_day:
+                state.rebuild_finished_at = utcnow()
+                break
+            _lock_exclusive(session, shop_id)
+            rebuild_day(session, shop_id, day, zone, state.clicks_pruned_before)
+            state.rebuild_next_day = day + timedelta(days=1)
+            days += 1
+    logger.info("metrics rollups of shop %s rebuilt (%s days)", shop_id, days)
+    return RebuildResult(shop_id, days, resumed)
+
+
+def rebuild_all(transaction: Transaction, *, restart: bool = False) -> list[RebuildResult]:
+    with transaction() as session:
+        shop_ids = list(session.scalars(select(Shop.id).order_by(Shop.id)))
+    results = []
+    for shop_id in shop_ids:
+        result = rebuild_shop(transaction, shop_id, restart=restart)
+        if result is not None:
+            results.append(result)
+    return results
+
+
+def _new_state(session: Session, shop_id: int) -> MetricState:
+    state = MetricState(shop_id=shop_id)
+    session.add(state)
+    session.flush()
+    return state
+
+
+def _lock_exclusive(session: Session, shop_id: int) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:key)"), {"key": rebuild_lock_key(shop_id)}
+        )
+
+
+def _day_range(session: Session, shop_id: int, zone: ZoneInfo) -> tuple[date, date]:
+    """From the first day anything (raw or rolled up) exists to the last."""
+    moments = [
+        session.scalar(select(func.min(Click.occurred_at)).where(Click.shop_id == shop_id)),
+        session.scalar(select(func.max(Click.occurred_at)).where(Click.shop_id == shop_id)),
+        session.scalar(select(func.min(Order.placed_at)).where(Order.shop_id == shop_id)),
+        session.scalar(select(func.max(Order.placed_at)).where(Order.shop_id == shop_id)),
+        session.scalar(
+            select(func.min(LedgerEntry.created_at)).where(LedgerEntry.shop_id == shop_id)
+        ),
+        session.scalar(
+            select(func.max(LedgerEntry.created_at)).where(LedgerEntry.shop_id == shop_id)
+        ),
+    ]
+    days = [moment.astimezone(zone).date() for moment in moments if moment is not None]
+    for table in (ClickDay, OrderDay):
+        for aggregate in (func.min, func.max):
+            found = session.scalar(select(aggregate(table.day)).where(table.shop_id == shop_id))
+            if found is not None:
+                days.append(found if isinstance(found, date) else date.fromisoformat(str(found)))
+    if not days:
+        today = utcnow().astimezone(zone).date()
+        return today, today
+    return min(days), max(days) + timedelta(days=1)
+
+
+def rebuild_day(
+    session: Session, shop_id: int, day: date, zone: ZoneInfo, clicks_pruned_before: date | None
+) -> None:
+    """Recompute one shop-local day of the shop's rollups from the raw rows."""
+    start, end = day_bounds(day, zone)
+    if clicks_pruned_before is None or day >= clicks_pruned_before:
+        _rebuild_clicks(session, shop_id, day, start, end)
+    _rebuild_orders(session, shop_id, day, zone, start, end)
+
+
+def _rebuild_clicks(session: Session, shop_id: int, day: date, start: object, end: object) -> None:
+    session.execute(delete(ClickDay).where(ClickDay.shop_id == shop_id, ClickDay.day == day))
+    cells: dict[int, tuple[int, list[int], dict[int, int]]] = {}
+    rows = session.execute(
+        select(Click.link_id, Click.creator_id, Click.visitor_hash)
+        .where(Click.shop_id == shop_id, Click.occurred_at >= start, Click.occurred_at < end)
+        .execution_options(yield_per=10_000)
+    )
+    for link_id, creator_id, visitor in rows:
+        cell = cells.get(link_id)
+        if cell is None:
+            cell = cells[link_id] = (creator_id, [0], {})
+        cell[1][0] += 1
+        if visitor:
+            index, rank = hll.register(visitor)
+            if rank > cell[2].get(index, 0):
+                cell[2][index] = rank
+    if cells:
+        session.execute(
+            insert(ClickDay),
+            [
+                {
+                    "shop_id": shop_id,
+                    "day": day,
+                    "link_id": link_id,
+                    "creator_id": creator_id,
+                    "clicks": count[0],
+                    "visitors_sketch": hll.encode(registers),
+                }
+                for link_id, (creator_id, count, registers) in sorted(cells.items())
+            ],
+        )
+
+
+def _rebuild_orders(
+    session: Session, shop_id: int, day: date, zone: ZoneInfo, start: object, end: object
+) -> None:
+    session.execute(delete(OrderDay).where(OrderDay.shop_id == shop_id, OrderDay.day == day))
+    totals: dict[CellKey, list[int]] = {}
+    connection = session.connection()
+    upsert = upsert_contribution(connection.dialect.name)
+    for page in _order_pages(session, shop_id, start, end):
+        ids = [row[0] for row in page]
+        lines: dict[int, list[cells_of.LedgerLine]] = {}
+        for line in connection.execute(LEDGER_LINES.where(LedgerEntry.order_id.in_(ids))):
+            lines.setdefault(int(line[0]), []).append(ledger_line(line))
+        contributions = []
+        for row in page:
+            cells = cells_of.order_cells(order_state(row[1:]), lines.get(row[0], []), zone)
+            contributions.append(
+                {"order_id": row[0], "shop_id": shop_id, "cells": cells_of.to_json(cells)}
+            )
+            for key, vector in cells.items():
+                _accumulate(totals, key, vector)
+        connection.execute(upsert, contributions)
+    # Entries about no order count on the day they were posted.
+    for line in connection.execute(
+        LEDGER_LINES.where(
+            LedgerEntry.shop_id == shop_id,
+            LedgerEntry.order_id.is_(None),
+            LedgerEntry.created_at >= start,
+            LedgerEntry.created_at < end,
+        )
+    ):
+        entry = ledger_line(line)
+        key = (day, entry.creator_id, entry.campaign_id or cells_of.NONE)
+        _accumulate(totals, key, cells_of.spend_vector(entry.kind, entry.amount_minor))
+    add_order_cells(
+        connection, shop_id, {key: tuple(vector) for key, vector in totals.items() if any(vector)}
+    )
+
+
+def _accumulate(totals: dict[CellKey, list[int]], key: CellKey, vector: object) -> None:
+    current = totals.setdefault(key, [0] * cells_of.WIDTH)
+    for position, value in enumerate(vector):  # type: ignore[call-overload]
+        current[position] += value
+
+
+def _order_pages(
+    session: Session, shop_id: int, start: object, end: object
+) -> Iterator[list[tuple[object, ...]]]:
+    refunded = (
+        select(func.coalesce(func.sum(Refund.item_amount_minor), 0))
+        .where(Refund.shop_id == Order.shop_id, Refund.platform_order_id == Order.platform_order_id)
+        .scalar_subquery()
+    )
+    after = 0
+    while True:
+        page = [
+            tuple(row)
+            for row in session.execute(
+                select(
+                    Order.id,
+                    Order.placed_at,
+                    Order.status,
+                    Order.is_test,
+                    Order.net_item_revenue_minor,
+                    Order.is_first_order,
+                    refunded,
+                    Attribution.creator_id,
+                    Attribution.campaign_id,
+                    Attribution.self_referral,
+                    Attribution.method,
+                )
+                .outerjoin(Attribution, Attribution.order_id == Order.id)
+                .where(
+                    Order.shop_id == shop_id,
+                    Order.placed_at >= start,
+                    Order.placed_at < end,
+                    Order.id > after,
+                )
+                .order_by(Order.id)
+                .limit(ORDER_PAGE)
+            )
+        ]
+        if not page:
+            return
+        yield page
+        after = int(page[-1][0])  # type: ignore[call-overload]
+
+
+def mark_clicks_pruned(session: Session, shop_id: int, before: date) -> None:
+    """Record that raw clicks before `before` are gone (their cells must not be rebuilt)."""
+    state = session.get(MetricState, shop_id) or _new_state(session, shop_id)
+    if state.clicks_pruned_before is None or before > state.clicks_pruned_before:
+        session.execute(
+            update(MetricState)
+            .where(MetricState.shop_id == shop_id)
+            .values(clicks_pruned_before=before)
+        )
