@@ -258,9 +258,9 @@ def store_clicks(session: Session, records: list[Record]) -> int:
             .returning(table.c.click_uid)
         )
         inserted = set(session.execute(statement, rows).scalars()) if rows else set()
-    rollups.add_click_batch(
-        session.connection(), [row for row in parsed if row["click_uid"] in inserted]
-    )
+    # One row per stored click: a replayed record may sit in the same batch as its original.
+    stored = {row["click_uid"]: row for row in parsed if row["click_uid"] in inserted}
+    rollups.add_click_batch(session.connection(), list(stored.values()))
     return len(inserted)
 
 

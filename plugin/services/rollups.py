@@ -22,7 +22,6 @@ A change of the shop's timezone moves day boundaries: run `tastemaker metrics re
 from __future__ import annotations
 
 import hashlib
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -49,8 +48,6 @@ from plugin.models import (
     Refund,
     Shop,
 )
-
-OWNER_TTL = 60.0  # seconds a link's (shop, creator, timezone) is reused by the flush
 
 
 @lru_cache(maxsize=512)
@@ -93,21 +90,16 @@ class _ClickCell:
     registers: dict[int, int] = field(default_factory=dict)
 
 
-_owners: dict[int, tuple[int, int, str | None, float]] = {}
-
-
 def _link_owners(connection: Connection, link_ids: set[int]) -> dict[int, tuple[int, int, str]]:
-    now = time.monotonic()
-    missing = {i for i in link_ids if i not in _owners or now - _owners[i][3] > OWNER_TTL}
-    if missing:
+    """link id -> (shop id, creator id, shop timezone), read from the rows themselves (one
+    small indexed query per batch; a cache would go stale when a shop changes timezone)."""
+    return {
+        link_id: (shop_id, creator_id, timezone or "UTC")
         for link_id, shop_id, creator_id, timezone in connection.execute(
             select(ReferralLink.id, ReferralLink.shop_id, ReferralLink.creator_id, Shop.timezone)
             .join(Shop, Shop.id == ReferralLink.shop_id)
-            .where(ReferralLink.id.in_(sorted(missing)))
-        ):
-            _owners[link_id] = (shop_id, creator_id, timezone, now)
-    return {
-        i: (_owners[i][0], _owners[i][1], _owners[i][2] or "UTC") for i in link_ids if i in _owners
+            .where(ReferralLink.id.in_(sorted(link_ids)))
+        )
     }
 
 
