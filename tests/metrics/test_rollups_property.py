@@ -348,7 +348,8 @@ def test_rollups_equal_raw_recomputation(session: Session, seed: int) -> None:
     session.execute(OrderDay.__table__.delete().where(OrderDay.shop_id == world.shop.id))
     session.execute(ClickDay.__table__.delete().where(ClickDay.shop_id == world.shop.id))
     result = rebuild_shop(same_transaction(session), world.shop.id)
-    assert result is not None and result.days > 0
+    assert result is not None
+    assert result.days > 0
     assert _snapshot(session, world.shop.id) == maintained
 
 
@@ -373,13 +374,16 @@ def test_an_interrupted_rebuild_resumes_where_it_stopped(
         rebuild_shop(transaction, world.shop.id)
     monkeypatch.undo()
     state = session.get(MetricState, world.shop.id)
-    assert state is not None and state.rebuild_finished_at is None
+    assert state is not None
+    assert state.rebuild_finished_at is None
+    assert state.rebuild_first_day is not None
     stopped_at = state.rebuild_next_day
     assert stopped_at == state.rebuild_first_day + timedelta(days=3)
     # when
     result = rebuild_shop(transaction, world.shop.id)
     # then: it resumed (only the remaining days) and the cells are the maintained ones
-    assert result is not None and result.resumed
+    assert result is not None
+    assert result.resumed
     assert isinstance(state.rebuild_last_day, date)
     assert result.days == (state.rebuild_last_day - stopped_at).days
     assert _snapshot(session, world.shop.id) == maintained
