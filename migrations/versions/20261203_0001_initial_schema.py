@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-03 09:43:58.597195
+Create Date: 2026-12-03 10:01:14.938537
 """
 
 from collections.abc import Sequence
@@ -473,6 +473,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_ledger_entries_order_id'), ['order_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_ledger_entries_payout_id'), ['payout_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_ledger_entries_shop_id'), ['shop_id'], unique=False)
+        batch_op.create_index('ix_ledger_entries_shop_id_created_at', ['shop_id', 'created_at'], unique=False)
 
     op.create_table('rewards',
     sa.Column('ugc_post_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -687,6 +688,7 @@ def downgrade() -> None:
 
     op.drop_table('rewards')
     with op.batch_alter_table('ledger_entries', schema=None) as batch_op:
+        batch_op.drop_index('ix_ledger_entries_shop_id_created_at')
         batch_op.drop_index(batch_op.f('ix_ledger_entries_shop_id'))
         batch_op.drop_index(batch_op.f('ix_ledger_entries_payout_id'))
         batch_op.drop_index(batch_op.f('ix_ledger_entries_order_id'))

@@ -27,6 +27,7 @@ from sqlalchemy import select
 
 from plugin.crypto import sha256_hex
 from plugin.db import get_session
+from plugin.domain.metrics import METRIC_DEFINITIONS
 from plugin.models import ApiKey, Creator, Payout, Shop, utcnow
 from plugin.services import overview
 from plugin.services import payouts as payout_service
@@ -39,7 +40,7 @@ from plugin.web import rendering
 bp = Blueprint("pages", __name__)
 rendering.install(bp)
 
-PERIODS = (7, 30, 90)
+PERIODS = (7, 30, 90, 365)
 SESSION_SHOP = "tm_admin_shop"
 SESSION_KEY = "tm_admin_key"
 
@@ -102,7 +103,8 @@ def dashboard() -> ResponseReturnValue:
         days = 30
     db = get_session()
     end = utcnow()
-    start = end - timedelta(days=days)
+    # Metrics count whole shop-local days: today and the days - 1 before it.
+    start = end - timedelta(days=days - 1)
     return render_template(
         "pages/admin.html",
         shop=shop,
@@ -118,6 +120,7 @@ def dashboard() -> ResponseReturnValue:
         ledger=overview.recent_ledger(db, shop.id),
         batches=overview.batch_views(db, shop.id),
         method_labels=overview.METHOD_LABELS,
+        definitions=METRIC_DEFINITIONS,
         now=end,
     )
 
