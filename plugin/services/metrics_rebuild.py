@@ -1,12 +1,13 @@
 """Rebuilding a shop's metric rollups from the raw rows (`tastemaker metrics rebuild`).
 
-One shop-local day per transaction: the day's click cells, order cells and order contributions
-are deleted and recomputed from the raw clicks, orders, refunds and ledger, while the shop's
-rollup lock is held exclusively (plugin.services.rollups.lock_shops_shared): writers of that
-shop wait for the one day in progress (milliseconds to a second), and a writer whose raw rows
-were not yet visible to the rebuild adds them itself after it, so the result is exact under
-traffic. Memory is bounded by one page of orders and one day's click cells. Progress is
-committed with each day (MetricState), so an interrupted rebuild resumes where it stopped.
+A few shop-local days (CHUNK_DAYS) per transaction: their click cells, order cells and order
+contributions are deleted and recomputed from the raw clicks, orders, refunds and ledger, while
+the shop's rollup lock is held exclusively (plugin.services.rollups.lock_shops_shared): writers
+of that shop wait for the chunk in progress (well under a second at a busy shop's volume), and
+a writer whose raw rows were not yet visible to the rebuild adds them itself after it, so the
+result is exact under traffic. Memory is bounded by one page of orders and one chunk's click
+cells. Progress is committed with each chunk (MetricState), so an interrupted rebuild resumes
+where it stopped.
 
 Click cells of days before `clicks_pruned_before` (raw clicks pruned by retention,
 plugin.services.click_retention) are history and are kept as they are.
@@ -18,7 +19,7 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, insert, select, text, update
@@ -54,6 +55,7 @@ logger = logging.getLogger(__name__)
 
 Transaction = Callable[[], AbstractContextManager[Session]]
 ORDER_PAGE = 2000
+CHUNK_DAYS = 7
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,7 @@ class RebuildResult:
 
 
 def rebuild_shop(
-    transaction: Transaction, shop_id: int, *, restart: bool = False
+    transaction: Transaction, shop_id: int, *, restart: bool = False, chunk_days: int = CHUNK_DAYS
 ) -> RebuildResult | None:
     """Rebuild every day of the shop's rollups; None if the shop is gone."""
     with transaction() as session:
@@ -91,10 +93,11 @@ def rebuild_shop(
             if day >= state.rebuild_last_day:
                 state.rebuild_finished_at = utcnow()
                 break
+            until = min(day + timedelta(days=chunk_days), state.rebuild_last_day)
             _lock_exclusive(session, shop_id)
-            rebuild_day(session, shop_id, day, zone, state.clicks_pruned_before)
-            state.rebuild_next_day = day + timedelta(days=1)
-            days += 1
+            rebuild_days(session, shop_id, day, until, zone, state.clicks_pruned_before)
+            state.rebuild_next_day = until
+            days += (until - day).days
     logger.info("metrics rollups of shop %s rebuilt (%s days)", shop_id, days)
     return RebuildResult(shop_id, days, resumed)
 
@@ -150,28 +153,51 @@ def _day_range(session: Session, shop_id: int, zone: ZoneInfo) -> tuple[date, da
     return min(days), max(days) + timedelta(days=1)
 
 
-def rebuild_day(
-    session: Session, shop_id: int, day: date, zone: ZoneInfo, clicks_pruned_before: date | None
+def rebuild_days(
+    session: Session,
+    shop_id: int,
+    first: date,
+    last: date,
+    zone: ZoneInfo,
+    clicks_pruned_before: date | None,
 ) -> None:
-    """Recompute one shop-local day of the shop's rollups from the raw rows."""
-    start, end = day_bounds(day, zone)
-    if clicks_pruned_before is None or day >= clicks_pruned_before:
-        _rebuild_clicks(session, shop_id, day, start, end)
-    _rebuild_orders(session, shop_id, day, zone, start, end)
+    """Recompute the shop-local days [first, last) of the shop's rollups from the raw rows."""
+    start, end = day_bounds(first, zone)[0], day_bounds(last, zone)[0]
+    if clicks_pruned_before is not None and first < clicks_pruned_before:
+        first_clicks = min(clicks_pruned_before, last)
+        click_start = day_bounds(first_clicks, zone)[0]
+    else:
+        first_clicks, click_start = first, start
+    if first_clicks < last:
+        _rebuild_clicks(session, shop_id, first_clicks, last, zone, click_start, end)
+    _rebuild_orders(session, shop_id, first, last, zone, start, end)
 
 
-def _rebuild_clicks(session: Session, shop_id: int, day: date, start: object, end: object) -> None:
-    session.execute(delete(ClickDay).where(ClickDay.shop_id == shop_id, ClickDay.day == day))
-    cells: dict[int, tuple[int, list[int], dict[int, int]]] = {}
+def _rebuild_clicks(
+    session: Session,
+    shop_id: int,
+    first: date,
+    last: date,
+    zone: ZoneInfo,
+    start: datetime,
+    end: datetime,
+) -> None:
+    session.execute(
+        delete(ClickDay).where(
+            ClickDay.shop_id == shop_id, ClickDay.day >= first, ClickDay.day < last
+        )
+    )
+    cells: dict[tuple[date, int], tuple[int, list[int], dict[int, int]]] = {}
     rows = session.execute(
-        select(Click.link_id, Click.creator_id, Click.visitor_hash)
+        select(Click.occurred_at, Click.link_id, Click.creator_id, Click.visitor_hash)
         .where(Click.shop_id == shop_id, Click.occurred_at >= start, Click.occurred_at < end)
         .execution_options(yield_per=10_000)
     )
-    for link_id, creator_id, visitor in rows:
-        cell = cells.get(link_id)
+    for occurred_at, link_id, creator_id, visitor in rows:
+        key = (occurred_at.astimezone(zone).date(), link_id)
+        cell = cells.get(key)
         if cell is None:
-            cell = cells[link_id] = (creator_id, [0], {})
+            cell = cells[key] = (creator_id, [0], {})
         cell[1][0] += 1
         if visitor:
             index, rank = hll.register(visitor)
@@ -189,15 +215,25 @@ def _rebuild_clicks(session: Session, shop_id: int, day: date, start: object, en
                     "clicks": count[0],
                     "visitors_sketch": hll.encode(registers),
                 }
-                for link_id, (creator_id, count, registers) in sorted(cells.items())
+                for (day, link_id), (creator_id, count, registers) in sorted(cells.items())
             ],
         )
 
 
 def _rebuild_orders(
-    session: Session, shop_id: int, day: date, zone: ZoneInfo, start: object, end: object
+    session: Session,
+    shop_id: int,
+    first: date,
+    last: date,
+    zone: ZoneInfo,
+    start: datetime,
+    end: datetime,
 ) -> None:
-    session.execute(delete(OrderDay).where(OrderDay.shop_id == shop_id, OrderDay.day == day))
+    session.execute(
+        delete(OrderDay).where(
+            OrderDay.shop_id == shop_id, OrderDay.day >= first, OrderDay.day < last
+        )
+    )
     totals: dict[CellKey, list[int]] = {}
     connection = session.connection()
     upsert = upsert_contribution(connection.dialect.name)
@@ -217,7 +253,7 @@ def _rebuild_orders(
         connection.execute(upsert, contributions)
     # Entries about no order count on the day they were posted.
     for line in connection.execute(
-        LEDGER_LINES.where(
+        LEDGER_LINES.add_columns(LedgerEntry.created_at).where(
             LedgerEntry.shop_id == shop_id,
             LedgerEntry.order_id.is_(None),
             LedgerEntry.created_at >= start,
@@ -225,7 +261,11 @@ def _rebuild_orders(
         )
     ):
         entry = ledger_line(line)
-        key = (day, entry.creator_id, entry.campaign_id or cells_of.NONE)
+        key = (
+            line[5].astimezone(zone).date(),
+            entry.creator_id,
+            entry.campaign_id or cells_of.NONE,
+        )
         _accumulate(totals, key, cells_of.spend_vector(entry.kind, entry.amount_minor))
     add_order_cells(
         connection, shop_id, {key: tuple(vector) for key, vector in totals.items() if any(vector)}

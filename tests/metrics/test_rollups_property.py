@@ -25,7 +25,7 @@ from plugin.models import Campaign, ClickDay, MetricState, OrderDay, Shop
 from plugin.services import metrics
 from plugin.services.clicks import store_clicks
 from plugin.services.ledger import add_adjustment, post_entry
-from plugin.services.metrics_rebuild import rebuild_day, rebuild_shop
+from plugin.services.metrics_rebuild import rebuild_days, rebuild_shop
 from plugin.services.metrics_series import daily_series
 from plugin.services.orders import apply_order, apply_refund, delete_order
 from plugin.services.privacy import CustomerRef, redact_customer
@@ -356,7 +356,7 @@ def test_rollups_equal_raw_recomputation(session: Session, seed: int) -> None:
 def test_an_interrupted_rebuild_resumes_where_it_stopped(
     session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # given: a rebuild that stopped after its third day (the process was killed)
+    # given: a rebuild, two days per transaction, that stopped after its third chunk (killed)
     rng = random.Random(99)
     world = _run_stream(session, rng)
     maintained = _snapshot(session, world.shop.id)
@@ -367,18 +367,18 @@ def test_an_interrupted_rebuild_resumes_where_it_stopped(
         calls["days"] += 1
         if calls["days"] == 4:
             raise RuntimeError("killed")
-        rebuild_day(*args)
+        rebuild_days(*args)
 
-    monkeypatch.setattr("plugin.services.metrics_rebuild.rebuild_day", flaky)
+    monkeypatch.setattr("plugin.services.metrics_rebuild.rebuild_days", flaky)
     with pytest.raises(RuntimeError):
-        rebuild_shop(transaction, world.shop.id)
+        rebuild_shop(transaction, world.shop.id, chunk_days=2)
     monkeypatch.undo()
     state = session.get(MetricState, world.shop.id)
     assert state is not None
     assert state.rebuild_finished_at is None
     assert state.rebuild_first_day is not None
     stopped_at = state.rebuild_next_day
-    assert stopped_at == state.rebuild_first_day + timedelta(days=3)
+    assert stopped_at == state.rebuild_first_day + timedelta(days=6)
     # when
     result = rebuild_shop(transaction, world.shop.id)
     # then: it resumed (only the remaining days) and the cells are the maintained ones
