@@ -291,7 +291,7 @@ def run_size(clicks: int, orders: int, args: argparse.Namespace) -> bool:
             p95 = p(samples, 95)
             ok &= p95 <= GOAL_P95_MS
             line = f"  {call:<10} {days:>4}  {p(samples, 50):>7.1f}ms {p95:>7.1f}ms"
-            if call in rolled:
+            if (call, days) in rolled:
                 fast = statistics.median(rolled[(call, days)]) * 1000
                 slow = statistics.median(raw[(call, days)]) * 1000
                 line += f"  {fast:>9.1f}ms {slow:>7.0f}ms {slow / fast:>10.0f}x"

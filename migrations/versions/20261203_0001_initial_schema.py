@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-03 10:01:14.938537
+Create Date: 2026-12-03 10:17:33.861288
 """
 
 from collections.abc import Sequence
@@ -101,6 +101,29 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_creators_email_hash'), ['email_hash'], unique=False)
         batch_op.create_index(batch_op.f('ix_creators_shop_id'), ['shop_id'], unique=False)
 
+    op.create_table('metric_cohort_days',
+    sa.Column('shop_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('creator_id', sa.BigInteger(), nullable=False),
+    sa.Column('campaign_id', sa.BigInteger(), nullable=False),
+    sa.Column('customers', sa.BigInteger(), nullable=False),
+    sa.Column('repeat_customers', sa.BigInteger(), nullable=False),
+    sa.Column('repeat_orders', sa.BigInteger(), nullable=False),
+    sa.Column('repeat_revenue_minor', sa.BigInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_metric_cohort_days_shop_id_shops'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('shop_id', 'day', 'creator_id', 'campaign_id', name=op.f('pk_metric_cohort_days'))
+    )
+    op.create_table('metric_customer_cohorts',
+    sa.Column('shop_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('customer_key', sa.String(length=80), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('creator_id', sa.BigInteger(), nullable=False),
+    sa.Column('campaign_id', sa.BigInteger(), nullable=False),
+    sa.Column('repeat_orders', sa.BigInteger(), nullable=False),
+    sa.Column('repeat_revenue_minor', sa.BigInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_metric_customer_cohorts_shop_id_shops'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('shop_id', 'customer_key', name=op.f('pk_metric_customer_cohorts'))
+    )
     op.create_table('metric_order_days',
     sa.Column('shop_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('day', sa.Date(), nullable=False),
@@ -185,6 +208,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_orders_customer_ref'), ['customer_ref'], unique=False)
         batch_op.create_index(batch_op.f('ix_orders_placed_at'), ['placed_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_orders_shop_id'), ['shop_id'], unique=False)
+        batch_op.create_index('ix_orders_shop_id_customer_email_hash', ['shop_id', 'customer_email_hash'], unique=False)
 
     op.create_table('product_snapshots',
     sa.Column('product_id', sa.String(length=64), nullable=False),
@@ -303,6 +327,7 @@ def upgrade() -> None:
     sa.Column('order_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('shop_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('cells', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('customer_key', sa.String(length=80), nullable=True),
     sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_metric_order_contributions_order_id_orders'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_metric_order_contributions_shop_id_shops'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('order_id', name=op.f('pk_metric_order_contributions'))
@@ -749,6 +774,7 @@ def downgrade() -> None:
 
     op.drop_table('product_snapshots')
     with op.batch_alter_table('orders', schema=None) as batch_op:
+        batch_op.drop_index('ix_orders_shop_id_customer_email_hash')
         batch_op.drop_index(batch_op.f('ix_orders_shop_id'))
         batch_op.drop_index(batch_op.f('ix_orders_placed_at'))
         batch_op.drop_index(batch_op.f('ix_orders_customer_ref'))
@@ -757,6 +783,8 @@ def downgrade() -> None:
     op.drop_table('oauth_states')
     op.drop_table('metric_states')
     op.drop_table('metric_order_days')
+    op.drop_table('metric_customer_cohorts')
+    op.drop_table('metric_cohort_days')
     with op.batch_alter_table('creators', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_creators_shop_id'))
         batch_op.drop_index(batch_op.f('ix_creators_email_hash'))

@@ -146,3 +146,37 @@ def from_json(stored: object) -> Cells:
             int(value) for value in vector
         )
     return cells
+
+
+# --- first-creator cohorts (LTV) -------------------------------------------------------------
+
+COHORT_MEASURES = ("customers", "repeat_customers", "repeat_orders", "repeat_revenue_minor")
+CohortCell = tuple[CellKey, tuple[int, int, int, int]]
+
+
+@dataclass(frozen=True)
+class CustomerOrder:
+    order_id: int
+    state: OrderState
+
+
+def customer_cohort(orders: Iterable[CustomerOrder], zone: ZoneInfo) -> CohortCell | None:
+    """The cohort cell one customer adds to: the day, creator and campaign of their first paid
+    order credited to a creator (not their own), and what they bought after it (any paid order,
+    credited or not, refunds netted); None when no such first order exists."""
+    paid = [o for o in orders if o.state.status in PAID_STATUSES and not o.state.is_test]
+    credited = [o for o in paid if o.state.creator_id is not None and not o.state.self_referral]
+    if not credited:
+        return None
+    first = min(credited, key=lambda o: (o.state.placed_at, o.order_id))
+    later = [o for o in paid if o.state.placed_at > first.state.placed_at]
+    revenue = sum(
+        o.state.net_item_revenue_minor - min(o.state.refunded_minor, o.state.net_item_revenue_minor)
+        for o in later
+    )
+    key = (
+        local_day(first.state.placed_at, zone),
+        first.state.creator_id or NONE,
+        first.state.campaign_id or NONE,
+    )
+    return key, (1, int(bool(later)), len(later), revenue)

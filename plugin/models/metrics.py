@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Date, ForeignKey, LargeBinary, PrimaryKeyConstraint
+from sqlalchemy import BigInteger, Date, ForeignKey, LargeBinary, PrimaryKeyConstraint, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from plugin.models.base import Base, BigId
@@ -74,6 +74,9 @@ class OrderContribution(Base):
         BigId, ForeignKey("shops.id", ondelete="CASCADE"), index=True
     )
     cells: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # The customer (plugin.services.rollup_cohorts.customer_key) the order counted for, so a
+    # change of customer (or an erasure) also refreshes the one it counted for before.
+    customer_key: Mapped[str | None] = mapped_column(String(80), default=None)
 
 
 class MetricState(Base):
@@ -91,3 +94,36 @@ class MetricState(Base):
     rebuild_next_day: Mapped[date | None] = mapped_column(Date, default=None)
     rebuild_started_at: Mapped[datetime | None] = mapped_column(default=None)
     rebuild_finished_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class CohortDay(Base):
+    """Customers whose first creator-credited order was placed on that shop-local day through
+    that creator and campaign, and what they bought afterwards (the LTV figures)."""
+
+    __tablename__ = "metric_cohort_days"
+    __table_args__ = (PrimaryKeyConstraint("shop_id", "day", "creator_id", "campaign_id"),)
+
+    shop_id: Mapped[int] = mapped_column(BigId, ForeignKey("shops.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
+    creator_id: Mapped[int] = mapped_column(BigInteger)
+    campaign_id: Mapped[int] = mapped_column(BigInteger)
+    customers: Mapped[int] = mapped_column(BigInteger, default=0)
+    repeat_customers: Mapped[int] = mapped_column(BigInteger, default=0)
+    repeat_orders: Mapped[int] = mapped_column(BigInteger, default=0)
+    repeat_revenue_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class CustomerCohort(Base):
+    """The cohort cell one customer currently adds to (None: none), so a change moves exactly
+    the difference; `day` also lets a rebuild find the customers of its days."""
+
+    __tablename__ = "metric_customer_cohorts"
+    __table_args__ = (PrimaryKeyConstraint("shop_id", "customer_key"),)
+
+    shop_id: Mapped[int] = mapped_column(BigId, ForeignKey("shops.id", ondelete="CASCADE"))
+    customer_key: Mapped[str] = mapped_column(String(80))
+    day: Mapped[date] = mapped_column(Date)
+    creator_id: Mapped[int] = mapped_column(BigInteger)
+    campaign_id: Mapped[int] = mapped_column(BigInteger)
+    repeat_orders: Mapped[int] = mapped_column(BigInteger, default=0)
+    repeat_revenue_minor: Mapped[int] = mapped_column(BigInteger, default=0)

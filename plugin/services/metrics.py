@@ -10,7 +10,7 @@ Periods are whole days in the shop's timezone: [start, end) is widened to the lo
 around it, and the result echoes the days it covers. Answers come from the daily rollups
 (plugin.services.metrics_rollups) by default; `source="raw"` recomputes the same figures from
 the raw clicks, orders, refunds and ledger (the reference the rollups are tested against, and
-the baseline of benchmarks.metrics_scale). LTV is computed from the raw orders either way.
+the baseline of benchmarks.metrics_scale), LTV included.
 """
 
 from __future__ import annotations
@@ -298,7 +298,10 @@ def creator_metrics(
     creators = select(Creator.id, Creator.handle).where(Creator.shop_id == shop_id)
     if creator_id is not None:
         creators = creators.where(Creator.id == creator_id)
-    cohorts = cohort_repeat_totals(session, report.scope)
+    if source == "raw":
+        cohorts = cohort_repeat_totals(session, report.scope)
+    else:
+        cohorts = rollup.cohort_totals(session, report.scope, report.zone)
     rows = []
     for cid, handle in session.execute(creators.order_by(Creator.id)):
         size, repeaters, repeat_orders, repeat_revenue = cohorts.get(cid, (0, 0, 0, 0))

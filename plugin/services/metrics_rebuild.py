@@ -20,9 +20,10 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import Connection, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from plugin.domain import hll
@@ -32,6 +33,8 @@ from plugin.models import (
     Attribution,
     Click,
     ClickDay,
+    CohortDay,
+    CustomerCohort,
     LedgerEntry,
     MetricState,
     Order,
@@ -39,6 +42,12 @@ from plugin.models import (
     Refund,
     Shop,
     utcnow,
+)
+from plugin.services.rollup_cohorts import (
+    cohorts_of,
+    customer_key,
+    customer_row,
+    write_cohort_cells,
 )
 from plugin.services.rollups import (
     LEDGER_LINES,
@@ -55,6 +64,7 @@ logger = logging.getLogger(__name__)
 
 Transaction = Callable[[], AbstractContextManager[Session]]
 ORDER_PAGE = 2000
+CUSTOMER_PAGE = 500
 CHUNK_DAYS = 7
 
 
@@ -244,9 +254,14 @@ def _rebuild_orders(
             lines.setdefault(int(line[0]), []).append(ledger_line(line))
         contributions = []
         for row in page:
-            cells = cells_of.order_cells(order_state(row[1:]), lines.get(row[0], []), zone)
+            cells = cells_of.order_cells(order_state(row[1:11]), lines.get(row[0], []), zone)
             contributions.append(
-                {"order_id": row[0], "shop_id": shop_id, "cells": cells_of.to_json(cells)}
+                {
+                    "order_id": row[0],
+                    "shop_id": shop_id,
+                    "cells": cells_of.to_json(cells),
+                    "customer_key": customer_key(row[11], row[12]),  # type: ignore[arg-type]
+                }
             )
             for key, vector in cells.items():
                 _accumulate(totals, key, vector)
@@ -270,6 +285,67 @@ def _rebuild_orders(
     add_order_cells(
         connection, shop_id, {key: tuple(vector) for key, vector in totals.items() if any(vector)}
     )
+    _rebuild_cohorts(connection, shop_id, first, last, zone, start, end)
+
+
+def _rebuild_cohorts(
+    connection: Connection,
+    shop_id: int,
+    first: date,
+    last: date,
+    zone: ZoneInfo,
+    start: datetime,
+    end: datetime,
+) -> None:
+    """The cohort cells of these days: every customer with a credited paid order placed in
+    them is recomputed; those whose first such order is in these days are this chunk's."""
+    in_days = (CohortDay.shop_id == shop_id, CohortDay.day >= first, CohortDay.day < last)
+    connection.execute(delete(CohortDay).where(*in_days))
+    connection.execute(
+        delete(CustomerCohort).where(
+            CustomerCohort.shop_id == shop_id,
+            CustomerCohort.day >= first,
+            CustomerCohort.day < last,
+        )
+    )
+    candidates = sorted(
+        {
+            key
+            for ref, email in connection.execute(
+                select(Order.customer_ref, Order.customer_email_hash)
+                .join(Attribution, Attribution.order_id == Order.id)
+                .where(
+                    Order.shop_id == shop_id,
+                    Order.placed_at >= start,
+                    Order.placed_at < end,
+                    Attribution.creator_id.is_not(None),
+                )
+                .distinct()
+            )
+            if (key := customer_key(ref, email)) is not None
+        }
+    )
+    totals: dict[Any, list[int]] = {}
+    for position in range(0, len(candidates), CUSTOMER_PAGE):
+        page = candidates[position : position + CUSTOMER_PAGE]
+        cohorts = cohorts_of(connection, shop_id, page, zone)
+        mine = {key: cell for key, cell in cohorts.items() if cell and first <= cell[0][0] < last}
+        if not mine:
+            continue
+        connection.execute(
+            delete(CustomerCohort).where(
+                CustomerCohort.shop_id == shop_id, CustomerCohort.customer_key.in_(list(mine))
+            )
+        )
+        connection.execute(
+            CustomerCohort.__table__.insert(),
+            [customer_row(shop_id, key, cell) for key, cell in mine.items()],
+        )
+        for cell_key, vector in mine.values():
+            current = totals.setdefault(cell_key, [0, 0, 0, 0])
+            for index, value in enumerate(vector):
+                current[index] += value
+    write_cohort_cells(connection, shop_id, totals)
 
 
 def _accumulate(totals: dict[CellKey, list[int]], key: CellKey, vector: object) -> None:
@@ -303,6 +379,8 @@ def _order_pages(
                     Attribution.campaign_id,
                     Attribution.self_referral,
                     Attribution.method,
+                    Order.customer_ref,
+                    Order.customer_email_hash,
                 )
                 .outerjoin(Attribution, Attribution.order_id == Order.id)
                 .where(

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from plugin.domain import hll
 from plugin.domain.metric_cells import NONE
-from plugin.models import ClickDay, OrderDay, ReferralLink
+from plugin.models import ClickDay, CohortDay, OrderDay, ReferralLink
 from plugin.services.metrics_queries import Grouping, Scope
 
 
@@ -160,3 +160,21 @@ def spend_totals(
         _sum(OrderDay.adjustment_minor),
     ).where(OrderDay.creator_id != NONE)
     return _rows(session, statement, grouping != "shop")
+
+
+def cohort_totals(session: Session, scope: Scope, zone: ZoneInfo) -> dict[Any, Sequence[int]]:
+    """Per creator, like metrics_queries.cohort_repeat_totals: (cohort customers, repeat
+    customers, repeat orders, repeat revenue) of the customers first credited in the period."""
+    first, last = local_days(scope, zone)
+    statement = select(
+        CohortDay.creator_id,
+        _sum(CohortDay.customers),
+        _sum(CohortDay.repeat_customers),
+        _sum(CohortDay.repeat_orders),
+        _sum(CohortDay.repeat_revenue_minor),
+    ).where(CohortDay.shop_id == scope.shop_id, CohortDay.day >= first, CohortDay.day < last)
+    if scope.creator_id is not None:
+        statement = statement.where(CohortDay.creator_id == scope.creator_id)
+    if scope.campaign_id is not None:
+        statement = statement.where(CohortDay.campaign_id == scope.campaign_id)
+    return _rows(session, statement.group_by(CohortDay.creator_id), True)

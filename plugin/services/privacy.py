@@ -211,6 +211,11 @@ def redact_customer(session: Session, shop_id: int, ref: CustomerRef) -> Redacti
         order.landing_site = None
         order.referring_site = None
         summary.orders += 1
+    # The erased customer no longer counts in anyone's cohort (LTV), as in the raw rows.
+    session.flush()
+    shop = session.get(Shop, shop_id)
+    for order in orders if shop is not None else []:
+        rollups.refresh_order(session, shop, order.id)
     click_uids = _click_uids(orders)
     redacted_clicks = tenant.all(Click, Click.click_uid.in_(click_uids)) if click_uids else []
     for click in redacted_clicks:

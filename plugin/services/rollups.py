@@ -48,6 +48,7 @@ from plugin.models import (
     Refund,
     Shop,
 )
+from plugin.services.rollup_cohorts import customer_key, refresh_customers
 
 
 @lru_cache(maxsize=512)
@@ -251,6 +252,9 @@ _ORDER_STATE = (
         Attribution.self_referral,
         Attribution.method,
         OrderContribution.cells,
+        Order.customer_ref,
+        Order.customer_email_hash,
+        OrderContribution.customer_key,
     )
     .select_from(Order)
     .outerjoin(Attribution, Attribution.order_id == Order.id)
@@ -292,26 +296,35 @@ def ledger_line(row: Sequence[Any]) -> LedgerLine:
     return LedgerLine(int(row[1]), row[2], str(row[3]), int(row[4]))
 
 
-def refresh_order(session: Session, shop: Shop, order_id: int) -> None:
-    """Move the rollups by what changed in the order's contribution since last time."""
+def refresh_order(session: Session, shop: Shop, order_id: int, *, wait: bool = True) -> None:
+    """Move the rollups by what changed in the order's contribution since last time, and
+    refresh the cohort of the customer it counts for (and of the one it counted for before).
+    With wait=False a customer another transaction is refreshing raises CustomerBusy."""
     connection = session.connection()
     lock_shops_shared(connection, [shop.id])
     found = connection.execute(_ORDER_STATE, {"order_id": order_id}).first()
     if found is None:
         return
     lines = connection.execute(LEDGER_LINES.where(LedgerEntry.order_id == order_id)).all()
-    new = cells_of.order_cells(
-        order_state(found), [ledger_line(line) for line in lines], zone_named(shop.timezone)
-    )
+    zone = zone_named(shop.timezone)
+    new = cells_of.order_cells(order_state(found), [ledger_line(line) for line in lines], zone)
     old = cells_of.from_json(found[10])
     delta = cells_of.difference(new, old)
-    if not delta and found[10] is not None:
+    customer, customer_before = customer_key(found[11], found[12]), found[13]
+    if not delta and found[10] is not None and customer == customer_before:
         return
     add_order_cells(connection, shop.id, delta)
     connection.execute(
         upsert_contribution(connection.dialect.name),
-        {"order_id": order_id, "shop_id": shop.id, "cells": cells_of.to_json(new)},
+        {
+            "order_id": order_id,
+            "shop_id": shop.id,
+            "cells": cells_of.to_json(new),
+            "customer_key": customer,
+        },
     )
+    keys = {key for key in (customer, customer_before) if key is not None}
+    refresh_customers(connection, shop.id, zone, keys, wait=wait)
 
 
 def add_ledger_entry(session: Session, shop_id: int, values: Mapping[str, Any]) -> None:
@@ -372,5 +385,6 @@ def _upsert_order_days(dialect: str) -> Any:
 def upsert_contribution(dialect: str) -> Any:
     statement = _dialect_insert(dialect)(OrderContribution.__table__)
     return statement.on_conflict_do_update(
-        index_elements=["order_id"], set_={"cells": statement.excluded.cells}
+        index_elements=["order_id"],
+        set_={"cells": statement.excluded.cells, "customer_key": statement.excluded.customer_key},
     )

@@ -257,10 +257,7 @@ def _answers(session: Session, world: World, start: datetime, end: datetime, sou
     return {
         "summary": metrics.shop_summary(session, shop_id, **kw).to_dict(),
         "creators": [
-            [
-                row.performance.to_dict()
-                for row in metrics.creator_metrics(session, shop_id, **kw, **s)
-            ]
+            [row.to_dict() for row in metrics.creator_metrics(session, shop_id, **kw, **s)]
             for s in scoped
         ],
         "campaigns": [
