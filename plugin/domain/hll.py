@@ -33,11 +33,18 @@ DENSE_ABOVE = REGISTERS // 4
 _TAIL_MASK = (1 << TAIL_BITS) - 1
 
 
+_HEX = frozenset("0123456789abcdef")
+
+
 def register(visitor_hash: str) -> tuple[int, int]:
-    """(register index, rank) of a visitor hash; re-hashed so any string spreads uniformly."""
-    value = int.from_bytes(
-        hashlib.blake2b(visitor_hash.encode(), digest_size=8).digest(), "big", signed=False
-    )
+    """(register index, rank) of a visitor hash. The click flush stores HMAC-SHA256 hex digests,
+    already uniform: their first 64 bits are used as they are (the flush's hot path); anything
+    else is hashed first so it spreads uniformly too."""
+    if len(visitor_hash) == 64 and _HEX.issuperset(visitor_hash[:16]):
+        value = int(visitor_hash[:16], 16)
+    else:
+        digest = hashlib.blake2b(visitor_hash.encode(), digest_size=8).digest()
+        value = int.from_bytes(digest, "big", signed=False)
     tail = value & _TAIL_MASK
     return value >> TAIL_BITS, TAIL_BITS - tail.bit_length() + 1
 

@@ -29,7 +29,7 @@ from plugin.models import Campaign, Creator, Shop
 from plugin.services import metrics_queries as raw
 from plugin.services import metrics_rollups as rollup
 from plugin.services.metrics_queries import Grouping, Scope, cohort_repeat_totals
-from plugin.services.rollups import day_bounds, zone_named
+from plugin.services.rollups import day_bounds, settle_orders, zone_named
 
 Source = Literal["rollups", "raw"]
 
@@ -221,6 +221,7 @@ def _performance(
 
 
 def _shop(session: Session, shop_id: int) -> tuple[str, ZoneInfo]:
+    settle_orders(session)  # this session's own order writes count in what it reads
     found = session.execute(select(Shop.currency, Shop.timezone).where(Shop.id == shop_id)).first()
     if found is None:
         raise LookupError(f"no shop {shop_id}")

@@ -23,7 +23,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, delete, func, insert, select, text, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from plugin.domain import hll
@@ -54,8 +54,8 @@ from plugin.services.rollups import (
     add_order_cells,
     day_bounds,
     ledger_line,
+    lock_shop_exclusive,
     order_state,
-    rebuild_lock_key,
     upsert_contribution,
     zone_named,
 )
@@ -104,7 +104,7 @@ def rebuild_shop(
                 state.rebuild_finished_at = utcnow()
                 break
             until = min(day + timedelta(days=chunk_days), state.rebuild_last_day)
-            _lock_exclusive(session, shop_id)
+            lock_shop_exclusive(session.connection(), shop_id)
             rebuild_days(session, shop_id, day, until, zone, state.clicks_pruned_before)
             state.rebuild_next_day = until
             days += (until - day).days
@@ -128,13 +128,6 @@ def _new_state(session: Session, shop_id: int) -> MetricState:
     session.add(state)
     session.flush()
     return state
-
-
-def _lock_exclusive(session: Session, shop_id: int) -> None:
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(
-            text("SELECT pg_advisory_xact_lock(:key)"), {"key": rebuild_lock_key(shop_id)}
-        )
 
 
 def _day_range(session: Session, shop_id: int, zone: ZoneInfo) -> tuple[date, date]:

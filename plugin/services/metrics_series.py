@@ -20,7 +20,7 @@ from plugin.domain import metrics as formulas
 from plugin.domain.metric_cells import NONE
 from plugin.models import ClickDay, OrderDay, ReferralLink, Shop
 from plugin.services.metrics_rollups import visitors_estimate
-from plugin.services.rollups import zone_named
+from plugin.services.rollups import settle_orders, zone_named
 
 MAX_DAYS = 731
 
@@ -59,6 +59,7 @@ def daily_series(
 ) -> list[DayPoint]:
     """Every shop-local day in [start, end), zeros included. Datetimes are widened to whole
     local days (like the metrics API); dates are taken as local days."""
+    settle_orders(db)  # this session's own order writes count in what it reads
     found = db.execute(select(Shop.currency, Shop.timezone).where(Shop.id == shop_id)).first()
     if found is None:
         raise LookupError(f"no shop {shop_id}")

@@ -34,7 +34,6 @@ from plugin.models.orders import ORDER_STATUSES
 from plugin.services import rollups
 from plugin.services.attribution import record_attribution
 from plugin.services.ledger import insert_ignore
-from plugin.services.rollup_cohorts import CustomerBusy
 from plugin.services.settlement import commission_posted, settle_order
 from plugin.tenancy import Tenant
 
@@ -79,7 +78,7 @@ def apply_order(session: Session, shop: Shop, order: NormalizedOrder) -> Order |
         _apply_held_refunds(session, shop.id, order.platform_order_id, now)
     settle_order(session, shop, row, attribution, agreement=agreement, now=now)
     session.flush()
-    _refresh_rollups(session, shop, row.id)
+    rollups.refresh_order(session, shop, row.id)
     return row
 
 
@@ -99,7 +98,7 @@ def apply_refund(session: Session, shop: Shop, refund: NormalizedRefund) -> None
         return
     settle_order(session, shop, row, attribution, agreement=agreement, now=now)
     session.flush()
-    _refresh_rollups(session, shop, row.id)
+    rollups.refresh_order(session, shop, row.id)
 
 
 def delete_order(session: Session, shop: Shop, platform_order_id: int) -> None:
@@ -128,16 +127,7 @@ def delete_order(session: Session, shop: Shop, platform_order_id: int) -> None:
     attribution = tenant.first(Attribution, Attribution.order_id == row.id)
     settle_order(session, shop, row, attribution, now=now)
     session.flush()
-    _refresh_rollups(session, shop, row.id)
-
-
-def _refresh_rollups(session: Session, shop: Shop, order_id: int) -> None:
-    """The metric rollups follow the order in this transaction (plugin.services.rollups)."""
-    defer = bool(session.info.get(DEFER_BUSY_ORDERS))
-    try:
-        rollups.refresh_order(session, shop, order_id, wait=not defer)
-    except CustomerBusy as exc:
-        raise OrderBusy(str(exc)) from exc
+    rollups.refresh_order(session, shop, row.id)
 
 
 _LOCK = text("SELECT pg_advisory_xact_lock(:key)")

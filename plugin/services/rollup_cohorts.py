@@ -5,8 +5,9 @@ adds one cell to `metric_cohort_days`: the day, creator and campaign of their fi
 credited to a creator, with what they bought afterwards. When any order of theirs changes,
 `refresh_customers` recomputes the customer from all their orders and moves the cells by the
 difference with what `metric_customer_cohorts` recorded. Two orders of one customer can be
-applied by two workers at once, so each refresh holds a per-customer lock (PostgreSQL); a
-caller that would rather defer than wait (a draining worker) gets CustomerBusy instead.
+applied by two workers at once, so each refresh holds a per-customer lock (PostgreSQL), taken
+in key order just before commit (plugin.services.rollups.settle_orders): no two transactions
+can wait on each other's customers.
 """
 
 from __future__ import annotations
@@ -23,10 +24,6 @@ from plugin.domain.metric_cells import CohortCell, CustomerOrder
 from plugin.models import Attribution, CohortDay, CustomerCohort, Order, Refund
 
 EMAIL = "email:"
-
-
-class CustomerBusy(Exception):
-    """Another transaction is refreshing this customer's cohort."""
 
 
 def customer_key(customer_ref: str | None, email_hash: str | None) -> str | None:
@@ -89,26 +86,31 @@ def cohorts_of(
     return {key: cells_of.customer_cohort(found, zone) for key, found in orders.items()}
 
 
-def _lock(connection: Connection, shop_id: int, key: str, *, wait: bool) -> None:
+def _lock(connection: Connection, shop_id: int, keys: Sequence[str]) -> None:
     if connection.dialect.name != "postgresql":
         return
-    digest = hashlib.blake2b(f"customer:{shop_id}:{key}".encode(), digest_size=8).digest()
-    lock_key = int.from_bytes(digest, "big", signed=True)
-    if wait:
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": lock_key})
-    elif not connection.scalar(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": lock_key}):
-        raise CustomerBusy(f"customer {key!r} of shop {shop_id} is being refreshed")
+    lock_keys = sorted(
+        int.from_bytes(
+            hashlib.blake2b(f"customer:{shop_id}:{key}".encode(), digest_size=8).digest(),
+            "big",
+            signed=True,
+        )
+        for key in keys
+    )
+    connection.execute(
+        text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k"),
+        {"keys": lock_keys},
+    )
 
 
 def refresh_customers(
-    connection: Connection, shop_id: int, zone: ZoneInfo, keys: Iterable[str], *, wait: bool = True
+    connection: Connection, shop_id: int, zone: ZoneInfo, keys: Iterable[str]
 ) -> None:
     """Move the cohort cells by what changed for these customers since last time."""
     wanted = sorted(set(keys))
     if not wanted:
         return
-    for key in wanted:
-        _lock(connection, shop_id, key, wait=wait)
+    _lock(connection, shop_id, wanted)
     new = cohorts_of(connection, shop_id, wanted, zone)
     old: dict[str, CohortCell] = {
         row[0]: ((row[1], int(row[2]), int(row[3])), (1, int(row[4] > 0), int(row[4]), int(row[5])))

@@ -21,7 +21,6 @@ A change of the shop's timezone moves day boundaries: run `tastemaker metrics re
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -29,7 +28,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Connection, bindparam, func, select, text
+from sqlalchemy import Connection, Integer, bindparam, cast, event, func, select, text
 from sqlalchemy.orm import Session
 
 from plugin.domain import hll
@@ -66,9 +65,9 @@ def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
     return start.astimezone(UTC), end.astimezone(UTC)
 
 
-def rebuild_lock_key(shop_id: int) -> int:
-    digest = hashlib.blake2b(f"metrics-rollups:{shop_id}".encode(), digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
+# Advisory locks in PostgreSQL's two-int key space (apart from the one-bigint keys of the order
+# and customer locks): (this namespace, shop id).
+LOCK_NAMESPACE = 0x544D52  # "TMR"
 
 
 def lock_shops_shared(connection: Connection, shop_ids: Iterable[int]) -> None:
@@ -77,7 +76,16 @@ def lock_shops_shared(connection: Connection, shop_ids: Iterable[int]) -> None:
         return  # SQLite's single writer already serialises a rebuild with everything else
     for shop_id in sorted(set(shop_ids)):
         connection.execute(
-            text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": rebuild_lock_key(shop_id)}
+            text("SELECT pg_advisory_xact_lock_shared(:namespace, :shop)"),
+            {"namespace": LOCK_NAMESPACE, "shop": shop_id},
+        )
+
+
+def lock_shop_exclusive(connection: Connection, shop_id: int) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.execute(
+            text("SELECT pg_advisory_xact_lock(:namespace, :shop)"),
+            {"namespace": LOCK_NAMESPACE, "shop": shop_id},
         )
 
 
@@ -93,15 +101,18 @@ class _ClickCell:
 
 def _link_owners(connection: Connection, link_ids: set[int]) -> dict[int, tuple[int, int, str]]:
     """link id -> (shop id, creator id, shop timezone), read from the rows themselves (one
-    small indexed query per batch; a cache would go stale when a shop changes timezone)."""
-    return {
-        link_id: (shop_id, creator_id, timezone or "UTC")
-        for link_id, shop_id, creator_id, timezone in connection.execute(
-            select(ReferralLink.id, ReferralLink.shop_id, ReferralLink.creator_id, Shop.timezone)
-            .join(Shop, Shop.id == ReferralLink.shop_id)
-            .where(ReferralLink.id.in_(sorted(link_ids)))
+    small indexed query per batch; a cache would go stale when a shop changes timezone). On
+    PostgreSQL the same statement takes the shops' shared rollup lock."""
+    statement = (
+        select(ReferralLink.id, ReferralLink.shop_id, ReferralLink.creator_id, Shop.timezone)
+        .join(Shop, Shop.id == ReferralLink.shop_id)
+        .where(ReferralLink.id.in_(sorted(link_ids)))
+    )
+    if connection.dialect.name == "postgresql":
+        statement = statement.add_columns(
+            func.pg_advisory_xact_lock_shared(LOCK_NAMESPACE, cast(ReferralLink.shop_id, Integer))
         )
-    }
+    return {row[0]: (row[1], row[2], row[3] or "UTC") for row in connection.execute(statement)}
 
 
 _PG_CLICK_UPSERT = text(
@@ -123,6 +134,12 @@ _SQLITE_CLICK_UPSERT = text(
 _SET_SKETCH = text(
     "UPDATE metric_click_days SET visitors_sketch = :sketch"
     " WHERE shop_id = :shop_id AND day = :day AND link_id = :link_id"
+)
+_PG_SET_SKETCHES = text(
+    "UPDATE metric_click_days AS m SET visitors_sketch = v.sketch"
+    " FROM unnest(CAST(:shop_id AS bigint[]), CAST(:day AS date[]), CAST(:link_id AS bigint[]),"
+    " CAST(:sketch AS bytea[])) AS v(shop_id, day, link_id, sketch)"
+    " WHERE m.shop_id = v.shop_id AND m.day = v.day AND m.link_id = v.link_id"
 )
 
 
@@ -149,7 +166,6 @@ def add_click_batch(connection: Connection, rows: Sequence[Mapping[str, Any]]) -
                 cell.registers[index] = rank
     if not cells:
         return
-    lock_shops_shared(connection, {key[0] for key in cells})
     keys = sorted(cells)  # one lock order for every flush: no deadlock between two of them
     if connection.dialect.name == "postgresql":
         returned = connection.execute(
@@ -192,7 +208,10 @@ def add_click_batch(connection: Connection, rows: Sequence[Mapping[str, Any]]) -
                     "sketch": hll.encode(registers),
                 }
             )
-    if changed:
+    if changed and connection.dialect.name == "postgresql":
+        columns = {name: [row[name] for row in changed] for name in changed[0]}
+        connection.execute(_PG_SET_SKETCHES, columns)
+    elif changed:
         connection.execute(_SET_SKETCH, changed)
 
 
@@ -255,11 +274,12 @@ _ORDER_STATE = (
         Order.customer_ref,
         Order.customer_email_hash,
         OrderContribution.customer_key,
+        Order.id,
     )
     .select_from(Order)
     .outerjoin(Attribution, Attribution.order_id == Order.id)
     .outerjoin(OrderContribution, OrderContribution.order_id == Order.id)
-    .where(Order.id == bindparam("order_id"))
+    .where(Order.id.in_(bindparam("order_ids", expanding=True)))
 )
 LEDGER_LINES = (
     select(
@@ -296,35 +316,82 @@ def ledger_line(row: Sequence[Any]) -> LedgerLine:
     return LedgerLine(int(row[1]), row[2], str(row[3]), int(row[4]))
 
 
-def refresh_order(session: Session, shop: Shop, order_id: int, *, wait: bool = True) -> None:
-    """Move the rollups by what changed in the order's contribution since last time, and
-    refresh the cohort of the customer it counts for (and of the one it counted for before).
-    With wait=False a customer another transaction is refreshing raises CustomerBusy."""
+PENDING = "tastemaker.rollups.pending_orders"
+
+
+def refresh_order(session: Session, shop: Shop, order_id: int) -> None:
+    """Bring the order's rollups up to date before this transaction commits.
+
+    Only marks the order: `settle_orders` runs once per transaction, just before it commits
+    (or before a metrics read in the same session), for every order marked, with a handful of
+    statements in all. A worker draining 50 events in one transaction thus pays for its
+    rollups once, not 50 times; and since the refresh recomputes from the state at commit, an
+    event whose savepoint rolled back leaves nothing behind.
+    """
+    session.info.setdefault(PENDING, {})[order_id] = (shop.id, shop.timezone)
+
+
+@event.listens_for(Session, "before_commit")
+def _settle_before_commit(session: Session) -> None:
+    settle_orders(session)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session: Session) -> None:
+    session.info.pop(PENDING, None)
+
+
+def settle_orders(session: Session) -> None:
+    """Move the rollups by what changed in each marked order's contribution since last time,
+    and refresh the cohorts of the customers they count (and counted) for."""
+    pending: dict[int, tuple[int, str | None]] | None = session.info.pop(PENDING, None)
+    if not pending:
+        return
+    session.flush()
     connection = session.connection()
-    lock_shops_shared(connection, [shop.id])
-    found = connection.execute(_ORDER_STATE, {"order_id": order_id}).first()
-    if found is None:
-        return
-    lines = connection.execute(LEDGER_LINES.where(LedgerEntry.order_id == order_id)).all()
-    zone = zone_named(shop.timezone)
-    new = cells_of.order_cells(order_state(found), [ledger_line(line) for line in lines], zone)
-    old = cells_of.from_json(found[10])
-    delta = cells_of.difference(new, old)
-    customer, customer_before = customer_key(found[11], found[12]), found[13]
-    if not delta and found[10] is not None and customer == customer_before:
-        return
-    add_order_cells(connection, shop.id, delta)
-    connection.execute(
-        upsert_contribution(connection.dialect.name),
-        {
-            "order_id": order_id,
-            "shop_id": shop.id,
-            "cells": cells_of.to_json(new),
-            "customer_key": customer,
-        },
+    by_shop: dict[tuple[int, str | None], list[int]] = {}
+    for order_id, shop in sorted(pending.items()):
+        by_shop.setdefault(shop, []).append(order_id)
+    for (shop_id, timezone), order_ids in by_shop.items():
+        _settle_shop_orders(connection, shop_id, zone_named(timezone), order_ids)
+
+
+def _settle_shop_orders(
+    connection: Connection, shop_id: int, zone: ZoneInfo, order_ids: list[int]
+) -> None:
+    lock_shops_shared(connection, [shop_id])
+    lines: dict[int, list[LedgerLine]] = {}
+    for line in connection.execute(LEDGER_LINES.where(LedgerEntry.order_id.in_(order_ids))):
+        lines.setdefault(int(line[0]), []).append(ledger_line(line))
+    total: dict[Any, list[int]] = {}
+    contributions = []
+    customers: set[str] = set()
+    for found in connection.execute(_ORDER_STATE, {"order_ids": order_ids}):
+        order_id = int(found[14])
+        new = cells_of.order_cells(order_state(found), lines.get(order_id, []), zone)
+        delta = cells_of.difference(new, cells_of.from_json(found[10]))
+        customer, customer_before = customer_key(found[11], found[12]), found[13]
+        if not delta and found[10] is not None and customer == customer_before:
+            continue
+        for key, vector in delta.items():
+            current = total.setdefault(key, [0] * cells_of.WIDTH)
+            for position, value in enumerate(vector):
+                current[position] += value
+        contributions.append(
+            {
+                "order_id": order_id,
+                "shop_id": shop_id,
+                "cells": cells_of.to_json(new),
+                "customer_key": customer,
+            }
+        )
+        customers |= {key for key in (customer, customer_before) if key is not None}
+    add_order_cells(
+        connection, shop_id, {key: tuple(vector) for key, vector in total.items() if any(vector)}
     )
-    keys = {key for key in (customer, customer_before) if key is not None}
-    refresh_customers(connection, shop.id, zone, keys, wait=wait)
+    if contributions:
+        connection.execute(upsert_contribution(connection.dialect.name), contributions)
+    refresh_customers(connection, shop_id, zone, customers)
 
 
 def add_ledger_entry(session: Session, shop_id: int, values: Mapping[str, Any]) -> None:

@@ -29,7 +29,7 @@ from plugin.services.metrics_rebuild import rebuild_days, rebuild_shop
 from plugin.services.metrics_series import daily_series
 from plugin.services.orders import apply_order, apply_refund, delete_order
 from plugin.services.privacy import CustomerRef, redact_customer
-from plugin.services.rollups import zone_named
+from plugin.services.rollups import settle_orders, zone_named
 from tests.engine.factories import (
     make_agreement,
     make_code,
@@ -302,6 +302,7 @@ def _assert_series_matches_raw(session: Session, world: World) -> None:
 
 
 def _snapshot(session: Session, shop_id: int) -> Any:
+    settle_orders(session)  # the stream's last orders, as its transaction would on commit
     clicks = session.execute(
         select(ClickDay.day, ClickDay.link_id, ClickDay.clicks, ClickDay.visitors_sketch)
         .where(ClickDay.shop_id == shop_id, ClickDay.clicks != 0)
