@@ -126,7 +126,7 @@ SEED_SQL = (
     " SELECT :shop, l.link_id, l.creator_id, md5('click' || g), now() - random() * make_interval("
     "days => :days), md5('visitor' || floor(random() * :clicks * 0.6)::bigint), NULL"
     " FROM generate_series(0, :clicks - 1) AS g"
-    " JOIN busy_links l ON l.n = (g * 7919) % (SELECT count(*) FROM busy_links)",
+    " JOIN busy_links l ON l.n = (g::bigint * 7919) % (SELECT count(*) FROM busy_links)",
     "INSERT INTO orders (shop_id, platform_order_id, order_number, status, currency,"
     " presentment_currency, subtotal_minor, discount_minor, tax_minor, shipping_minor,"
     " total_minor, net_item_revenue_minor, presentment_total_minor, customer_ref,"
