@@ -14,10 +14,11 @@ from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from plugin.cli import main
-from plugin.models import Click, ClickDay, MetricState, OrderDay, Shop
+from plugin.models import Click, ClickDay, MetricState, OrderDay, Shop, utcnow
 from plugin.services import metrics
 from plugin.services.click_retention import DEFAULT_DAYS, prune_shop_clicks, retention_days
 from plugin.services.clicks import store_clicks
+from plugin.services.ledger import add_adjustment
 from plugin.services.metrics_rebuild import rebuild_shop
 from plugin.services.metrics_series import daily_series
 from plugin.services.orders import apply_order
@@ -218,3 +219,26 @@ def _together(factory: Any, work: list[Callable[[Session], Any]]) -> None:
     for thread in threads:
         thread.join(timeout=60)
     assert errors == []
+
+
+def test_an_adjustment_alone_shows_as_a_credit_not_a_negative_cac(session: Session) -> None:
+    # given: a creator with one paid order (a new customer) and a -10.00 adjustment, no commission
+    now = utcnow()  # an adjustment is dated when it is posted
+    shop = make_shop(session)
+    alice = make_creator(session, shop)
+    make_code(session, shop, alice, "ALICE10")  # a code without an agreement: no commission
+    apply_order(
+        session,
+        shop,
+        order(created_at=now, updated_at=now, discount_codes=("ALICE10",), is_first_order=True),
+    )
+    add_adjustment(session, shop.id, alice.id, -1000, "goodwill credit", "adj-1")
+    # when
+    (row,) = metrics.creator_metrics(session, shop.id, start=now - timedelta(days=1), end=now)
+    # then
+    performance = row.performance
+    assert (performance.orders, performance.code_orders, performance.new_customers) == (1, 1, 1)
+    assert (performance.spend_minor, performance.spend.adjustment_minor) == (-1000, -1000)
+    assert (performance.cac_minor, performance.roi_bps) == (None, None)
+    assert set(performance.undefined) == {"cac_minor", "roi_bps", "conversion_rate_bps"}
+    assert "net credit" in performance.undefined["cac_minor"]
