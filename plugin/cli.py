@@ -41,6 +41,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="run each job in a forked process (isolation over speed)",
     )
 
+    metrics = commands.add_parser("metrics", help="metric rollups")
+    metrics_commands = metrics.add_subparsers(
+        dest="metrics_command", required=True, metavar="ACTION"
+    )
+    rebuild = metrics_commands.add_parser(
+        "rebuild",
+        help="rebuild rollups from the raw rows, one day per transaction (resumes if interrupted)",
+    )
+    rebuild.add_argument("--shop", type=int, default=None, help="only this shop id")
+    rebuild.add_argument(
+        "--restart", action="store_true", help="start over instead of resuming an interrupted run"
+    )
+    metrics_commands.add_parser(
+        "prune-clicks", help="delete raw clicks older than each shop's retention"
+    )
+
     commands.add_parser("cron", help="run the periodic-job scheduler (run exactly one)")
     commands.add_parser("sweep", help="enqueue webhook events and codes left pending")
 
@@ -64,6 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "worker": _worker,
         "cron": _cron,
         "sweep": _sweep,
+        "metrics": _metrics,
         "demo": _demo,
     }
     return handlers[args.command](args)
@@ -123,6 +140,39 @@ def _sweep(args: argparse.Namespace) -> int:
     with app.app_context():
         counts = sweep_once()
     print(", ".join(f"{name}: {count}" for name, count in counts.items()) or "nothing pending")
+    return 0
+
+
+def _metrics(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from plugin import create_app
+    from plugin.db import get_db
+    from plugin.models import Shop, utcnow
+    from plugin.services.click_retention import prune_shop_clicks
+    from plugin.services.metrics_rebuild import rebuild_all, rebuild_shop
+
+    app = create_app()
+    with app.app_context():
+        transaction = get_db().transaction
+        if args.metrics_command == "prune-clicks":
+            with transaction() as session:
+                shop_ids = list(session.scalars(select(Shop.id).order_by(Shop.id)))
+            for shop_id in shop_ids:
+                pruned = prune_shop_clicks(transaction, shop_id, utcnow())
+                print(f"shop {shop_id}: {pruned} raw clicks pruned")
+            return 0
+        if args.shop is not None:
+            result = rebuild_shop(transaction, args.shop, restart=args.restart)
+            if result is None:
+                print(f"tastemaker: no shop {args.shop}", file=sys.stderr)
+                return 1
+            results = [result]
+        else:
+            results = rebuild_all(transaction, restart=args.restart)
+    for done in results:
+        how = "resumed and finished" if done.resumed else "rebuilt"
+        print(f"shop {done.shop_id}: {how}, {done.days} days")
     return 0
 
 

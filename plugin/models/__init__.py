@@ -3,6 +3,14 @@
 from plugin.models.base import Base, utcnow
 from plugin.models.creators import Agreement, Campaign, Creator
 from plugin.models.ledger import LedgerEntry, Payout
+from plugin.models.metrics import (
+    ClickDay,
+    CohortDay,
+    CustomerCohort,
+    MetricState,
+    OrderContribution,
+    OrderDay,
+)
 from plugin.models.orders import Attribution, Order, Refund
 from plugin.models.rewards import ReferralSprint, TryAndTagProgram
 from plugin.models.shop import ApiKey, OAuthState, Shop
@@ -17,11 +25,17 @@ __all__ = [
     "Base",
     "Campaign",
     "Click",
+    "ClickDay",
+    "CohortDay",
     "Creator",
+    "CustomerCohort",
     "DiscountCode",
     "LedgerEntry",
+    "MetricState",
     "OAuthState",
     "Order",
+    "OrderContribution",
+    "OrderDay",
     "Payout",
     "ReferralLink",
     "ReferralSprint",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from plugin.models.base import Base, BigId, IdMixin, TenantMixin, TimestampMixin
@@ -19,7 +19,11 @@ PAYOUT_STATUSES = ("pending_approval", "approved", "paid", "cancelled")
 
 class LedgerEntry(IdMixin, TenantMixin, TimestampMixin, Base):
     __tablename__ = "ledger_entries"
-    __table_args__ = (UniqueConstraint("shop_id", "idempotency_key"),)
+    __table_args__ = (
+        UniqueConstraint("shop_id", "idempotency_key"),
+        # Metrics rebuilds read a shop's entries day by day.
+        Index("ix_ledger_entries_shop_id_created_at", "shop_id", "created_at"),
+    )
 
     creator_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("creators.id", ondelete="CASCADE"), index=True

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from plugin.models.base import Base, BigId, IdMixin, TenantMixin, TimestampMixin, utcnow
@@ -15,7 +15,11 @@ ORDER_STATUSES = ("pending", "paid", "partially_refunded", "refunded", "cancelle
 
 class Order(IdMixin, TenantMixin, TimestampMixin, Base):
     __tablename__ = "orders"
-    __table_args__ = (UniqueConstraint("shop_id", "platform_order_id"),)
+    __table_args__ = (
+        UniqueConstraint("shop_id", "platform_order_id"),
+        # A guest's orders, found by their email hash when their cohort (LTV) is refreshed.
+        Index("ix_orders_shop_id_customer_email_hash", "shop_id", "customer_email_hash"),
+    )
 
     platform_order_id: Mapped[int] = mapped_column(BigInteger)
     order_number: Mapped[str] = mapped_column(String(64), default="")

@@ -52,6 +52,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from plugin.models import Click, ReferralLink
+from plugin.services import rollups
 from plugin.services.links import ResolvedLink
 from plugin.spool import Record, Spool
 
@@ -247,17 +248,20 @@ def store_clicks(session: Session, records: list[Record]) -> int:
     # RETURNING lists only the rows actually inserted, so replays count 0.
     if session.get_bind().dialect.name == "postgresql":
         columns = {name: [row[name] for row in parsed] for name in _COLUMNS}
-        return len(session.execute(_POSTGRESQL_INSERT, columns).all())
-    rows = _with_owners(session, parsed)
-    if not rows:
-        return 0
-    table = Click.__table__
-    statement = (
-        sqlite_insert(table)  # type: ignore[arg-type]
-        .on_conflict_do_nothing(index_elements=["click_uid"])
-        .returning(table.c.click_uid)
-    )
-    return len(session.execute(statement, rows).all())
+        inserted = set(session.execute(_POSTGRESQL_INSERT, columns).scalars())
+    else:
+        rows = _with_owners(session, parsed)
+        table = Click.__table__
+        statement = (
+            sqlite_insert(table)  # type: ignore[arg-type]
+            .on_conflict_do_nothing(index_elements=["click_uid"])
+            .returning(table.c.click_uid)
+        )
+        inserted = set(session.execute(statement, rows).scalars()) if rows else set()
+    # One row per stored click: a replayed record may sit in the same batch as its original.
+    stored = {row["click_uid"]: row for row in parsed if row["click_uid"] in inserted}
+    rollups.add_click_batch(session.connection(), list(stored.values()))
+    return len(inserted)
 
 
 @contextlib.contextmanager

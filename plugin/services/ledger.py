@@ -37,6 +37,7 @@ from sqlalchemy.orm import Session
 
 from plugin.domain.commissions import FlatFeeTerms, due_flat_fees
 from plugin.models import Agreement, Creator, LedgerEntry, Shop, utcnow
+from plugin.services import rollups
 from plugin.tenancy import Tenant
 
 logger = logging.getLogger(__name__)
@@ -83,13 +84,16 @@ def _insert_ignore_statement(dialect: str, table: Table, conflict: tuple[str, ..
 
 
 def post_entry(session: Session, shop_id: int, **values: Any) -> bool:
-    """Append one entry unless its idempotency key is already posted; True when it was new."""
-    return insert_ignore(
-        session,
-        LedgerEntry,
-        {"shop_id": shop_id, "created_at": utcnow(), **values},
-        ("shop_id", "idempotency_key"),
-    )
+    """Append one entry unless its idempotency key is already posted; True when it was new.
+
+    An entry about an order reaches the metric rollups with its order (`rollups.refresh_order`,
+    run by every order write); any other entry (flat fee, adjustment, sprint bonus) here.
+    """
+    row = {"shop_id": shop_id, "created_at": utcnow(), **values}
+    inserted = insert_ignore(session, LedgerEntry, row, ("shop_id", "idempotency_key"))
+    if inserted and row.get("order_id") is None:
+        rollups.add_ledger_entry(session, shop_id, row)
+    return inserted
 
 
 def shop_timezone(shop: Shop) -> ZoneInfo:

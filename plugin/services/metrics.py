@@ -2,45 +2,36 @@
 the ledger (the queries are in plugin.services.metrics_queries; the formulas in
 plugin.domain.metrics).
 
-Definitions (every result says `currency`; money is integer minor units of the shop currency,
-rates are integer basis points, a quotient over zero is None; see plugin.domain.metrics):
-- period: [start, end), aware datetimes, compared in UTC;
-- clicks / unique_visitors: stored clicks (bots, previews, HEAD never are) in the period;
-  unique visitors = distinct visitor hashes;
-- orders: paid orders (paid, partially or fully refunded; never cancelled, pending or test)
-  placed in the period and credited to a creator; the creator's own orders (self-referrals)
-  are counted apart in `self_referral_orders` and left out of everything else;
-- revenue: net item revenue of those orders (after discounts, without tax and shipping), minus
-  their refunded item revenue whenever the refund happened (`gross_revenue_minor`,
-  `refunded_minor` give both parts);
-- conversion_rate_bps = orders / unique visitors; AOV = revenue / orders;
-- spend = commissions + flat fees + bonuses - reversals ± adjustments, from the ledger; an entry
-  about an order falls in the period of that order, others in the period they were posted;
-- new_customers: orders flagged as the customer's first; CAC = spend / new customers;
-  ROI = (revenue - spend) / spend;
-- ltv (creators only): the first-attributed-creator cohort, see `cohort_repeat_totals`.
+Definitions: plugin.domain.metrics.METRIC_DEFINITIONS (served by the API). Every result says
+`currency`; money is integer minor units of the shop currency, rates are integer basis points,
+a quotient that is not meaningful is None with its reason in `undefined`.
+
+Periods are whole days in the shop's timezone: [start, end) is widened to the local midnights
+around it, and the result echoes the days it covers. Answers come from the daily rollups
+(plugin.services.metrics_rollups) by default; `source="raw"` recomputes the same figures from
+the raw clicks, orders, refunds and ledger (the reference the rollups are tested against, and
+the baseline of benchmarks.metrics_scale), LTV included.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from plugin.domain import metrics as formulas
 from plugin.models import Campaign, Creator, Shop
-from plugin.services.metrics_queries import (
-    Grouping,
-    Scope,
-    click_totals,
-    cohort_repeat_totals,
-    order_totals,
-    spend_totals,
-)
+from plugin.services import metrics_queries as raw
+from plugin.services import metrics_rollups as rollup
+from plugin.services.metrics_queries import Grouping, Scope, cohort_repeat_totals
+from plugin.services.rollups import day_bounds, settle_orders, zone_named
+
+Source = Literal["rollups", "raw"]
 
 ALWAYS_ON = "always-on"
 UPLIFT_METHOD = "pre_post_with_unattributed_control"
@@ -78,6 +69,7 @@ class Spend(_JsonMixin):
     reversal_minor: int = 0  # magnitude of reversals (subtracted)
     adjustment_minor: int = 0  # signed
     total_minor: int = 0
+    definition: str = formulas.SPEND_DEFINITION
 
 
 @dataclass(frozen=True)
@@ -96,7 +88,10 @@ class Performance(_JsonMixin):
     end: datetime
     clicks: int
     unique_visitors: int
+    unique_visitors_approximate: bool
     orders: int
+    click_orders: int
+    code_orders: int
     self_referral_orders: int
     conversion_rate_bps: int | None
     gross_revenue_minor: int
@@ -108,6 +103,7 @@ class Performance(_JsonMixin):
     new_customers: int
     cac_minor: int | None
     roi_bps: int | None
+    undefined: dict[str, str]  # metric -> why it is None
 
 
 @dataclass(frozen=True)
@@ -166,9 +162,23 @@ def _check_period(start: datetime, end: datetime) -> None:
         raise ValueError("start must be before end")
 
 
-def _performance(currency: str, scope: Scope, clicks: Any, orders: Any, spend: Any) -> Performance:
+def day_aligned(start: datetime, end: datetime, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """[start, end) widened to whole shop-local days: the local midnight at or before start,
+    the local midnight at or after end."""
+    _check_period(start, end)
+    first = day_bounds(start.astimezone(zone).date(), zone)[0]
+    last_day = end.astimezone(zone).date()
+    last = day_bounds(last_day, zone)[0]
+    return first, last if last >= end else day_bounds(last_day, zone)[1]
+
+
+def _performance(
+    currency: str, scope: Scope, clicks: Any, orders: Any, spend: Any, *, approximate: bool
+) -> Performance:
     click_count, visitors = clicks or (0, 0)
-    order_count, self_orders, gross, refunded, new_customers, _own = orders or (0,) * 6
+    order_count, self_orders, gross, refunded, new_customers, _own, click_orders, code_orders = (
+        orders or (0,) * 8
+    )
     commission, flat_fee, bonus, reversal, adjustment = spend or (0, 0, 0, 0, 0)
     total = formulas.spend_minor(
         commission=commission,
@@ -184,9 +194,12 @@ def _performance(currency: str, scope: Scope, clicks: Any, orders: Any, spend: A
         end=scope.end.astimezone(UTC),
         clicks=int(click_count),
         unique_visitors=int(visitors),
+        unique_visitors_approximate=approximate,
         orders=int(order_count),
+        click_orders=int(click_orders),
+        code_orders=int(code_orders),
         self_referral_orders=int(self_orders),
-        conversion_rate_bps=formulas.conversion_rate_bps(order_count, visitors),
+        conversion_rate_bps=formulas.conversion_rate_bps(click_orders, click_count),
         gross_revenue_minor=int(gross),
         refunded_minor=int(refunded),
         revenue_minor=int(revenue),
@@ -198,14 +211,29 @@ def _performance(currency: str, scope: Scope, clicks: Any, orders: Any, spend: A
         new_customers=int(new_customers),
         cac_minor=formulas.customer_acquisition_cost_minor(total, new_customers),
         roi_bps=formulas.return_on_investment_bps(revenue, total),
+        undefined=formulas.undefined_reasons(
+            clicks=int(click_count),
+            orders=int(order_count),
+            new_customers=int(new_customers),
+            spend=total,
+        ),
     )
 
 
-def _currency(session: Session, shop_id: int) -> str:
-    currency = session.scalar(select(Shop.currency).where(Shop.id == shop_id))
-    if currency is None:
+def _shop(session: Session, shop_id: int) -> tuple[str, ZoneInfo]:
+    settle_orders(session)  # this session's own order writes count in what it reads
+    found = session.execute(select(Shop.currency, Shop.timezone).where(Shop.id == shop_id)).first()
+    if found is None:
         raise LookupError(f"no shop {shop_id}")
-    return currency
+    return found[0], zone_named(found[1])
+
+
+def _order_totals(
+    session: Session, scope: Scope, grouping: Grouping, zone: ZoneInfo, source: Source, **kw: Any
+) -> dict[Any, Sequence[int]]:
+    if source == "raw":
+        return raw.order_totals(session, scope, grouping, **kw)
+    return rollup.order_totals(session, scope, grouping, zone, **kw)
 
 
 @dataclass(frozen=True)
@@ -213,20 +241,34 @@ class _Report:
     """A period's totals grouped one way (per creator, campaign or the whole shop)."""
 
     currency: str
+    zone: ZoneInfo
+    source: Source
     scope: Scope
     clicks: dict[Any, Sequence[int]]
     orders: dict[Any, Sequence[int]]
     spend: dict[Any, Sequence[int]]
 
     @classmethod
-    def open(cls, session: Session, scope: Scope, grouping: Grouping) -> _Report:
-        _check_period(scope.start, scope.end)
+    def open(
+        cls, session: Session, scope: Scope, grouping: Grouping, source: Source = "rollups"
+    ) -> _Report:
+        currency, zone = _shop(session, scope.shop_id)
+        start, end = day_aligned(scope.start, scope.end, zone)
+        scope = Scope(scope.shop_id, start, end, scope.creator_id, scope.campaign_id)
+        if source == "raw":
+            clicks = raw.click_totals(session, scope, grouping)
+            spend = raw.spend_totals(session, scope, grouping)
+        else:
+            clicks = rollup.click_totals(session, scope, grouping, zone)
+            spend = rollup.spend_totals(session, scope, grouping, zone)
         return cls(
-            currency=_currency(session, scope.shop_id),
+            currency=currency,
+            zone=zone,
+            source=source,
             scope=scope,
-            clicks=click_totals(session, scope, grouping),
-            orders=order_totals(session, scope, grouping),
-            spend=spend_totals(session, scope, grouping),
+            clicks=clicks,
+            orders=_order_totals(session, scope, grouping, zone, source),
+            spend=spend,
         )
 
     def performance(self, key: Any) -> Performance:
@@ -236,6 +278,7 @@ class _Report:
             self.clicks.get(key),
             self.orders.get(key),
             self.spend.get(key),
+            approximate=self.source == "rollups",
         )
 
 
@@ -247,13 +290,19 @@ def creator_metrics(
     end: datetime,
     creator_id: int | None = None,
     campaign_id: int | None = None,
+    source: Source = "rollups",
 ) -> list[CreatorMetrics]:
     """One row per creator of the shop (or just `creator_id`), by creator id."""
-    report = _Report.open(session, Scope(shop_id, start, end, creator_id, campaign_id), "creator")
+    report = _Report.open(
+        session, Scope(shop_id, start, end, creator_id, campaign_id), "creator", source
+    )
     creators = select(Creator.id, Creator.handle).where(Creator.shop_id == shop_id)
     if creator_id is not None:
         creators = creators.where(Creator.id == creator_id)
-    cohorts = cohort_repeat_totals(session, report.scope)
+    if source == "raw":
+        cohorts = cohort_repeat_totals(session, report.scope)
+    else:
+        cohorts = rollup.cohort_totals(session, report.scope, report.zone)
     rows = []
     for cid, handle in session.execute(creators.order_by(Creator.id)):
         size, repeaters, repeat_orders, repeat_revenue = cohorts.get(cid, (0, 0, 0, 0))
@@ -284,9 +333,12 @@ def campaign_metrics(
     end: datetime,
     campaign_id: int | None = None,
     creator_id: int | None = None,
+    source: Source = "rollups",
 ) -> list[CampaignMetrics]:
     """One row per campaign of the shop (or just `campaign_id`), by id, then "always-on"."""
-    report = _Report.open(session, Scope(shop_id, start, end, creator_id, campaign_id), "campaign")
+    report = _Report.open(
+        session, Scope(shop_id, start, end, creator_id, campaign_id), "campaign", source
+    )
     campaigns = select(Campaign.id, Campaign.name).where(Campaign.shop_id == shop_id)
     if campaign_id is not None:
         campaigns = campaigns.where(Campaign.id == campaign_id)
@@ -301,12 +353,24 @@ def campaign_metrics(
     ]
 
 
-def shop_summary(session: Session, shop_id: int, *, start: datetime, end: datetime) -> ShopSummary:
+def shop_summary(
+    session: Session,
+    shop_id: int,
+    *,
+    start: datetime,
+    end: datetime,
+    source: Source = "rollups",
+) -> ShopSummary:
     """The shop's creator program over the period, with its share of all paid orders."""
-    report = _Report.open(session, Scope(shop_id, start, end), "shop")
+    report = _Report.open(session, Scope(shop_id, start, end), "shop", source)
     attributed = report.performance(None)
-    own_revenue = int((report.orders.get(None) or (0,) * 6)[5])
-    other = order_totals(session, report.scope, "shop", attributed=False).get(None) or (0,) * 6
+    own_revenue = int((report.orders.get(None) or (0,) * 8)[5])
+    other = (
+        _order_totals(session, report.scope, "shop", report.zone, source, attributed=False).get(
+            None
+        )
+        or (0,) * 8
+    )
     # Self-referrals are nobody's commission but still the shop's sales.
     all_revenue = attributed.revenue_minor + own_revenue + int(other[2]) - int(other[3])
     return ShopSummary(
@@ -318,11 +382,14 @@ def shop_summary(session: Session, shop_id: int, *, start: datetime, end: dateti
     )
 
 
-def _window(session: Session, scope: Scope, *, attributed: bool) -> Window:
-    totals = order_totals(session, scope, "shop", attributed=attributed).get(None)
-    orders, _self, gross, refunded, _new, _own = totals or (0,) * 6
+def _window(
+    session: Session, scope: Scope, zone: ZoneInfo, source: Source, *, attributed: bool
+) -> Window:
+    totals = _order_totals(session, scope, "shop", zone, source, attributed=attributed).get(None)
+    orders, _self, gross, refunded, *_rest = totals or (0,) * 8
     revenue = int(gross) - int(refunded)
-    days = max(round((scope.end - scope.start) / timedelta(days=1)), 1)
+    first, last = rollup.local_days(scope, zone)
+    days = max((last - first).days, 1)
     return Window(
         start=scope.start.astimezone(UTC),
         end=scope.end.astimezone(UTC),
@@ -340,17 +407,21 @@ def uplift(
     end: datetime,
     creator_id: int | None = None,
     campaign_id: int | None = None,
+    source: Source = "rollups",
 ) -> UpliftView:
     """Attributed revenue against two baselines, named by `method`, with an honest caveat."""
-    _check_period(start, end)
-    currency = _currency(session, shop_id)
-    before = start - (end - start)
+    currency, zone = _shop(session, shop_id)
+    start, end = day_aligned(start, end, zone)
+    first, last = start.astimezone(zone).date(), end.astimezone(zone).date()
+    before = day_bounds(first - (last - first), zone)[0]
     current = Scope(shop_id, start, end, creator_id, campaign_id)
     previous = Scope(shop_id, before, start, creator_id, campaign_id)
-    attributed = _window(session, current, attributed=True)
-    attributed_before = _window(session, previous, attributed=True)
-    unattributed = _window(session, Scope(shop_id, start, end), attributed=False)
-    unattributed_before = _window(session, Scope(shop_id, before, start), attributed=False)
+    attributed = _window(session, current, zone, source, attributed=True)
+    attributed_before = _window(session, previous, zone, source, attributed=True)
+    unattributed = _window(session, Scope(shop_id, start, end), zone, source, attributed=False)
+    unattributed_before = _window(
+        session, Scope(shop_id, before, start), zone, source, attributed=False
+    )
     return UpliftView(
         method=UPLIFT_METHOD,
         caveat=UPLIFT_CAVEAT,

@@ -15,6 +15,7 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, and_, case, func, literal, not_, select
 from sqlalchemy.orm import Session, aliased
 
+from plugin.domain.metric_cells import CLICK_METHODS, CODE_METHODS
 from plugin.models import (
     Agreement,
     Attribution,
@@ -111,7 +112,7 @@ def order_totals(
     session: Session, scope: Scope, grouping: Grouping, *, attributed: bool = True
 ) -> dict[Any, Sequence[int]]:
     """Per group: (orders, self-referral orders, gross revenue, refunded, new customers,
-    self-referral net revenue).
+    self-referral net revenue, click orders, code orders).
 
     Attributed orders are those with a creator, self-referrals counted apart and left out of every
     other measure. With attributed=False: the shop's orders no creator was credited with.
@@ -135,6 +136,8 @@ def order_totals(
             when(counted, _refunded(Order, refunds)),
             when(and_(counted, Order.is_first_order.is_(True)), 1),
             when(own, Order.net_item_revenue_minor - _refunded(Order, refunds)),
+            when(and_(counted, Attribution.method.in_(sorted(CLICK_METHODS))), 1),
+            when(and_(counted, Attribution.method.in_(sorted(CODE_METHODS))), 1),
         )
         .select_from(Order)
         .outerjoin(

@@ -31,6 +31,7 @@ from plugin.domain.attribution_inputs import attribution_inputs
 from plugin.domain.commissions import PAID_STATUSES
 from plugin.models import Agreement, Attribution, Order, Refund, Shop, utcnow
 from plugin.models.orders import ORDER_STATUSES
+from plugin.services import rollups
 from plugin.services.attribution import record_attribution
 from plugin.services.ledger import insert_ignore
 from plugin.services.settlement import commission_posted, settle_order
@@ -77,6 +78,7 @@ def apply_order(session: Session, shop: Shop, order: NormalizedOrder) -> Order |
         _apply_held_refunds(session, shop.id, order.platform_order_id, now)
     settle_order(session, shop, row, attribution, agreement=agreement, now=now)
     session.flush()
+    rollups.refresh_order(session, shop, row.id)
     return row
 
 
@@ -96,6 +98,7 @@ def apply_refund(session: Session, shop: Shop, refund: NormalizedRefund) -> None
         return
     settle_order(session, shop, row, attribution, agreement=agreement, now=now)
     session.flush()
+    rollups.refresh_order(session, shop, row.id)
 
 
 def delete_order(session: Session, shop: Shop, platform_order_id: int) -> None:
@@ -124,6 +127,7 @@ def delete_order(session: Session, shop: Shop, platform_order_id: int) -> None:
     attribution = tenant.first(Attribution, Attribution.order_id == row.id)
     settle_order(session, shop, row, attribution, now=now)
     session.flush()
+    rollups.refresh_order(session, shop, row.id)
 
 
 _LOCK = text("SELECT pg_advisory_xact_lock(:key)")

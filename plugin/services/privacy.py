@@ -38,6 +38,7 @@ from plugin.models import (
     WebhookEvent,
     utcnow,
 )
+from plugin.services import rollups
 from plugin.services.privacy_events import redact_event_bodies
 from plugin.tenancy import Tenant
 
@@ -210,11 +211,21 @@ def redact_customer(session: Session, shop_id: int, ref: CustomerRef) -> Redacti
         order.landing_site = None
         order.referring_site = None
         summary.orders += 1
+    # The erased customer no longer counts in anyone's cohort (LTV), as in the raw rows.
+    session.flush()
+    shop = session.get(Shop, shop_id)
+    for order in orders if shop is not None else []:
+        rollups.refresh_order(session, shop, order.id)
     click_uids = _click_uids(orders)
-    for click in tenant.all(Click, Click.click_uid.in_(click_uids)) if click_uids else []:
+    redacted_clicks = tenant.all(Click, Click.click_uid.in_(click_uids)) if click_uids else []
+    for click in redacted_clicks:
         click.visitor_hash = ""
         click.referrer_host = None
         summary.clicks += 1
+    # The visitor sketches of those days still hold the erased visitors: recount them.
+    rollups.recompute_click_cells(
+        session, shop_id, [(click.occurred_at, click.link_id) for click in redacted_clicks]
+    )
     order_ids = [order.id for order in orders]
     for attribution in (
         tenant.all(Attribution, Attribution.order_id.in_(order_ids)) if order_ids else []

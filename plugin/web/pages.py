@@ -24,6 +24,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 
 from plugin.db import get_session
+from plugin.domain.metrics import METRIC_DEFINITIONS
 from plugin.models import Creator, Payout, utcnow
 from plugin.services import overview
 from plugin.services import payouts as payout_service
@@ -37,7 +38,7 @@ bp = Blueprint("pages", __name__)
 rendering.install(bp)
 bp.add_app_template_global(NAV_ITEMS, "admin_nav")
 
-PERIODS = (7, 30, 90)
+PERIODS = (7, 30, 90, 365)
 
 
 @bp.get("/admin")
@@ -59,7 +60,8 @@ def _dashboard() -> ResponseReturnValue:
         days = 30
     db = get_session()
     end = utcnow()
-    start = end - timedelta(days=days)
+    # Metrics count whole shop-local days: today and the days - 1 before it.
+    start = end - timedelta(days=days - 1)
     return render_template(
         "pages/admin.html",
         shop=shop,
@@ -75,6 +77,7 @@ def _dashboard() -> ResponseReturnValue:
         ledger=overview.recent_ledger(db, shop.id),
         batches=overview.batch_views(db, shop.id),
         method_labels=overview.METHOD_LABELS,
+        definitions=METRIC_DEFINITIONS,
         now=end,
     )
 

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from plugin.models import Agreement, Click, utcnow
 from plugin.services.creators import issue_portal_token
+from plugin.services.metrics_rebuild import rebuild_shop
 from plugin.services.payouts import batch_payouts
 from plugin.tenancy import Tenant
 from tests.admin.factories import (
@@ -21,6 +22,7 @@ from tests.admin.factories import (
     make_order,
     make_shop,
 )
+from tests.metrics.conftest import same_transaction
 
 
 @dataclass(frozen=True)
@@ -107,5 +109,7 @@ def seed(session: Session) -> Seeded:
     make_attribution(session, shop, walk_in, None, evidence={"candidates": []})
     batch_payouts(session, shop.id, "daily-" + (now - timedelta(days=1)).date().isoformat())
     token = issue_portal_token(Tenant(session, shop.id), anna)
+    # The rows above were written directly, not through the services: build their rollups.
+    rebuild_shop(same_transaction(session), shop.id)
     session.commit()
     return Seeded(api_key=key, portal_token=token, shop_id=shop.id)

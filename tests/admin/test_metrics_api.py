@@ -7,9 +7,12 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
+from plugin.domain.metrics import METRIC_DEFINITIONS
 from plugin.models import utcnow
+from plugin.services.metrics_rebuild import rebuild_shop
 from tests.admin.conftest import Api, ShopKey
 from tests.admin.factories import make_attribution, make_creator, make_entry, make_order
+from tests.metrics.conftest import same_transaction
 
 
 def test_creator_metrics_count_attributed_orders_and_spend(
@@ -24,6 +27,7 @@ def test_creator_metrics_count_attributed_orders_and_spend(
     )
     make_attribution(session, shop_a.shop, order, anna)
     make_entry(session, shop_a.shop, anna, 1_000, order=order)
+    rebuild_shop(same_transaction(session), shop_a.shop.id)  # rows written directly: roll up
     # when
     rows = api.get("/api/v1/metrics/creators", shop_a).get_json()["data"]
     only_anna = api.get(f"/api/v1/metrics/creators?creator_id={anna.id}", shop_a).get_json()
@@ -62,3 +66,18 @@ def test_the_period_is_validated(api: Api, shop_a: ShopKey) -> None:
     naive = api.get("/api/v1/metrics/summary?start=2026-01-01", shop_a)
     assert backwards.get_json()["fields"] == {"end": "must be after start"}
     assert naive.get_json()["fields"] == {"start": "must include a timezone offset (e.g. Z)"}
+
+
+def test_every_metric_has_a_definition_the_pages_can_show(api: Api, shop_a: ShopKey) -> None:
+    # when
+    definitions = api.get("/api/v1/metrics/definitions", shop_a).get_json()["data"]
+    summary = api.get("/api/v1/metrics/summary", shop_a).get_json()
+    # then: every figure of a performance (and the spend breakdown) is defined
+    performance = summary["attributed"]
+    shown = set(performance) - {"currency", "start", "end", "spend", "undefined"}
+    shown -= {"unique_visitors_approximate"}
+    shown |= set(performance["spend"]) - {"total_minor", "definition"}
+    assert shown - set(definitions) == set()
+    assert definitions == METRIC_DEFINITIONS
+    assert "flat fees" in performance["spend"]["definition"]
+    assert performance["unique_visitors_approximate"] is True

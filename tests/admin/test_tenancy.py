@@ -224,6 +224,7 @@ COVERED_ELSEWHERE = {
     ("GET", "/api/v1/shop"),
     ("PATCH", "/api/v1/shop"),
     ("GET", "/api/v1/metrics/summary"),
+    ("GET", "/api/v1/metrics/definitions"),  # the same text for every shop, no tenant rows
 }
 
 

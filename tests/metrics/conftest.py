@@ -8,6 +8,8 @@ with the same kinds of rows checks that nothing leaks across tenants.
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -26,6 +28,7 @@ from plugin.models import (
     Refund,
     Shop,
 )
+from plugin.services.metrics_rebuild import rebuild_shop
 
 START = datetime(2026, 3, 1, tzinfo=UTC)
 END = datetime(2026, 4, 1, tzinfo=UTC)
@@ -94,6 +97,7 @@ class Builder:
         status: str = "paid",
         test: bool = False,
         self_referral: bool = False,
+        method: str = "code",
     ) -> Order:
         order = self.add(
             Order(
@@ -118,7 +122,7 @@ class Builder:
                 creator_id=creator.id if creator else None,
                 campaign_id=campaign.id if campaign else None,
                 agreement_id=agreement.id if agreement else None,
-                method="code" if creator else "none",
+                method=method if creator else "none",
                 self_referral=self_referral,
             )
         )
@@ -187,7 +191,9 @@ def seed(session: Session) -> Seed:
     b.clicks(ben_link, at(3, 4), "v1", "")
 
     o = {
-        "o1": b.order(at(3, 2), 10000, creator=ava, campaign=spring, customer="c1", first=True),
+        "o1": b.order(
+            at(3, 2), 10000, creator=ava, campaign=spring, customer="c1", first=True, method="click"
+        ),
         "o2": b.order(
             at(3, 5),
             5000,
@@ -235,4 +241,18 @@ def seed(session: Session) -> Seed:
     other.entry(zed, "commission", 9900, at(3, 2), order=zed_order)
     other.refund(zed_order, 1000, at(3, 3))
 
+    # The rows above were written directly, not through the services: build their rollups.
+    for shop in (b.shop, other.shop):
+        rebuild_shop(same_transaction(session), shop.id)
     return Seed(b.shop, {c.handle: c for c in (ava, ben, cy, dee, eve)}, spring, o)
+
+
+def same_transaction(session: Session) -> Callable[[], AbstractContextManager[Session]]:
+    """A `transaction` for services that commit per step, inside the test's own transaction."""
+
+    @contextmanager
+    def transaction() -> Iterator[Session]:
+        yield session
+        session.flush()
+
+    return transaction

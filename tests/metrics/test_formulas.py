@@ -49,3 +49,30 @@ def test_cac_and_conversion_are_none_without_a_denominator() -> None:
     assert metrics.customer_acquisition_cost_minor(3000, 0) is None
     assert metrics.conversion_rate_bps(3, 0) is None
     assert metrics.change_bps(100, 0) is None
+
+
+def test_a_net_credit_never_shows_as_a_negative_cac_or_roi() -> None:
+    # given: a -10.00 manual adjustment and nothing else spent, one new customer
+    spend = metrics.spend_minor(commission=0, flat_fee=0, bonus=0, reversal=0, adjustment=-1000)
+    # then
+    assert spend == -1000
+    assert metrics.customer_acquisition_cost_minor(spend, 1) is None
+    assert metrics.return_on_investment_bps(5000, spend) is None
+    reasons = metrics.undefined_reasons(clicks=3, orders=1, new_customers=1, spend=spend)
+    assert reasons == {"cac_minor": metrics.NET_CREDIT, "roi_bps": metrics.NET_CREDIT}
+
+
+def test_conversion_counts_only_orders_from_clicks() -> None:
+    # 2 code orders and 1 link order from 4 clicks: 25 %, never 300 %
+    assert metrics.conversion_rate_bps(1, 4) == 2500
+    assert metrics.undefined_reasons(clicks=0, orders=2, new_customers=0, spend=0) == {
+        "conversion_rate_bps": metrics.NO_CLICKS,
+        "cac_minor": metrics.NO_SPEND,
+        "roi_bps": metrics.NO_SPEND,
+    }
+
+
+def test_spend_definition_names_what_it_includes() -> None:
+    for part in ("commissions", "flat fees", "bonuses", "reversals", "adjustments"):
+        assert part in metrics.SPEND_DEFINITION
+    assert set(metrics.METRIC_DEFINITIONS) >= {"spend_minor", "cac_minor", "code_orders"}

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy.orm import Session
 
+from plugin.domain import metrics as formulas
 from plugin.services.metrics import (
     UPLIFT_METHOD,
     Ltv,
@@ -28,7 +29,10 @@ def _performance(**figures: object) -> dict[str, object]:
         "end": "2026-04-01T00:00:00+00:00",
         "clicks": 0,
         "unique_visitors": 0,
+        "unique_visitors_approximate": True,
         "orders": 0,
+        "click_orders": 0,
+        "code_orders": 0,
         "self_referral_orders": 0,
         "conversion_rate_bps": None,
         "gross_revenue_minor": 0,
@@ -42,6 +46,16 @@ def _performance(**figures: object) -> dict[str, object]:
         "roi_bps": None,
     }
     base.update(figures)
+    # Every seeded order is credited by code except o1 (by click): see conftest.
+    base.setdefault("code_orders", 0)
+    if "code_orders" not in figures:
+        base["code_orders"] = int(base["orders"]) - int(base["click_orders"])  # type: ignore[call-overload]
+    base["undefined"] = formulas.undefined_reasons(
+        clicks=int(base["clicks"]),  # type: ignore[call-overload]
+        orders=int(base["orders"]),  # type: ignore[call-overload]
+        new_customers=int(base["new_customers"]),  # type: ignore[call-overload]
+        spend=int(base["spend_minor"]),  # type: ignore[call-overload]
+    )
     return base
 
 
@@ -61,8 +75,9 @@ def test_creator_metrics(session: Session, seed: Seed) -> None:
         clicks=4,
         unique_visitors=3,
         orders=3,
+        click_orders=1,  # o1; o2 and o3 by code
         self_referral_orders=1,
-        conversion_rate_bps=10000,
+        conversion_rate_bps=2500,  # 1 order from 4 clicks
         gross_revenue_minor=18000,
         refunded_minor=2000,
         revenue_minor=16000,
@@ -83,7 +98,7 @@ def test_creator_metrics(session: Session, seed: Seed) -> None:
         clicks=2,
         unique_visitors=1,
         orders=1,
-        conversion_rate_bps=10000,
+        conversion_rate_bps=0,  # o5 came by code: no order from ben's clicks
         gross_revenue_minor=4000,
         revenue_minor=4000,
         average_order_value_minor=4000,
@@ -101,14 +116,14 @@ def test_creator_metrics(session: Session, seed: Seed) -> None:
     assert rows["dee"]["performance"] == _performance(
         spend=Spend(0, 3000, 0, 0, 0, 3000).to_dict(), spend_minor=3000, roi_bps=-10000
     )
-    # eve: a sale and no spend: CAC 0, ROI undefined; conversion undefined (no clicks).
+    # eve: a sale and no spend: CAC and ROI undefined (nothing spent, not "free customers");
+    # conversion undefined (no clicks).
     assert rows["eve"]["performance"] == _performance(
         orders=1,
         gross_revenue_minor=2000,
         revenue_minor=2000,
         average_order_value_minor=2000,
         new_customers=1,
-        cac_minor=0,
     )
 
 
@@ -128,7 +143,8 @@ def test_creator_metrics_within_one_campaign(session: Session, seed: Seed) -> No
         clicks=3,
         unique_visitors=2,
         orders=2,
-        conversion_rate_bps=10000,
+        click_orders=1,
+        conversion_rate_bps=3333,
         gross_revenue_minor=15000,
         refunded_minor=2000,
         revenue_minor=13000,
@@ -155,13 +171,13 @@ def test_campaign_metrics(session: Session, seed: Seed) -> None:
     assert spring["spend_minor"] == 6300
     # always-on: clicks v3 (ava) + v1 and an unhashed one (ben): 3 clicks, 2 visitors; orders
     # o3 o5 o13 = 9000; spend ava 300 + 250 - 100 adjustment, ben 400, dee's 3000 fee = 3850;
-    # conversion 3/2 = 15000 bps; CAC 3850/3 = 1283.3 -> 1283; ROI 5150/3850 = 1.33766 -> 13377.
+    # CAC 3850/3 = 1283.3 -> 1283; ROI 5150/3850 = 1.33766 -> 13377.
     assert always_on == _performance(
         clicks=3,
         unique_visitors=2,
         orders=3,
         self_referral_orders=1,  # ava's own o4, outside any campaign
-        conversion_rate_bps=15000,
+        conversion_rate_bps=0,  # all three by code, never above 100 %
         gross_revenue_minor=9000,
         revenue_minor=9000,
         average_order_value_minor=3000,
@@ -178,13 +194,14 @@ def test_shop_summary(session: Session, seed: Seed) -> None:
     summary = shop_summary(session, seed.shop.id, start=START, end=END).to_dict()
     # then: 6 clicks from v1 v2 v3; orders ava 3 + ben 1 + eve 1 = 5, revenue 22000; spend
     # 6750 + 400 + 3000 = 10150; 4 new customers: CAC 2537.5 -> 2538 (half to even);
-    # ROI 11850/10150 = 1.16749 -> 11675; conversion 5/3 -> 16667.
+    # ROI 11850/10150 = 1.16749 -> 11675.
     assert summary["attributed"] == _performance(
         clicks=6,
         unique_visitors=3,
         orders=5,
+        click_orders=1,
         self_referral_orders=1,
-        conversion_rate_bps=16667,
+        conversion_rate_bps=1667,  # o1 from 6 clicks
         gross_revenue_minor=24000,
         refunded_minor=2000,
         revenue_minor=22000,

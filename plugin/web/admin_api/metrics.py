@@ -9,10 +9,12 @@ from flask import jsonify
 from flask.typing import ResponseReturnValue
 
 from plugin.db import get_session
+from plugin.domain.metrics import METRIC_DEFINITIONS
 from plugin.domain.validation import Field, ValidationFailed
 from plugin.models import Campaign, Creator, utcnow
 from plugin.services import metrics as service
 from plugin.web.admin_api.base import (
+    BOOL,
     CURRENCY,
     INT,
     STR,
@@ -31,8 +33,17 @@ DEFAULT_DAYS = 30
 MAX_PERIOD = timedelta(days=731)
 
 PERIOD_QUERY = (
-    Field("start", "datetime", description="inclusive; default: 30 days before end"),
-    Field("end", "datetime", description="exclusive; default: now"),
+    Field(
+        "start",
+        "datetime",
+        description="inclusive; default: 30 days before end; widened to the shop-local "
+        "midnight before it",
+    ),
+    Field(
+        "end",
+        "datetime",
+        description="exclusive; default: now; widened to the shop-local midnight after it",
+    ),
 )
 SCOPED_QUERY = (
     *PERIOD_QUERY,
@@ -51,6 +62,7 @@ SPEND = component(
             "reversal_minor": INT,
             "adjustment_minor": INT,
             "total_minor": INT,
+            "definition": STR,
         }
     ),
 )
@@ -63,7 +75,10 @@ PERFORMANCE = component(
             "end": TIME,
             "clicks": INT,
             "unique_visitors": INT,
+            "unique_visitors_approximate": BOOL,
             "orders": INT,
+            "click_orders": INT,
+            "code_orders": INT,
             "self_referral_orders": INT,
             "conversion_rate_bps": BPS,
             "gross_revenue_minor": INT,
@@ -75,8 +90,17 @@ PERFORMANCE = component(
             "new_customers": INT,
             "cac_minor": nullable(INT),
             "roi_bps": BPS,
+            "undefined": {
+                "type": "object",
+                "description": "why a metric is null, keyed by the metric's field name",
+                "additionalProperties": STR,
+            },
         }
     ),
+)
+DEFINITIONS = component(
+    "MetricDefinitions",
+    obj({"data": {"type": "object", "additionalProperties": STR}}),
 )
 LTV = component(
     "Ltv",
@@ -248,3 +272,14 @@ def uplift() -> ResponseReturnValue:
         get_session(), current_tenant().shop_id, start=start, end=end, **_scope(params)
     )
     return jsonify(view.to_dict())
+
+
+@api_route(
+    "/metrics/definitions",
+    "GET",
+    summary="What every metric means, in plain language (show it next to the number)",
+    tag="metrics",
+    response=DEFINITIONS,
+)
+def metric_definitions() -> ResponseReturnValue:
+    return jsonify(data=METRIC_DEFINITIONS)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 21:33:19.907612
+Create Date: 2026-12-03 11:12:13.445399
 """
 
 from collections.abc import Sequence
@@ -101,6 +101,61 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_creators_email_hash'), ['email_hash'], unique=False)
         batch_op.create_index(batch_op.f('ix_creators_shop_id'), ['shop_id'], unique=False)
 
+    op.create_table('metric_cohort_days',
+    sa.Column('shop_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('creator_id', sa.BigInteger(), nullable=False),
+    sa.Column('campaign_id', sa.BigInteger(), nullable=False),
+    sa.Column('customers', sa.BigInteger(), nullable=False),
+    sa.Column('repeat_customers', sa.BigInteger(), nullable=False),
+    sa.Column('repeat_orders', sa.BigInteger(), nullable=False),
+    sa.Column('repeat_revenue_minor', sa.BigInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_metric_cohort_days_shop_id_shops'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('shop_id', 'day', 'creator_id', 'campaign_id', name=op.f('pk_metric_cohort_days'))
+    )
+    op.create_table('metric_customer_cohorts',
+    sa.Column('shop_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('customer_key', sa.String(length=80), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('creator_id', sa.BigInteger(), nullable=False),
+    sa.Column('campaign_id', sa.BigInteger(), nullable=False),
+    sa.Column('repeat_orders', sa.BigInteger(), nullable=False),
+    sa.Column('repeat_revenue_minor', sa.BigInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_metric_customer_cohorts_shop_id_shops'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('shop_id', 'customer_key', name=op.f('pk_metric_customer_cohorts'))
+    )
+    op.create_table('metric_order_days',
+    sa.Column('shop_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('creator_id', sa.BigInteger(), nullable=False),
+    sa.Column('campaign_id', sa.BigInteger(), nullable=False),
+    sa.Column('orders', sa.BigInteger(), nullable=False),
+    sa.Column('click_orders', sa.BigInteger(), nullable=False),
+    sa.Column('code_orders', sa.BigInteger(), nullable=False),
+    sa.Column('self_referral_orders', sa.BigInteger(), nullable=False),
+    sa.Column('new_customers', sa.BigInteger(), nullable=False),
+    sa.Column('gross_revenue_minor', sa.BigInteger(), nullable=False),
+    sa.Column('refunded_minor', sa.BigInteger(), nullable=False),
+    sa.Column('self_referral_revenue_minor', sa.BigInteger(), nullable=False),
+    sa.Column('commission_minor', sa.BigInteger(), nullable=False),
+    sa.Column('flat_fee_minor', sa.BigInteger(), nullable=False),
+    sa.Column('bonus_minor', sa.BigInteger(), nullable=False),
+    sa.Column('reversal_minor', sa.BigInteger(), nullable=False),
+    sa.Column('adjustment_minor', sa.BigInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_metric_order_days_shop_id_shops'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('shop_id', 'day', 'creator_id', 'campaign_id', name=op.f('pk_metric_order_days'))
+    )
+    op.create_table('metric_states',
+    sa.Column('shop_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('clicks_pruned_before', sa.Date(), nullable=True),
+    sa.Column('rebuild_first_day', sa.Date(), nullable=True),
+    sa.Column('rebuild_last_day', sa.Date(), nullable=True),
+    sa.Column('rebuild_next_day', sa.Date(), nullable=True),
+    sa.Column('rebuild_started_at', plugin.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('rebuild_finished_at', plugin.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_metric_states_shop_id_shops'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('shop_id', name=op.f('pk_metric_states'))
+    )
     op.create_table('oauth_states',
     sa.Column('platform', sa.String(length=32), nullable=False),
     sa.Column('nonce', sa.String(length=128), nullable=False),
@@ -153,6 +208,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_orders_customer_ref'), ['customer_ref'], unique=False)
         batch_op.create_index(batch_op.f('ix_orders_placed_at'), ['placed_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_orders_shop_id'), ['shop_id'], unique=False)
+        batch_op.create_index('ix_orders_shop_id_customer_email_hash', ['shop_id', 'customer_email_hash'], unique=False)
 
     op.create_table('product_snapshots',
     sa.Column('product_id', sa.String(length=64), nullable=False),
@@ -266,6 +322,18 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('agreements', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_agreements_shop_id'), ['shop_id'], unique=False)
+
+    op.create_table('metric_order_contributions',
+    sa.Column('order_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('shop_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('cells', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('customer_key', sa.String(length=80), nullable=True),
+    sa.ForeignKeyConstraint(['order_id'], ['orders.id'], name=op.f('fk_metric_order_contributions_order_id_orders'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_metric_order_contributions_shop_id_shops'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('order_id', name=op.f('pk_metric_order_contributions'))
+    )
+    with op.batch_alter_table('metric_order_contributions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_metric_order_contributions_shop_id'), ['shop_id'], unique=False)
 
     op.create_table('payouts',
     sa.Column('creator_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -430,6 +498,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_ledger_entries_order_id'), ['order_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_ledger_entries_payout_id'), ['payout_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_ledger_entries_shop_id'), ['shop_id'], unique=False)
+        batch_op.create_index('ix_ledger_entries_shop_id_created_at', ['shop_id', 'created_at'], unique=False)
 
     op.create_table('rewards',
     sa.Column('ugc_post_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -586,9 +655,27 @@ def upgrade() -> None:
     with op.batch_alter_table('clicks', schema=None) as batch_op:
         batch_op.create_index('ix_clicks_shop_id_occurred_at', ['shop_id', 'occurred_at'], unique=False)
 
+    op.create_table('metric_click_days',
+    sa.Column('shop_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('link_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('creator_id', sa.BigInteger(), nullable=False),
+    sa.Column('clicks', sa.BigInteger(), nullable=False),
+    sa.Column('visitors_sketch', sa.LargeBinary(), nullable=False),
+    sa.ForeignKeyConstraint(['link_id'], ['referral_links.id'], name=op.f('fk_metric_click_days_link_id_referral_links'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_metric_click_days_shop_id_shops'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('shop_id', 'day', 'link_id', name=op.f('pk_metric_click_days'))
+    )
+    with op.batch_alter_table('metric_click_days', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_metric_click_days_link_id'), ['link_id'], unique=False)
+
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('metric_click_days', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_metric_click_days_link_id'))
+
+    op.drop_table('metric_click_days')
     with op.batch_alter_table('clicks', schema=None) as batch_op:
         batch_op.drop_index('ix_clicks_shop_id_occurred_at')
 
@@ -626,6 +713,7 @@ def downgrade() -> None:
 
     op.drop_table('rewards')
     with op.batch_alter_table('ledger_entries', schema=None) as batch_op:
+        batch_op.drop_index('ix_ledger_entries_shop_id_created_at')
         batch_op.drop_index(batch_op.f('ix_ledger_entries_shop_id'))
         batch_op.drop_index(batch_op.f('ix_ledger_entries_payout_id'))
         batch_op.drop_index(batch_op.f('ix_ledger_entries_order_id'))
@@ -658,6 +746,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_payouts_batch_key'))
 
     op.drop_table('payouts')
+    with op.batch_alter_table('metric_order_contributions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_metric_order_contributions_shop_id'))
+
+    op.drop_table('metric_order_contributions')
     with op.batch_alter_table('agreements', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_agreements_shop_id'))
 
@@ -682,12 +774,17 @@ def downgrade() -> None:
 
     op.drop_table('product_snapshots')
     with op.batch_alter_table('orders', schema=None) as batch_op:
+        batch_op.drop_index('ix_orders_shop_id_customer_email_hash')
         batch_op.drop_index(batch_op.f('ix_orders_shop_id'))
         batch_op.drop_index(batch_op.f('ix_orders_placed_at'))
         batch_op.drop_index(batch_op.f('ix_orders_customer_ref'))
 
     op.drop_table('orders')
     op.drop_table('oauth_states')
+    op.drop_table('metric_states')
+    op.drop_table('metric_order_days')
+    op.drop_table('metric_customer_cohorts')
+    op.drop_table('metric_cohort_days')
     with op.batch_alter_table('creators', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_creators_shop_id'))
         batch_op.drop_index(batch_op.f('ix_creators_email_hash'))

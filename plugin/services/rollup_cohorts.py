@@ -1,0 +1,184 @@
+"""First-creator cohorts (the LTV figures) kept up to date like the other rollups.
+
+A customer (the store's customer id, else their email hash, as the raw LTV query names them)
+adds one cell to `metric_cohort_days`: the day, creator and campaign of their first paid order
+credited to a creator, with what they bought afterwards. When any order of theirs changes,
+`refresh_customers` recomputes the customer from all their orders and moves the cells by the
+difference with what `metric_customer_cohorts` recorded. Two orders of one customer can be
+applied by two workers at once, so each refresh holds a per-customer lock (PostgreSQL), taken
+in key order just before commit (plugin.services.rollups.settle_orders): no two transactions
+can wait on each other's customers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Connection, and_, delete, func, or_, select, text
+
+from plugin.domain import metric_cells as cells_of
+from plugin.domain.metric_cells import CohortCell, CustomerOrder
+from plugin.models import Attribution, CohortDay, CustomerCohort, Order, Refund
+
+EMAIL = "email:"
+
+
+def customer_key(customer_ref: str | None, email_hash: str | None) -> str | None:
+    """Who bought, as the raw LTV query names them: the customer id, else the email hash."""
+    if customer_ref is not None:
+        return customer_ref
+    if email_hash is not None:
+        return EMAIL + email_hash
+    return None
+
+
+_REFUNDED = (
+    select(func.coalesce(func.sum(Refund.item_amount_minor), 0))
+    .where(Refund.shop_id == Order.shop_id, Refund.platform_order_id == Order.platform_order_id)
+    .scalar_subquery()
+)
+
+
+def _orders_of(shop_id: int, keys: Sequence[str]) -> Any:
+    refs = [key for key in keys if not key.startswith(EMAIL)]
+    emails = [key[len(EMAIL) :] for key in keys if key.startswith(EMAIL)]
+    conditions = []
+    if refs:
+        conditions.append(Order.customer_ref.in_(refs))
+    if emails:
+        conditions.append(and_(Order.customer_ref.is_(None), Order.customer_email_hash.in_(emails)))
+    return (
+        select(
+            Order.id,
+            Order.placed_at,
+            Order.status,
+            Order.is_test,
+            Order.net_item_revenue_minor,
+            Order.is_first_order,
+            _REFUNDED,
+            Attribution.creator_id,
+            Attribution.campaign_id,
+            Attribution.self_referral,
+            Attribution.method,
+            Order.customer_ref,
+            Order.customer_email_hash,
+        )
+        .outerjoin(Attribution, Attribution.order_id == Order.id)
+        .where(Order.shop_id == shop_id, or_(*conditions))
+    )
+
+
+def cohorts_of(
+    connection: Connection, shop_id: int, keys: Sequence[str], zone: ZoneInfo
+) -> dict[str, CohortCell | None]:
+    """Each customer's cohort cell, computed from all their orders (one query)."""
+    from plugin.services.rollups import order_state
+
+    orders: dict[str, list[CustomerOrder]] = {key: [] for key in keys}
+    if keys:
+        for row in connection.execute(_orders_of(shop_id, keys)):
+            key = customer_key(row[11], row[12])
+            if key in orders:
+                orders[key].append(CustomerOrder(int(row[0]), order_state(row[1:11])))
+    return {key: cells_of.customer_cohort(found, zone) for key, found in orders.items()}
+
+
+def _lock(connection: Connection, shop_id: int, keys: Sequence[str]) -> None:
+    if connection.dialect.name != "postgresql":
+        return
+    lock_keys = sorted(
+        int.from_bytes(
+            hashlib.blake2b(f"customer:{shop_id}:{key}".encode(), digest_size=8).digest(),
+            "big",
+            signed=True,
+        )
+        for key in keys
+    )
+    connection.execute(
+        text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k"),
+        {"keys": lock_keys},
+    )
+
+
+def refresh_customers(
+    connection: Connection, shop_id: int, zone: ZoneInfo, keys: Iterable[str]
+) -> None:
+    """Move the cohort cells by what changed for these customers since last time."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return
+    _lock(connection, shop_id, wanted)
+    new = cohorts_of(connection, shop_id, wanted, zone)
+    old: dict[str, CohortCell] = {
+        row[0]: ((row[1], int(row[2]), int(row[3])), (1, int(row[4] > 0), int(row[4]), int(row[5])))
+        for row in connection.execute(
+            select(
+                CustomerCohort.customer_key,
+                CustomerCohort.day,
+                CustomerCohort.creator_id,
+                CustomerCohort.campaign_id,
+                CustomerCohort.repeat_orders,
+                CustomerCohort.repeat_revenue_minor,
+            ).where(CustomerCohort.shop_id == shop_id, CustomerCohort.customer_key.in_(wanted))
+        )
+    }
+    delta: dict[Any, list[int]] = {}
+    changed = [key for key in wanted if new.get(key) != old.get(key)]
+    for key in changed:
+        for cell, sign in ((old.get(key), -1), (new.get(key), 1)):
+            if cell is not None:
+                current = delta.setdefault(cell[0], [0, 0, 0, 0])
+                for position, value in enumerate(cell[1]):
+                    current[position] += sign * value
+    write_cohort_cells(connection, shop_id, delta)
+    if changed:
+        connection.execute(
+            delete(CustomerCohort).where(
+                CustomerCohort.shop_id == shop_id, CustomerCohort.customer_key.in_(changed)
+            )
+        )
+        rows = [customer_row(shop_id, key, new[key]) for key in changed if new[key] is not None]
+        if rows:
+            connection.execute(CustomerCohort.__table__.insert(), rows)
+
+
+def customer_row(shop_id: int, key: str, cell: CohortCell | None) -> dict[str, Any]:
+    assert cell is not None
+    (day, creator, campaign), (_one, _repeat, orders, revenue) = cell
+    return {
+        "shop_id": shop_id,
+        "customer_key": key,
+        "day": day,
+        "creator_id": creator,
+        "campaign_id": campaign,
+        "repeat_orders": orders,
+        "repeat_revenue_minor": revenue,
+    }
+
+
+def write_cohort_cells(connection: Connection, shop_id: int, delta: dict[Any, list[int]]) -> None:
+    from plugin.services.rollups import _dialect_insert
+
+    rows = [
+        {
+            "shop_id": shop_id,
+            "day": day,
+            "creator_id": creator,
+            "campaign_id": campaign,
+            **dict(zip(cells_of.COHORT_MEASURES, vector, strict=True)),
+        }
+        for (day, creator, campaign), vector in sorted(delta.items())
+        if any(vector)
+    ]
+    if not rows:
+        return
+    table = CohortDay.__table__
+    statement = _dialect_insert(connection.dialect.name)(table)
+    statement = statement.on_conflict_do_update(
+        index_elements=["shop_id", "day", "creator_id", "campaign_id"],
+        set_={name: table.c[name] + statement.excluded[name] for name in cells_of.COHORT_MEASURES},
+    )
+    connection.execute(statement, rows)

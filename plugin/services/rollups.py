@@ -1,0 +1,457 @@
+"""Keeping the daily metric rollups (plugin.models.metrics) up to date, in the writers' own
+transactions.
+
+- Clicks: the flush calls `add_click_batch` once per batch with the rows it inserted: one
+  upsert adds the clicks per (shop, local day, link) cell and returns each cell's visitor
+  sketch (the upsert holds the row lock until commit, so concurrent flushes cannot lose each
+  other's registers); only the sketches that gained a register are written back.
+- Orders: `refresh_order` runs after every change to an order (payload, refund, deletion,
+  settlement). It recomputes the order's whole contribution (plugin.domain.metric_cells) from
+  its stored state and moves the cells by the difference with the contribution recorded last
+  time. State-driven, so late, replayed and reordered events end in the same cells; every
+  change to one order is already serialised by the order lock.
+- Ledger entries not about an order (flat fees, adjustments, sprint bonuses) add to their day
+  when posted (`add_ledger_entry`).
+- Every writer takes a shared per-shop advisory lock (PostgreSQL); `tastemaker metrics rebuild`
+  takes it exclusively for each chunk it rewrites, so traffic and a rebuild never interleave on
+  the same cells.
+
+A change of the shop's timezone moves day boundaries: run `tastemaker metrics rebuild --shop`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import Connection, Integer, bindparam, cast, event, func, select, text
+from sqlalchemy.orm import Session
+
+from plugin.domain import hll
+from plugin.domain import metric_cells as cells_of
+from plugin.domain.metric_cells import Cells, LedgerLine, OrderState
+from plugin.models import (
+    Agreement,
+    Attribution,
+    Click,
+    ClickDay,
+    LedgerEntry,
+    Order,
+    OrderContribution,
+    OrderDay,
+    ReferralLink,
+    Refund,
+    Shop,
+)
+from plugin.services.rollup_cohorts import customer_key, refresh_customers
+
+
+@lru_cache(maxsize=512)
+def zone_named(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """[start, end) of a shop-local day, in UTC."""
+    start = datetime.combine(day, datetime.min.time(), zone)
+    end = datetime.combine(day + timedelta(days=1), datetime.min.time(), zone)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+# Advisory locks in PostgreSQL's two-int key space (apart from the one-bigint keys of the order
+# and customer locks): (this namespace, shop id).
+LOCK_NAMESPACE = 0x544D52  # "TMR"
+
+
+def lock_shops_shared(connection: Connection, shop_ids: Iterable[int]) -> None:
+    """Writers of a shop's rollups share this lock; a rebuild chunk holds it exclusively."""
+    if connection.dialect.name != "postgresql":
+        return  # SQLite's single writer already serialises a rebuild with everything else
+    for shop_id in sorted(set(shop_ids)):
+        connection.execute(
+            text("SELECT pg_advisory_xact_lock_shared(:namespace, :shop)"),
+            {"namespace": LOCK_NAMESPACE, "shop": shop_id},
+        )
+
+
+def lock_shop_exclusive(connection: Connection, shop_id: int) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.execute(
+            text("SELECT pg_advisory_xact_lock(:namespace, :shop)"),
+            {"namespace": LOCK_NAMESPACE, "shop": shop_id},
+        )
+
+
+# --- clicks ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _ClickCell:
+    creator_id: int
+    clicks: int = 0
+    registers: dict[int, int] = field(default_factory=dict)
+
+
+def _link_owners(connection: Connection, link_ids: set[int]) -> dict[int, tuple[int, int, str]]:
+    """link id -> (shop id, creator id, shop timezone), read from the rows themselves (one
+    small indexed query per batch; a cache would go stale when a shop changes timezone). On
+    PostgreSQL the same statement takes the shops' shared rollup lock."""
+    statement = (
+        select(ReferralLink.id, ReferralLink.shop_id, ReferralLink.creator_id, Shop.timezone)
+        .join(Shop, Shop.id == ReferralLink.shop_id)
+        .where(ReferralLink.id.in_(sorted(link_ids)))
+    )
+    if connection.dialect.name == "postgresql":
+        statement = statement.add_columns(
+            func.pg_advisory_xact_lock_shared(LOCK_NAMESPACE, cast(ReferralLink.shop_id, Integer))
+        )
+    return {row[0]: (row[1], row[2], row[3] or "UTC") for row in connection.execute(statement)}
+
+
+_PG_CLICK_UPSERT = text(
+    "INSERT INTO metric_click_days (shop_id, day, link_id, creator_id, clicks, visitors_sketch)"
+    " SELECT * FROM unnest(CAST(:shop_id AS bigint[]), CAST(:day AS date[]),"
+    " CAST(:link_id AS bigint[]), CAST(:creator_id AS bigint[]), CAST(:clicks AS bigint[]),"
+    " CAST(:sketch AS bytea[]))"
+    " ON CONFLICT (shop_id, day, link_id)"
+    " DO UPDATE SET clicks = metric_click_days.clicks + excluded.clicks"
+    " RETURNING shop_id, day, link_id, visitors_sketch"
+)
+_SQLITE_CLICK_UPSERT = text(
+    "INSERT INTO metric_click_days (shop_id, day, link_id, creator_id, clicks, visitors_sketch)"
+    " VALUES (:shop_id, :day, :link_id, :creator_id, :clicks, :sketch)"
+    " ON CONFLICT (shop_id, day, link_id)"
+    " DO UPDATE SET clicks = metric_click_days.clicks + excluded.clicks"
+    " RETURNING shop_id, day, link_id, visitors_sketch"
+)
+_SET_SKETCH = text(
+    "UPDATE metric_click_days SET visitors_sketch = :sketch"
+    " WHERE shop_id = :shop_id AND day = :day AND link_id = :link_id"
+)
+_PG_SET_SKETCHES = text(
+    "UPDATE metric_click_days AS m SET visitors_sketch = v.sketch"
+    " FROM unnest(CAST(:shop_id AS bigint[]), CAST(:day AS date[]), CAST(:link_id AS bigint[]),"
+    " CAST(:sketch AS bytea[])) AS v(shop_id, day, link_id, sketch)"
+    " WHERE m.shop_id = v.shop_id AND m.day = v.day AND m.link_id = v.link_id"
+)
+
+
+def add_click_batch(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Add newly stored clicks (each with link_id, occurred_at, visitor_hash) to their cells."""
+    if not rows:
+        return
+    owners = _link_owners(connection, {int(row["link_id"]) for row in rows})
+    cells: dict[tuple[int, date, int], _ClickCell] = {}
+    for row in rows:
+        owner = owners.get(int(row["link_id"]))
+        if owner is None:
+            continue  # the link is gone, and its clicks with it
+        shop_id, creator_id, timezone = owner
+        day = row["occurred_at"].astimezone(zone_named(timezone)).date()
+        key = (shop_id, day, int(row["link_id"]))
+        cell = cells.get(key)
+        if cell is None:
+            cell = cells[key] = _ClickCell(creator_id)
+        cell.clicks += 1
+        if row["visitor_hash"]:
+            index, rank = hll.register(row["visitor_hash"])
+            if rank > cell.registers.get(index, 0):
+                cell.registers[index] = rank
+    if not cells:
+        return
+    keys = sorted(cells)  # one lock order for every flush: no deadlock between two of them
+    if connection.dialect.name == "postgresql":
+        returned = connection.execute(
+            _PG_CLICK_UPSERT,
+            {
+                "shop_id": [k[0] for k in keys],
+                "day": [k[1] for k in keys],
+                "link_id": [k[2] for k in keys],
+                "creator_id": [cells[k].creator_id for k in keys],
+                "clicks": [cells[k].clicks for k in keys],
+                "sketch": [hll.encode(cells[k].registers) for k in keys],
+            },
+        ).all()
+    else:
+        returned = []
+        for k in keys:
+            returned.extend(
+                connection.execute(
+                    _SQLITE_CLICK_UPSERT,
+                    {
+                        "shop_id": k[0],
+                        "day": k[1],
+                        "link_id": k[2],
+                        "creator_id": cells[k].creator_id,
+                        "clicks": cells[k].clicks,
+                        "sketch": hll.encode(cells[k].registers),
+                    },
+                ).all()
+            )
+    changed = []
+    for shop_id, day, link_id, sketch in returned:
+        day = day if isinstance(day, date) else date.fromisoformat(str(day))
+        registers = hll.decode(sketch)
+        if hll.merge(registers, cells[(shop_id, day, link_id)].registers):
+            changed.append(
+                {
+                    "shop_id": shop_id,
+                    "day": day,
+                    "link_id": link_id,
+                    "sketch": hll.encode(registers),
+                }
+            )
+    if changed and connection.dialect.name == "postgresql":
+        columns = {name: [row[name] for row in changed] for name in changed[0]}
+        connection.execute(_PG_SET_SKETCHES, columns)
+    elif changed:
+        connection.execute(_SET_SKETCH, changed)
+
+
+def recompute_click_cells(
+    session: Session, shop_id: int, clicks: Iterable[tuple[datetime, int]]
+) -> None:
+    """Recount the cells of these (occurred_at, link id) clicks from the raw clicks, e.g. after
+    their visitor hashes were redacted (a HyperLogLog cannot forget a visitor)."""
+    session.flush()
+    connection = session.connection()
+    lock_shops_shared(connection, [shop_id])
+    zone = zone_named(session.scalar(select(Shop.timezone).where(Shop.id == shop_id)))
+    keys = {(moment.astimezone(zone).date(), link_id) for moment, link_id in clicks}
+    for day, link_id in sorted(keys):
+        # Lock the cell before reading the clicks: a flush that already added to it has
+        # committed by then, and one that has not yet will add its clicks after us.
+        locked = session.execute(
+            select(ClickDay.clicks)
+            .where(ClickDay.shop_id == shop_id, ClickDay.day == day, ClickDay.link_id == link_id)
+            .with_for_update()
+        ).first()
+        if locked is None:
+            continue
+        start, end = day_bounds(day, zone)
+        hashes = session.scalars(
+            select(Click.visitor_hash).where(
+                Click.shop_id == shop_id,
+                Click.link_id == link_id,
+                Click.occurred_at >= start,
+                Click.occurred_at < end,
+            )
+        ).all()
+        session.execute(
+            ClickDay.__table__.update()
+            .where(ClickDay.shop_id == shop_id, ClickDay.day == day, ClickDay.link_id == link_id)
+            .values(clicks=len(hashes), visitors_sketch=hll.encode(hll.registers_of(hashes)))
+        )
+
+
+# --- orders and the ledger -----------------------------------------------------------------
+
+_REFUNDED = (
+    select(func.coalesce(func.sum(Refund.item_amount_minor), 0))
+    .where(Refund.shop_id == Order.shop_id, Refund.platform_order_id == Order.platform_order_id)
+    .scalar_subquery()
+)
+_ORDER_STATE = (
+    select(
+        Order.placed_at,
+        Order.status,
+        Order.is_test,
+        Order.net_item_revenue_minor,
+        Order.is_first_order,
+        _REFUNDED,
+        Attribution.creator_id,
+        Attribution.campaign_id,
+        Attribution.self_referral,
+        Attribution.method,
+        OrderContribution.cells,
+        Order.customer_ref,
+        Order.customer_email_hash,
+        OrderContribution.customer_key,
+        Order.id,
+    )
+    .select_from(Order)
+    .outerjoin(Attribution, Attribution.order_id == Order.id)
+    .outerjoin(OrderContribution, OrderContribution.order_id == Order.id)
+    .where(Order.id.in_(bindparam("order_ids", expanding=True)))
+)
+LEDGER_LINES = (
+    select(
+        LedgerEntry.order_id,
+        LedgerEntry.creator_id,
+        func.coalesce(Agreement.campaign_id, Attribution.campaign_id),
+        LedgerEntry.kind,
+        LedgerEntry.amount_minor,
+    )
+    .outerjoin(Agreement, Agreement.id == LedgerEntry.agreement_id)
+    .outerjoin(Attribution, Attribution.order_id == LedgerEntry.order_id)
+)
+
+
+def order_state(row: Sequence[Any]) -> OrderState:
+    """An OrderState from (placed_at, status, is_test, net, is_first, refunded, creator,
+    campaign, self_referral, method)."""
+    return OrderState(
+        placed_at=row[0],
+        status=row[1],
+        is_test=bool(row[2]),
+        net_item_revenue_minor=int(row[3]),
+        is_first_order=row[4],
+        refunded_minor=int(row[5] or 0),
+        creator_id=row[6],
+        campaign_id=row[7],
+        self_referral=bool(row[8]),
+        method=row[9],
+    )
+
+
+def ledger_line(row: Sequence[Any]) -> LedgerLine:
+    """A LedgerLine from (order_id, creator, campaign, kind, amount)."""
+    return LedgerLine(int(row[1]), row[2], str(row[3]), int(row[4]))
+
+
+PENDING = "tastemaker.rollups.pending_orders"
+
+
+def refresh_order(session: Session, shop: Shop, order_id: int) -> None:
+    """Bring the order's rollups up to date before this transaction commits.
+
+    Only marks the order: `settle_orders` runs once per transaction, just before it commits
+    (or before a metrics read in the same session), for every order marked, with a handful of
+    statements in all. A worker draining 50 events in one transaction thus pays for its
+    rollups once, not 50 times; and since the refresh recomputes from the state at commit, an
+    event whose savepoint rolled back leaves nothing behind.
+    """
+    session.info.setdefault(PENDING, {})[order_id] = (shop.id, shop.timezone)
+
+
+@event.listens_for(Session, "before_commit")
+def _settle_before_commit(session: Session) -> None:
+    settle_orders(session)
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_after_rollback(session: Session) -> None:
+    session.info.pop(PENDING, None)
+
+
+def settle_orders(session: Session) -> None:
+    """Move the rollups by what changed in each marked order's contribution since last time,
+    and refresh the cohorts of the customers they count (and counted) for."""
+    pending: dict[int, tuple[int, str | None]] | None = session.info.pop(PENDING, None)
+    if not pending:
+        return
+    session.flush()
+    connection = session.connection()
+    by_shop: dict[tuple[int, str | None], list[int]] = {}
+    for order_id, shop in sorted(pending.items()):
+        by_shop.setdefault(shop, []).append(order_id)
+    for (shop_id, timezone), order_ids in by_shop.items():
+        _settle_shop_orders(connection, shop_id, zone_named(timezone), order_ids)
+
+
+def _settle_shop_orders(
+    connection: Connection, shop_id: int, zone: ZoneInfo, order_ids: list[int]
+) -> None:
+    lock_shops_shared(connection, [shop_id])
+    lines: dict[int, list[LedgerLine]] = {}
+    for line in connection.execute(LEDGER_LINES.where(LedgerEntry.order_id.in_(order_ids))):
+        lines.setdefault(int(line[0]), []).append(ledger_line(line))
+    total: dict[Any, list[int]] = {}
+    contributions = []
+    customers: set[str] = set()
+    for found in connection.execute(_ORDER_STATE, {"order_ids": order_ids}):
+        order_id = int(found[14])
+        new = cells_of.order_cells(order_state(found), lines.get(order_id, []), zone)
+        delta = cells_of.difference(new, cells_of.from_json(found[10]))
+        customer, customer_before = customer_key(found[11], found[12]), found[13]
+        if not delta and found[10] is not None and customer == customer_before:
+            continue
+        for key, vector in delta.items():
+            current = total.setdefault(key, [0] * cells_of.WIDTH)
+            for position, value in enumerate(vector):
+                current[position] += value
+        contributions.append(
+            {
+                "order_id": order_id,
+                "shop_id": shop_id,
+                "cells": cells_of.to_json(new),
+                "customer_key": customer,
+            }
+        )
+        customers |= {key for key in (customer, customer_before) if key is not None}
+    add_order_cells(
+        connection, shop_id, {key: tuple(vector) for key, vector in total.items() if any(vector)}
+    )
+    if contributions:
+        connection.execute(upsert_contribution(connection.dialect.name), contributions)
+    refresh_customers(connection, shop_id, zone, customers)
+
+
+def add_ledger_entry(session: Session, shop_id: int, values: Mapping[str, Any]) -> None:
+    """A newly posted entry that is not about an order: its own day, creator and campaign."""
+    connection = session.connection()
+    lock_shops_shared(connection, [shop_id])
+    campaign = (
+        select(Agreement.campaign_id)
+        .where(Agreement.id == values.get("agreement_id"))
+        .scalar_subquery()
+    )
+    timezone, campaign_id = connection.execute(
+        select(Shop.timezone, campaign).where(Shop.id == shop_id)
+    ).one()
+    day = values["created_at"].astimezone(zone_named(timezone)).date()
+    key = (day, int(values["creator_id"]), int(campaign_id or cells_of.NONE))
+    vector = tuple(cells_of.spend_vector(values["kind"], int(values["amount_minor"])))
+    add_order_cells(connection, shop_id, {key: vector})
+
+
+def add_order_cells(connection: Connection, shop_id: int, delta: Cells) -> None:
+    if not delta:
+        return
+    connection.execute(
+        _upsert_order_days(connection.dialect.name),
+        [
+            {
+                "shop_id": shop_id,
+                "day": day,
+                "creator_id": creator,
+                "campaign_id": campaign,
+                **dict(zip(cells_of.MEASURES, vector, strict=True)),
+            }
+            for (day, creator, campaign), vector in sorted(delta.items())
+        ],
+    )
+
+
+def _dialect_insert(dialect: str) -> Any:
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
+@lru_cache(maxsize=4)
+def _upsert_order_days(dialect: str) -> Any:
+    table = OrderDay.__table__
+    statement = _dialect_insert(dialect)(table)
+    return statement.on_conflict_do_update(
+        index_elements=["shop_id", "day", "creator_id", "campaign_id"],
+        set_={name: table.c[name] + statement.excluded[name] for name in cells_of.MEASURES},
+    )
+
+
+@lru_cache(maxsize=4)
+def upsert_contribution(dialect: str) -> Any:
+    statement = _dialect_insert(dialect)(OrderContribution.__table__)
+    return statement.on_conflict_do_update(
+        index_elements=["order_id"],
+        set_={"cells": statement.excluded.cells, "customer_key": statement.excluded.customer_key},
+    )
