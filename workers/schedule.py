@@ -37,6 +37,7 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic("workers.jobs.rewards.sweep_pending_rewards", 10 * 60),
     Periodic("workers.jobs.rewards.settle_due_sprints", 15 * 60),
     Periodic("workers.jobs.rewards.expire_rights_grants", 15 * 60),
+    Periodic("workers.jobs.email.sweep_unsent_email", 10 * 60),
 )
 
 
@@ -53,6 +54,7 @@ def sweep_once() -> dict[str, int]:
         "workers.jobs.webhooks.sweep_pending_events",
         "workers.jobs.codes.sweep_pending_codes",
         "workers.jobs.rewards.sweep_pending_rewards",
+        "workers.jobs.email.sweep_unsent_email",
     ):
         counts[dotted.rsplit(".", 1)[-1]] = int(resolve(dotted)() or 0)
     return counts

@@ -2,6 +2,8 @@
 
 from plugin.models.base import Base, utcnow
 from plugin.models.creators import Agreement, Campaign, Creator
+from plugin.models.email import OutboundEmail
+from plugin.models.joining import CreatorApplication, CreatorInvitation
 from plugin.models.ledger import LedgerEntry, Payout
 from plugin.models.orders import Attribution, Order, Refund
 from plugin.models.rewards import ReferralSprint, TryAndTagProgram
@@ -18,9 +20,12 @@ __all__ = [
     "Campaign",
     "Click",
     "Creator",
+    "CreatorApplication",
+    "CreatorInvitation",
     "DiscountCode",
     "LedgerEntry",
     "OAuthState",
+    "OutboundEmail",
     "Order",
     "Payout",
     "ReferralLink",

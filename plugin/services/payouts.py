@@ -144,6 +144,7 @@ def approve_payout(session: Session, shop_id: int, payout_id: int) -> Payout:
     if payout.status == "approved":
         return payout
     _transition(session, payout, ("pending_approval",), status="approved", approved_at=utcnow())
+    _tell_creator(session, payout)
     return payout
 
 
@@ -161,7 +162,15 @@ def mark_paid(session: Session, shop_id: int, payout_id: int, external_reference
         paid_at=utcnow(),
         external_reference=external_reference,
     )
+    _tell_creator(session, payout)
     return payout
+
+
+def _tell_creator(session: Session, payout: Payout) -> None:
+    # The creator hears about each step by email, once per payout and status (after commit).
+    from plugin.services.notifications import payout_status_changed
+
+    payout_status_changed(session, payout)
 
 
 def cancel_payout(session: Session, shop_id: int, payout_id: int, note: str = "") -> Payout:

@@ -229,7 +229,9 @@ def test_the_same_post_cannot_be_submitted_twice(
         form_url(shop_a) + "/submissions", json={**FORM, "email": "someone@else.example"}
     )
     assert response.status_code == 422
-    assert response.get_json()["fields"] == {"post_url": "has already been submitted"}
+    assert response.get_json()["fields"] == {
+        "post_url": "was already submitted and is waiting for the shop's review"
+    }
 
 
 def test_an_email_may_have_only_a_few_submissions_waiting(

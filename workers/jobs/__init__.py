@@ -12,6 +12,8 @@ JOB_MODULES = (
     "workers.jobs.woocommerce",
     "workers.jobs.shopify",
     "workers.jobs.ledger",
+    "workers.jobs.email",
+    "workers.jobs.try_and_tag",
 )
 
 for _module in JOB_MODULES:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from sqlalchemy.orm import Session
+
 from connectors.base import (
     CredentialsRevoked,
     DiscountCodeSpec,
@@ -22,7 +24,8 @@ from plugin.db import get_session
 from plugin.domain import rewards as rules
 from plugin.extensions import connectors, credentials
 from plugin.models import Shop, utcnow
-from plugin.models.ugc import UgcPost
+from plugin.models.ugc import Reward, UgcPost
+from plugin.services import notifications, post_checks
 from plugin.services import rewards as service
 from plugin.services import sprints
 from plugin.services.shops import mark_needs_reconnect, shop_context
@@ -50,6 +53,18 @@ def issue_try_and_tag_reward(post_id: int) -> None:
         session.rollback()  # the sweeper comes back once the shop is reconnected
         return
     service.ensure_reward(session, post, shop)
+    program = service.program_or_default(Tenant(session, shop.id))
+    owed = Tenant(session, shop.id).first(Reward, Reward.ugc_post_id == post_id)
+    if owed is not None and owed.status == "pending":
+        verdict = post_checks.gate(shop, post, program)
+        if verdict == post_checks.CHECK:
+            post_checks.ask_for_check(session, post_id)  # which sends this job again on a pass
+            session.commit()
+            return
+        if verdict:
+            post_checks.hold(session, shop, post, owed, verdict, now)
+            session.commit()
+            return
     reward = service.claim_reward(session, post_id, now)
     if reward is None:
         session.commit()
@@ -60,7 +75,6 @@ def issue_try_and_tag_reward(post_id: int) -> None:
         )
         session.commit()
         return
-    program = service.program_or_default(Tenant(session, shop.id))
     prefix, valid_days = program.code_prefix, program.code_valid_days
     if reward.code is None:
         reward.code = rules.new_reward_code(prefix)
@@ -89,6 +103,7 @@ def issue_try_and_tag_reward(post_id: int) -> None:
             if reward.unconfirmed_code and exc.code.lower() == reward.unconfirmed_code.lower():
                 # Our earlier call timed out after the store had created the code: it is ours.
                 service.mark_issued(reward, platform_id=None, expires_at=expires_at, now=now)
+                _tell_shopper(session, shop, reward)
                 session.commit()
                 return
             reward.code = rules.next_code(
@@ -115,10 +130,22 @@ def issue_try_and_tag_reward(post_id: int) -> None:
                 reward, platform_id=created.platform_id, expires_at=expires_at, now=now
             )
             reward.code = created.code
+            _tell_shopper(session, shop, reward)
         session.commit()
         return
     service.mark_failed(reward, "the store had every candidate code already: " + ", ".join(tried))
     session.commit()
+
+
+def _tell_shopper(session: Session, shop: Shop, reward: Reward) -> None:
+    """Email the code to the address given with the post, then forget the address."""
+    contact = service.open_contact(reward)
+    if contact is not None:
+        email, token = contact
+        notifications.try_and_tag_reward(
+            session, shop, reward, email, post_checks.status_url(shop, token)
+        )
+    reward.email_encrypted = None
 
 
 @job("periodic")
