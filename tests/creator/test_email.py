@@ -1,0 +1,131 @@
+"""Email reaches a real SMTP server (aiosmtpd), once per event, with text and HTML parts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Flask
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from plugin.models import Payout, utcnow
+from plugin.models.email import OutboundEmail
+from plugin.services import notifications, payouts
+from plugin.services.mailer import MailRejected, MailRetryable, SmtpMailer, message_id_for
+from plugin.services.mailer import Message as MailMessage
+from tests.admin.conftest import ShopKey
+from tests.admin.factories import make_creator
+from tests.creator.conftest import Inbox, free_port, parts
+from workers.jobs.email import send_email
+
+RunJobs = Callable[[], int]
+
+
+def _payout(session: Session, shop: ShopKey, **fields: object) -> Payout:
+    creator = make_creator(session, shop.shop, "mia", name="Mia", email="mia@example.com")
+    values: dict[str, object] = {
+        "shop_id": shop.id,
+        "creator_id": creator.id,
+        "amount_minor": 12345,
+        "currency": "USD",
+        "status": "pending_approval",
+        "idempotency_key": "batch:b1:creator:1",
+        "batch_key": "b1",
+        **fields,
+    }
+    payout = Payout(**values)
+    session.add(payout)
+    session.commit()
+    return payout
+
+
+def test_payout_approval_and_payment_each_send_one_email_that_arrives(
+    app: Flask, session: Session, shop_a: ShopKey, inbox: Inbox, run_jobs: RunJobs
+) -> None:
+    # given a payout waiting for approval
+    payout = _payout(session, shop_a)
+    # when the merchant approves it twice (a double click) and then marks it paid
+    payouts.approve_payout(session, shop_a.id, payout.id)
+    session.commit()
+    payouts.approve_payout(session, shop_a.id, payout.id)
+    session.commit()
+    run_jobs()
+    payouts.mark_paid(session, shop_a.id, payout.id, "PAYPAL-77")
+    session.commit()
+    run_jobs()
+    # then exactly two emails arrived, each with a plain-text and an HTML part
+    arrived = inbox.to("mia@example.com")
+    assert [m["Subject"] for m in arrived] == [
+        "Your payout of USD 123.45 is approved",
+        "You have been paid USD 123.45",
+    ]
+    text, html = parts(arrived[1])
+    assert "has paid you USD 123.45" in text
+    assert "Payment reference: PAYPAL-77" in text
+    assert "<strong>USD 123.45</strong>" in html
+    assert arrived[1]["From"] == "Tastemaker <mail@tastemaker.test>"
+    assert arrived[1]["Message-ID"] == message_id_for(f"tm-{shop_a.id}-payout:{payout.id}:paid")
+    rows = session.scalars(select(OutboundEmail).order_by(OutboundEmail.id)).all()
+    assert [(r.event, r.status, r.transport) for r in rows] == [
+        ("payout_approved", "sent", "smtp"),
+        ("payout_paid", "sent", "smtp"),
+    ]
+
+
+def test_the_same_event_queued_twice_is_one_message_and_a_rerun_job_sends_nothing(
+    app: Flask, session: Session, shop_a: ShopKey, inbox: Inbox, run_jobs: RunJobs
+) -> None:
+    payout = _payout(session, shop_a, status="approved", approved_at=utcnow())
+    first = notifications.payout_status_changed(session, payout)
+    second = notifications.payout_status_changed(session, payout)
+    session.commit()
+    assert first is not None
+    assert second is None
+    run_jobs()
+    send_email(first)  # a duplicate delivery of the job
+    assert len(inbox.messages) == 1
+    assert session.scalar(select(func.count(OutboundEmail.id))) == 1
+
+
+def test_a_down_server_is_retried_and_a_refused_recipient_fails_without_retrying(
+    app: Flask, session: Session, shop_a: ShopKey, inbox: Inbox, run_jobs: RunJobs
+) -> None:
+    # given the server refuses the recipient for good
+    inbox.refuse = (550, "5.1.1 no such mailbox")
+    payout = _payout(session, shop_a, status="approved", approved_at=utcnow())
+    message_id = notifications.payout_status_changed(session, payout)
+    session.commit()
+    # when
+    assert run_jobs() == 1
+    # then it is failed after one attempt, with the server's answer
+    row = session.get(OutboundEmail, message_id)
+    assert row is not None
+    session.refresh(row)
+    assert (row.status, row.attempts) == ("failed", 1)
+    assert "no such mailbox" in (row.last_error or "")
+
+
+def test_smtp_failures_are_sorted_into_retryable_and_rejected(inbox: Inbox) -> None:
+    message = MailMessage("a@example.com", "s", "t", "<p>h</p>", "x@example.com", "<id@x>")
+    # nothing listens on this port: retryable
+    try:
+        SmtpMailer(f"smtp://127.0.0.1:{free_port()}", timeout=2).send(message)
+    except MailRetryable:
+        pass
+    else:
+        raise AssertionError("a refused connection must be retryable")
+    inbox.refuse = (450, "4.2.1 try later")
+    try:
+        SmtpMailer(f"smtp://127.0.0.1:{inbox.port}").send(message)  # type: ignore[attr-defined]
+    except MailRetryable as exc:
+        assert "try later" in str(exc)
+    else:
+        raise AssertionError("a 4xx answer must be retryable")
+    inbox.refuse = (550, "no")
+    try:
+        SmtpMailer(f"smtp://127.0.0.1:{inbox.port}").send(message)  # type: ignore[attr-defined]
+    except MailRejected:
+        pass
+    else:
+        raise AssertionError("a 5xx answer must be terminal")
+    assert inbox.messages == []
