@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -70,7 +70,7 @@ def apply(
     email = values["email"].strip()
     email_hash = hash_email(email)
     assert email_hash is not None  # the schema requires an email
-    if tenant.first(Creator, Creator.email_hash == email_hash) is not None:
+    if _is_creator(tenant, email):
         return None
     pending = tenant.session.scalar(
         tenant.select(CreatorApplication)
@@ -101,6 +101,13 @@ def apply(
     except IntegrityError:
         return None  # an open application for this email exists: say nothing different
     return application
+
+
+def _is_creator(tenant: Tenant, email: str) -> bool:
+    known = or_(
+        Creator.email_hash == hash_email(email), func.lower(Creator.email) == email.lower()
+    )
+    return tenant.first(Creator, known) is not None
 
 
 def pending_applications(tenant: Tenant, limit: int = 200) -> list[CreatorApplication]:
@@ -168,7 +175,7 @@ def invite(
     now: datetime | None = None,
 ) -> CreatorInvitation:
     email = email.strip()
-    if tenant.first(Creator, Creator.email_hash == hash_email(email)) is not None:
+    if _is_creator(tenant, email):
         raise ValidationFailed({"email": "is already a creator of this shop"})
     token = new_token(24)
     moment = now or utcnow()
