@@ -85,7 +85,8 @@ def hold(
     session: Session, shop: Shop, post: UgcPost, reward: Reward, reason: str, now: datetime
 ) -> None:
     """Not rewardable as is: back to the shopper with the reason (once per reason)."""
-    already = reward.status == "needs_change" and reward.error == reason
+    # The reason stays on the reward while an approval re-checks it: same reason, no new email.
+    already = reward.error == reason
     reward.status = "needs_change"
     reward.error = reason
     reward.lease_until = None

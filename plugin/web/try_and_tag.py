@@ -161,7 +161,24 @@ def status(public_key: str, token: str) -> ResponseReturnValue:
         post=post,
         offer=rules.describe_offer(reward.discount_kind, reward.discount_value, reward.currency),
         new=request.args.get("new") == "1",
+        token=token,
     )
+
+
+@bp.post("/try-and-tag/<public_key>/rewards/<token>/recheck")
+def recheck(public_key: str, token: str) -> ResponseReturnValue:
+    """The shopper fixed their post: check it again. The private token is the credential, and a
+    check changes nothing but the post's verdict, so no session or CSRF token is needed."""
+    shop = _open_shop(public_key)
+    reward = service.reward_for_token(get_session(), shop.id, token) if shop else None
+    if shop is None or reward is None:
+        return render_template("try_and_tag/closed.html"), 404
+    if limiter().take(shop.id, _visitor(), 1):
+        from plugin.services.post_checks import request_recheck
+
+        request_recheck(get_session(), reward)
+        get_session().commit()
+    return redirect(url_for(".status", public_key=public_key, token=token), code=303)
 
 
 # --- the JSON endpoint --------------------------------------------------------------------------
