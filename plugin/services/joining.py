@@ -104,9 +104,7 @@ def apply(
 
 
 def _is_creator(tenant: Tenant, email: str) -> bool:
-    known = or_(
-        Creator.email_hash == hash_email(email), func.lower(Creator.email) == email.lower()
-    )
+    known = or_(Creator.email_hash == hash_email(email), func.lower(Creator.email) == email.lower())
     return tenant.first(Creator, known) is not None
 
 
@@ -287,9 +285,7 @@ def onboard(
     return Onboarded(creator, token, code, link)
 
 
-def _free_handle(
-    tenant: Tenant, social_handles: Mapping[str, Any], name: str, email: str
-) -> str:
+def _free_handle(tenant: Tenant, social_handles: Mapping[str, Any], name: str, email: str) -> str:
     candidates = [str(value) for value in social_handles.values() if value]
     candidates += [name, email.split("@", 1)[0]]
     for raw in candidates:

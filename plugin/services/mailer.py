@@ -78,7 +78,9 @@ class SmtpMailer:
     def __init__(self, url: str, timeout: float = SMTP_TIMEOUT_SECONDS) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
-            raise ValueError("TASTEMAKER_SMTP_URL must be smtp://host[:port] or smtps://host[:port]")
+            raise ValueError(
+                "TASTEMAKER_SMTP_URL must be smtp://host[:port] or smtps://host[:port]"
+            )
         self.implicit_tls = parts.scheme == "smtps"
         self.host = parts.hostname
         self.port = parts.port or (465 if self.implicit_tls else 25)

@@ -14,11 +14,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from plugin.domain import rewards as reward_rules
+from plugin.domain.money import format_minor_units
 from plugin.models import Creator, LedgerEntry, Payout, Shop
 from plugin.models.joining import CreatorApplication, CreatorInvitation
 from plugin.models.ugc import Reward
 from plugin.services.emails import Email, queue_email
-from plugin.domain.money import format_minor_units
+
 
 def money(minor: int, currency: str) -> str:
     return f"{currency} {format_minor_units(minor, currency)}"

@@ -248,7 +248,10 @@ def approve(application_id: int) -> ResponseReturnValue:
     message = request.form.get("message", "")[:2000]
     try:
         onboarded = joining.approve(
-            admin_auth.current_tenant(), admin_auth.current_shop(), application, _public_url(),
+            admin_auth.current_tenant(),
+            admin_auth.current_shop(),
+            application,
+            _public_url(),
             message,
         )
     except ValidationFailed as failed:

@@ -18,7 +18,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session as SmtpSession
+from aiosmtpd.smtp import SMTP, Envelope
+from aiosmtpd.smtp import Session as SmtpSession
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
@@ -41,7 +42,7 @@ class Inbox:
         self.messages: list[EmailMessage] = []
         self.refuse: tuple[int, str] | None = None
 
-    async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
+    async def handle_RCPT(
         self, server: SMTP, session: SmtpSession, envelope: Envelope, address: str, options: Any
     ) -> str:
         if self.refuse is not None:
@@ -50,9 +51,7 @@ class Inbox:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(  # noqa: N802
-        self, server: SMTP, session: SmtpSession, envelope: Envelope
-    ) -> str:
+    async def handle_DATA(self, server: SMTP, session: SmtpSession, envelope: Envelope) -> str:
         raw = envelope.original_content or b""
         parsed = message_from_bytes(raw, policy=policy.default)
         assert isinstance(parsed, EmailMessage)
@@ -87,8 +86,16 @@ class OEmbedServer:
         return f"http://127.0.0.1:{self.port}/oembed"
 
     def live(self, url: str, caption: str, author: str = "lena") -> None:
-        self.posts[url] = (200, {"version": "1.0", "type": "video", "title": caption,
-                                 "author_name": author, "provider_name": "TikTok"})
+        self.posts[url] = (
+            200,
+            {
+                "version": "1.0",
+                "type": "video",
+                "title": caption,
+                "author_name": author,
+                "provider_name": "TikTok",
+            },
+        )
 
     def gone(self, url: str) -> None:
         self.posts[url] = (404, b"Not Found")
@@ -99,7 +106,7 @@ def oembed() -> Iterator[OEmbedServer]:
     server_state = OEmbedServer(port=free_port())
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             server_state.requests.append(self.path)
             if server_state.redirect_to:
                 self.send_response(302)
@@ -134,9 +141,9 @@ def settings(tmp_path: Path, inbox: Inbox, oembed: OEmbedServer) -> Settings:
         smtp_url=f"smtp://127.0.0.1:{inbox.port}",  # type: ignore[attr-defined]
         mail_from="Tastemaker <mail@tastemaker.test>",
         allow_loopback_fetch=True,
-        post_check_endpoints={
-            network: oembed.endpoint for network in ("instagram", "tiktok", "youtube", "pinterest")
-        },
+        post_check_endpoints=dict.fromkeys(
+            ("instagram", "tiktok", "youtube", "pinterest"), oembed.endpoint
+        ),
     )
 
 
@@ -164,5 +171,6 @@ def parts(message: EmailMessage) -> tuple[str, str]:
     """(plain text, html) of a multipart/alternative message."""
     text = message.get_body(preferencelist=("plain",))
     html = message.get_body(preferencelist=("html",))
-    assert text is not None and html is not None
+    assert text is not None
+    assert html is not None
     return str(text.get_content()), str(html.get_content())

@@ -58,7 +58,8 @@ def test_an_application_is_recorded_with_consent_and_the_same_answer_for_a_known
     assert [(r.email, r.status, r.social_handles) for r in rows] == [
         ("lena@example.com", "pending", {"instagram": "lena.daily"})
     ]
-    assert rows[0].terms_hash and rows[0].consented_at is not None
+    assert rows[0].terms_hash
+    assert rows[0].consented_at is not None
     assert rows[0].audience_size == 4200
 
 
@@ -108,7 +109,8 @@ def test_approving_creates_the_creator_with_code_link_and_page_and_emails_them(
     application = session.scalars(select(CreatorApplication)).one()
     sign_in(client, shop_a)
     listing = client.get("/admin/applications").get_data(as_text=True)
-    assert "Lena Park" in listing and "lena@example.com" in listing
+    assert "Lena Park" in listing
+    assert "lena@example.com" in listing
     # when the merchant approves it (twice: the second is refused)
     token = csrf(client, "/admin/applications")
     url = f"/admin/applications/{application.id}/approve"
@@ -119,8 +121,11 @@ def test_approving_creates_the_creator_with_code_link_and_page_and_emails_them(
     assert "is a creator now" in approved.get_data(as_text=True)
     assert "already approved" in twice.get_data(as_text=True)
     creator = session.scalars(select(Creator)).one()
-    assert (creator.handle, creator.email, creator.status) == ("lena.daily", "lena@example.com",
-                                                              "active")
+    assert (creator.handle, creator.email, creator.status) == (
+        "lena.daily",
+        "lena@example.com",
+        "active",
+    )
     code = session.scalars(select(DiscountCode)).one()
     assert code.code == "LENADAILY10"
     link = session.scalars(select(ReferralLink)).one()
@@ -128,7 +133,8 @@ def test_approving_creates_the_creator_with_code_link_and_page_and_emails_them(
     (welcome,) = inbox.to("lena@example.com")
     text, html = parts(welcome)
     assert welcome["Subject"] == "You're in: welcome to Alpha Outfitters's creator program"
-    assert "LENADAILY10" in text and f"/r/{link.slug}" in text
+    assert "LENADAILY10" in text
+    assert f"/r/{link.slug}" in text
     portal = re.search(r"https://tastemaker\.test(/creator/\S+)", text)
     assert portal is not None
     assert 'href="https://tastemaker.test/creator/' in html
@@ -182,8 +188,12 @@ def test_an_invitation_email_opens_the_page_where_the_creator_accepts(
     token = csrf(client, "/admin/invitations")
     sent = client.post(
         "/admin/invitations",
-        data={"csrf_token": token, "email": "max@example.com", "name": "Max",
-              "message": "Loved your trail videos!"},
+        data={
+            "csrf_token": token,
+            "email": "max@example.com",
+            "name": "Max",
+            "message": "Loved your trail videos!",
+        },
         follow_redirects=True,
     )
     assert "Invitation sent to max@example.com." in sent.get_data(as_text=True)
@@ -202,15 +212,23 @@ def test_an_invitation_email_opens_the_page_where_the_creator_accepts(
     refused = client.post(join, data={"csrf_token": form_token, "name": "Max"})
     assert refused.status_code == 302
     accepted = client.post(
-        join, data={"csrf_token": form_token, "name": "Max Trail", "tiktok": "@maxtrail",
-                    "consent": "yes"}
+        join,
+        data={
+            "csrf_token": form_token,
+            "name": "Max Trail",
+            "tiktok": "@maxtrail",
+            "consent": "yes",
+        },
     )
     # then they land on their own creator page, and the link cannot be used twice
     assert accepted.status_code == 303
     assert accepted.headers["Location"].startswith("/creator/")
     creator = session.scalars(select(Creator)).one()
-    assert (creator.handle, creator.email, creator.name) == ("maxtrail", "max@example.com",
-                                                            "Max Trail")
+    assert (creator.handle, creator.email, creator.name) == (
+        "maxtrail",
+        "max@example.com",
+        "Max Trail",
+    )
     invitation = session.scalars(select(CreatorInvitation)).one()
     assert (invitation.status, invitation.creator_id) == ("accepted", creator.id)
     assert "already accepted" in client.get(join).get_data(as_text=True)

@@ -68,7 +68,8 @@ def test_a_live_disclosed_post_is_checked_again_on_approval_then_rewarded_by_ema
     assert reward.status == "issued"
     (letter,) = inbox.to(SHOPPER)
     text, html = parts(letter)
-    assert str(reward.code) in text and str(reward.code) in html
+    assert str(reward.code) in text
+    assert str(reward.code) in html
     assert f"/try-and-tag/{shop_a.shop.public_key}/rewards/{token}" in text
     # and the shopper's address is kept only as a hash now
     assert reward.email_encrypted is None
@@ -111,10 +112,15 @@ def test_an_undisclosed_post_goes_back_to_the_shopper_and_is_never_rewarded_unti
     reward = reload(reward)
     assert reward.status == "issued"
     assert any(reward.code and reward.code in parts(m)[0] for m in inbox.to(SHOPPER))
-    trail = get_session().scalars(
-        select(UgcAuditEvent.action).where(UgcAuditEvent.ugc_post_id == reward.ugc_post_id)
-    ).all()
-    assert "needs_change" in trail and trail.count("missing") >= 1
+    trail = (
+        get_session()
+        .scalars(
+            select(UgcAuditEvent.action).where(UgcAuditEvent.ugc_post_id == reward.ugc_post_id)
+        )
+        .all()
+    )
+    assert "needs_change" in trail
+    assert trail.count("missing") >= 1
 
 
 def test_a_post_deleted_before_approval_is_flagged_and_not_rewarded(
@@ -138,9 +144,11 @@ def test_a_post_deleted_before_approval_is_flagged_and_not_rewarded(
     assert post is not None
     assert (post.post_check_status, reward.status) == ("gone", "needs_change")
     assert "deleted or is not public" in (reward.error or "")
-    actions = get_session().scalars(
-        select(UgcAuditEvent.action).where(UgcAuditEvent.ugc_post_id == post.id)
-    ).all()
+    actions = (
+        get_session()
+        .scalars(select(UgcAuditEvent.action).where(UgcAuditEvent.ugc_post_id == post.id))
+        .all()
+    )
     assert "post_gone" in actions
 
 

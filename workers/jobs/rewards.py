@@ -25,9 +25,8 @@ from plugin.domain import rewards as rules
 from plugin.extensions import connectors, credentials
 from plugin.models import Shop, utcnow
 from plugin.models.ugc import Reward, UgcPost
-from plugin.services import notifications, post_checks
+from plugin.services import notifications, post_checks, sprints
 from plugin.services import rewards as service
-from plugin.services import sprints
 from plugin.services.shops import mark_needs_reconnect, shop_context
 from plugin.services.ugc_rights import expire_due_grants
 from plugin.tenancy import Tenant
