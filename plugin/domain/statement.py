@@ -37,9 +37,20 @@ def period_key(moment: datetime, tz: tzinfo) -> str:
 
 def period_label(key: str) -> str:
     year, month = key.split("-")
-    names = (
-        "January February March April May June July August September October November December"
-    ).split()
+    names = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ]
     return f"{names[int(month) - 1]} {year}"
 
 

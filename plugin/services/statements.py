@@ -166,9 +166,7 @@ def build(session: Session, shop: Shop, creator: Creator, now: datetime) -> Stat
     )
 
 
-def _where(
-    entry: LedgerEntry, payouts: dict[int, Payout], now: datetime
-) -> tuple[str, str | None]:
+def _where(entry: LedgerEntry, payouts: dict[int, Payout], now: datetime) -> tuple[str, str | None]:
     if entry.payout_id is not None and entry.payout_id in payouts:
         payout = payouts[entry.payout_id]
         reference = payout.external_reference or payout_reference(payout)
@@ -216,9 +214,7 @@ class _Context:
     def load(cls, session: Session, shop: Shop, entries: list[LedgerEntry]) -> _Context:
         order_ids = {e.order_id for e in entries if e.order_id is not None}
         agreement_ids = {e.agreement_id for e in entries if e.agreement_id is not None}
-        orders = {
-            o.id: o for o in session.scalars(select(Order).where(Order.id.in_(order_ids)))
-        }
+        orders = {o.id: o for o in session.scalars(select(Order).where(Order.id.in_(order_ids)))}
         attributions = {
             a.order_id: a
             for a in session.scalars(select(Attribution).where(Attribution.order_id.in_(order_ids)))
