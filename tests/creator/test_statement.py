@@ -22,6 +22,8 @@ from tests.admin.factories import make_key
 from tests.creator.conftest import sign_in
 from tests.engine.factories import make_agreement, make_code, make_creator, make_shop, order, refund
 
+TIER = {"min_orders": 1, "extra_rate_bps": 200}
+
 
 def _history(session: Session) -> tuple[Shop, int, str, ShopKey]:
     shop = make_shop(session, name="Juniper Goods")
