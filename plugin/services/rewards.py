@@ -115,6 +115,10 @@ def save_program(tenant: Tenant, values: Mapping[str, Any]) -> TryAndTagProgram:
     )
     program = tenant.first(TryAndTagProgram)
     assert program is not None
+    if bool(program.enabled) != bool(merged["enabled"]):
+        from plugin.services.ugc import bump_feed_version
+
+        bump_feed_version(tenant.session, tenant.shop_id)  # the carousel's Try & Tag link
     for name, value in merged.items():
         setattr(program, name, value)
     tenant.session.flush()
