@@ -9,7 +9,7 @@ commits before every store call (no transaction or lock spans the network on eit
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -18,6 +18,7 @@ from connectors.base import (
     DiscountCodeSpec,
     DiscountCodeTaken,
     RetryableConnectorError,
+    StoreCreditSpec,
     TerminalConnectorError,
 )
 from plugin.db import get_session
@@ -37,6 +38,7 @@ logger = logging.getLogger(__name__)
 
 # Longer than an issuing job's whole retry window: the sweeper only re-sends stuck rewards.
 SWEEP_GRACE = timedelta(minutes=10)
+UNCONFIRMED_CREDIT = "store-credit"
 
 
 @job("rewards", timeout=60)
@@ -75,6 +77,9 @@ def issue_try_and_tag_reward(post_id: int) -> None:
         session.commit()
         return
     prefix, valid_days = program.code_prefix, program.code_valid_days
+    if reward.kind == "store_credit":
+        _issue_store_credit(session, shop, reward, valid_days, now)
+        return
     if reward.code is None:
         reward.code = rules.new_reward_code(prefix)
     context = shop_context(session, credentials(), shop)
@@ -133,6 +138,58 @@ def issue_try_and_tag_reward(post_id: int) -> None:
         session.commit()
         return
     service.mark_failed(reward, "the store had every candidate code already: " + ", ".join(tried))
+    session.commit()
+
+
+def _issue_store_credit(
+    session: Session, shop: Shop, reward: Reward, valid_days: int, now: datetime
+) -> None:
+    """Credit the shopper's customer account (a coupon only their email can use on WooCommerce).
+
+    Shopify's credit mutation has no idempotency key: after an answer that never arrived, the
+    credit may exist, so the reward is failed for the merchant to check instead of paid twice.
+    """
+    contact = service.open_contact(reward)
+    if contact is None:
+        service.mark_failed(reward, "no shopper email to credit (it was not given or is gone)")
+        session.commit()
+        return
+    if reward.unconfirmed_code == UNCONFIRMED_CREDIT:
+        service.mark_failed(
+            reward,
+            "the store's answer to the credit was lost: check the customer's store credit in "
+            "the store, then retry if it is missing",
+        )
+        session.commit()
+        return
+    context = shop_context(session, credentials(), shop)
+    connector = connectors().get(shop.platform)
+    expires_at = rules.code_expiry(now, valid_days)
+    spec = StoreCreditSpec(
+        customer_email=contact[0],
+        amount_minor=reward.amount_minor,
+        currency=reward.currency,
+        reference=f"reward:{reward.id}",
+        expires_at=expires_at,
+    )
+    session.commit()  # the lease is ours now
+    try:
+        issued = connector.issue_store_credit(context, spec)
+    except RetryableConnectorError as exc:
+        reward.error = str(exc)
+        reward.lease_until = None
+        reward.unconfirmed_code = UNCONFIRMED_CREDIT
+        session.commit()
+        raise RetryableJobError(str(exc), retry_after=exc.retry_after) from exc
+    except CredentialsRevoked as exc:
+        mark_needs_reconnect(session, shop.id)
+        service.release(reward, str(exc))
+    except TerminalConnectorError as exc:
+        service.mark_failed(reward, str(exc))
+    else:
+        service.mark_issued(reward, platform_id=issued.platform_id, expires_at=expires_at, now=now)
+        reward.code = issued.code
+        _tell_shopper(session, shop, reward)
     session.commit()
 
 
