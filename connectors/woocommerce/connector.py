@@ -159,7 +159,7 @@ class WooCommerceConnector:
                 self.remember_auth_mode(shop, client)
             if not found:
                 raise
-            return IssuedStoreCredit(platform_id=str(found[0]["id"]), code=code)
+            return IssuedStoreCredit(platform_id=str(found[0]["id"]), code=str(found[0]["code"]))
         return IssuedStoreCredit(platform_id=created.platform_id, code=created.code)
 
     def _free_alternatives(self, client: StoreClient, code: str) -> list[str]:
