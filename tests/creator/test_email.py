@@ -9,7 +9,8 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from plugin.models import Payout, utcnow
+from plugin.extensions import connectors
+from plugin.models import Creator, Payout, utcnow
 from plugin.models.email import OutboundEmail
 from plugin.services import notifications, payouts
 from plugin.services.mailer import MailRejected, MailRetryable, SmtpMailer, message_id_for
@@ -18,6 +19,7 @@ from tests.admin.conftest import ShopKey
 from tests.admin.factories import make_creator
 from tests.creator.conftest import Inbox, free_port, parts
 from workers.jobs.email import send_email
+from workers.jobs.payouts import pay_in_store_credit
 
 RunJobs = Callable[[], int]
 
@@ -119,3 +121,34 @@ def test_smtp_failures_are_sorted_into_retryable_and_rejected(inbox: Inbox) -> N
     with pytest.raises(MailRejected):
         SmtpMailer(f"smtp://127.0.0.1:{port}").send(message)
     assert inbox.messages == []
+
+
+def test_a_creator_who_prefers_store_credit_is_paid_in_the_store_once_and_told(
+    app: Flask, session: Session, shop_a: ShopKey, inbox: Inbox, run_jobs: RunJobs
+) -> None:
+    # given a creator paid in store credit, and a payout waiting for approval
+    payout = _payout(session, shop_a)
+    creator = session.get(Creator, payout.creator_id)
+    assert creator is not None
+    creator.payout_method = "store_credit"
+    session.commit()
+    # when the merchant approves it, and the job is delivered twice
+    payouts.approve_payout(session, shop_a.id, payout.id)
+    session.commit()
+    run_jobs()
+    pay_in_store_credit(payout.id)
+    # then the store credited the creator once and the payout is paid with that reference
+    sandbox = connectors().get("sandbox")
+    assert sandbox.store_credit[shop_a.shop.domain] == {  # type: ignore[attr-defined]
+        f"payout:{payout.id}": ("mia@example.com", 12345)
+    }
+    paid = session.get(Payout, payout.id)
+    assert paid is not None
+    session.refresh(paid)
+    assert (paid.status, paid.external_reference) == (
+        "paid",
+        f"store credit sandbox-credit-payout:{payout.id}",
+    )
+    subjects = [m["Subject"] for m in inbox.to("mia@example.com")]
+    assert subjects == ["Your payout of USD 123.45 is approved", "You have been paid USD 123.45"]
+    assert "by store credit" in parts(inbox.to("mia@example.com")[1])[0]
