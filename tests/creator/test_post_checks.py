@@ -11,11 +11,13 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from plugin.crypto import hash_email
 from plugin.db import get_session
 from plugin.domain.validation import ValidationFailed
 from plugin.models.email import OutboundEmail
 from plugin.models.ugc import Reward, UgcAuditEvent, UgcPost
 from plugin.services import ugc
+from plugin.services.privacy import CustomerRef, redact_customer
 from plugin.services.safe_fetch import FetchBlocked, check_url, fetch
 from plugin.tenancy import Tenant
 from tests.admin.conftest import ShopKey
@@ -187,3 +189,17 @@ def test_a_check_refuses_private_addresses_redirects_to_them_and_oversized_answe
     oembed.posts[POST] = (200, {"title": "x" * 5000})
     with pytest.raises(FetchBlocked, match="limit"):
         fetch(oembed.endpoint + "?url=" + POST, allow_loopback=True, max_bytes=1000)
+
+
+def test_erasing_a_shopper_forgets_the_address_kept_for_their_reward_email(
+    app: Flask, session: Session, shop_a: ShopKey, oembed: OEmbedServer, inbox: Inbox
+) -> None:
+    # given a submission whose reward email is still owed (the address is kept, encrypted)
+    checked_program(session, shop_a)
+    reward, _token = submit(session, shop_a.shop, post_url=POST, email=SHOPPER)
+    assert reload(reward).email_encrypted is not None
+    # when the store asks us to erase the shopper
+    redact_customer(get_session(), shop_a.id, CustomerRef(email_hash=hash_email(SHOPPER)))
+    get_session().commit()
+    # then
+    assert reload(reward).email_encrypted is None
