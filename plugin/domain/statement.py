@@ -69,8 +69,11 @@ class Described:
 def describe_commission(
     order: str, base_minor: int | None, rate_bps: int | None, currency: str, attribution: str
 ) -> Described:
-    base = money(base_minor or 0, currency)
-    rate = percent(rate_bps or 0)
+    if base_minor is None or rate_bps is None:
+        # An entry posted without its base and rate (e.g. imported): say only what is known.
+        return Described(what=f"Order {order}: commission", why=f"{attribution}.")
+    base = money(base_minor, currency)
+    rate = percent(rate_bps)
     return Described(
         what=f"Order {order}: {rate} of {base} item revenue",
         why=f"{attribution}. {rate} is your base commission rate in your agreement; item "
