@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from plugin.crypto import hash_email
 from plugin.db import get_session
+from plugin.domain.post_check import interpret
 from plugin.domain.validation import ValidationFailed
 from plugin.models.email import OutboundEmail
 from plugin.models.ugc import Reward, UgcAuditEvent, UgcPost
@@ -99,6 +100,13 @@ def test_an_undisclosed_post_goes_back_to_the_shopper_and_is_never_rewarded_unti
     assert "does not say that the post earns a reward" in parts(letter)[0]
     status_url = f"/try-and-tag/{shop_a.shop.public_key}/rewards/{token}"
     assert "cannot be rewarded yet" in client.get(status_url).get_data(as_text=True)
+    # and sending the same post again says what state it is really in
+    with pytest.raises(ValidationFailed) as again:
+        submit(get_session(), shop_a.shop, post_url=POST, email="other@example.com")
+    assert again.value.fields == {
+        "post_url": "was already submitted and needs a change before it can be rewarded "
+        "(see its status page)"
+    }
     # when the merchant approves it anyway
     approve(reward)
     run_jobs()
@@ -203,3 +211,28 @@ def test_erasing_a_shopper_forgets_the_address_kept_for_their_reward_email(
     get_session().commit()
     # then
     assert reload(reward).email_encrypted is None
+
+
+@pytest.mark.parametrize(
+    ("status", "kind", "body", "expected"),
+    [
+        (200, "application/json", b'{"title": "#ad hi", "author_name": "a"}', "live"),
+        (404, "text/plain", b"Not Found", "gone"),
+        (401, "application/json", b"{}", "gone"),
+        (503, "text/html", b"", "unreachable"),
+        (200, "application/json", b"not json", "unreachable"),
+        (
+            200,
+            "text/html; charset=utf-8",
+            b'<html><meta property="og:description" content="#ad linen"></html>',
+            "live",
+        ),
+        (200, "text/html", b"<html><title>Login</title></html>", "gone"),
+    ],
+)
+def test_what_a_networks_answer_means(status: int, kind: str, body: bytes, expected: str) -> None:
+    outcome = interpret(status, kind, body)
+    assert outcome.status == expected
+    if expected == "live":
+        assert outcome.metadata is not None
+        assert outcome.metadata.caption.startswith("#ad")
