@@ -22,6 +22,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from plugin.db import get_session
+from plugin.domain import post_check as post_rules
 from plugin.domain import rewards as rules
 from plugin.domain.validation import Field, Schema, ValidationFailed
 from plugin.models import Shop
@@ -140,6 +141,7 @@ def _render_form(
         shop=shop,
         program=program,
         offer=rules.describe_offer(program.discount_kind, program.discount_value, shop.currency),
+        networks=post_rules.network_names(post_rules.allowed_networks(program.allowed_networks)),
         products=list(products),
         values=values,
         errors=errors,
