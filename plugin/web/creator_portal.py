@@ -54,7 +54,14 @@ CSV_COLUMNS = (
     "payout_reference",
     "balance",
 )
-PAYOUT_DETAILS = Schema("PayoutDetails", (Field("payout_email", "email", required=True),))
+PAYOUT_METHODS = ("bank_transfer", "paypal", "store_credit")
+PAYOUT_DETAILS = Schema(
+    "PayoutDetails",
+    (
+        Field("payout_email", "email", required=True),
+        Field("payout_method", "string", choices=PAYOUT_METHODS),
+    ),
+)
 
 
 def _creator_or_404(token: str) -> tuple[Creator, Shop]:
@@ -104,11 +111,17 @@ def payout_details(token: str) -> ResponseReturnValue:
     creator, _shop = _creator_or_404(token)
     rendering.check_csrf()
     try:
-        values = PAYOUT_DETAILS.validate({"payout_email": request.form.get("payout_email", "")})
+        submitted = {"payout_email": request.form.get("payout_email", "")}
+        if request.form.get("payout_method"):
+            submitted["payout_method"] = request.form["payout_method"]
+        values = PAYOUT_DETAILS.validate(submitted)
     except ValidationFailed as failed:
-        flash("Payout email " + failed.fields["payout_email"] + ".", "error")
+        name, message = next(iter(failed.fields.items()))
+        flash(name.replace("_", " ").capitalize() + " " + message + ".", "error")
         return redirect(url_for("creator_portal.earnings", token=token))
     creator.payout_email = values["payout_email"]
+    # Store credit is paid into the shop account of the creator's own email, in the store.
+    creator.payout_method = values.get("payout_method", creator.payout_method)
     get_session().commit()
     flash("Payout email saved.", "ok")
     return redirect(url_for("creator_portal.earnings", token=token))

@@ -143,3 +143,29 @@ def test_the_statement_matches_the_merchants_numbers_on_page_csv_and_print(
 
 def _amounts(body: str) -> list[str]:
     return re.findall(r"USD -?[\d,]+\.\d\d", body.split("<main", 1)[1])
+
+
+def test_a_creator_chooses_store_credit_as_their_payout_method(
+    client: FlaskClient, session: Session
+) -> None:
+    shop, creator_id, token, _who = _history(session)
+    page = client.get(f"/creator/{token}").get_data(as_text=True)
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found is not None
+    wrong = client.post(
+        f"/creator/{token}/payout-details",
+        data={"csrf_token": found.group(1), "payout_email": "a@b.co", "payout_method": "gold"},
+        follow_redirects=True,
+    )
+    assert "Payout method must be one of" in wrong.get_data(as_text=True)
+    client.post(
+        f"/creator/{token}/payout-details",
+        data={
+            "csrf_token": found.group(1),
+            "payout_email": "alice@example.com",
+            "payout_method": "store_credit",
+        },
+    )
+    creator = session.get(statements.Creator, creator_id, populate_existing=True)
+    assert creator is not None
+    assert creator.payout_method == "store_credit"
