@@ -148,7 +148,7 @@ def _amounts(body: str) -> list[str]:
 def test_a_creator_chooses_store_credit_as_their_payout_method(
     client: FlaskClient, session: Session
 ) -> None:
-    shop, creator_id, token, _who = _history(session)
+    _shop, creator_id, token, _who = _history(session)
     page = client.get(f"/creator/{token}").get_data(as_text=True)
     found = re.search(r'name="csrf_token" value="([^"]+)"', page)
     assert found is not None
