@@ -23,7 +23,8 @@ from plugin.models import Shop
 from plugin.models.rewards import TryAndTagProgram
 from plugin.models.ugc import Reward, UgcPost
 from plugin.services import notifications
-from plugin.services.rewards import open_contact, program_or_default
+from plugin.services.reward_contact import open_contact
+from plugin.services.rewards import program_or_default
 from plugin.services.ugc import audit, run_disclosure_check, ugc_settings
 from plugin.tenancy import Tenant
 

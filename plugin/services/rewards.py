@@ -28,6 +28,7 @@ from plugin.models import Order, Shop, utcnow
 from plugin.models.rewards import TryAndTagProgram
 from plugin.models.ugc import ProductSnapshot, Reward, UgcPost
 from plugin.services.ledger import insert_ignore
+from plugin.services.reward_contact import seal_contact, state_words
 from plugin.services.ugc import create_post
 from plugin.tenancy import Tenant
 
@@ -210,25 +211,6 @@ def submit(
     return reward, token
 
 
-def seal_contact(email: str, token: str) -> bytes:
-    """The shopper's address and status-page token, encrypted, for the emails still to send."""
-    from plugin.extensions import credentials
-
-    return credentials().seal({"email": email, "token": token})
-
-
-def open_contact(reward: Reward) -> tuple[str, str] | None:
-    from plugin.extensions import credentials
-
-    if not reward.email_encrypted:
-        return None
-    sealed = credentials().open(reward.email_encrypted)
-    email, token = sealed.get("email"), sealed.get("token")
-    if not isinstance(email, str) or not isinstance(token, str):
-        return None
-    return email, token
-
-
 def _match_order(
     tenant: Tenant, program: TryAndTagProgram, raw: str, email_hash: str | None
 ) -> tuple[int | None, str | None]:
@@ -262,7 +244,7 @@ def _already_open(
     )
     if same_post is not None:
         earlier = tenant.first(Reward, Reward.ugc_post_id == same_post.id)
-        return {"post_url": "was already submitted and " + _state_words(same_post, earlier)}
+        return {"post_url": "was already submitted and " + state_words(same_post, earlier)}
     mine = (Reward.shop_id == tenant.shop_id, Reward.customer_email_hash == email_hash)
     open_one = session.scalars(
         select(Reward).where(*mine, Reward.product_id == product_id, Reward.is_open.is_(True))
@@ -271,7 +253,7 @@ def _already_open(
         post = session.get(UgcPost, open_one.ugc_post_id)
         return {
             "email": "already has a submission for this product, which "
-            + _state_words(post, open_one)
+            + state_words(post, open_one)
         }
     waiting = session.scalar(
         select(func.count(Reward.id)).where(*mine, Reward.status == "submitted")
@@ -279,20 +261,6 @@ def _already_open(
     if (waiting or 0) >= MAX_WAITING_PER_EMAIL:
         return {"email": "has too many submissions waiting for review"}
     return {}
-
-
-def _state_words(post: UgcPost | None, reward: Reward | None) -> str:
-    """The truth about an earlier submission, for the duplicate message."""
-    status = reward.status if reward is not None else None
-    if status == "issued":
-        return "has already been rewarded"
-    if status == "needs_change":
-        return "needs a change before it can be rewarded (see its status page)"
-    if status in ("pending",) or (post is not None and post.moderation_status == "approved"):
-        return "is approved; its reward is on its way"
-    if status == "failed":
-        return "is approved, but the shop could not create its reward yet"
-    return "is waiting for the shop's review"
 
 
 def _amount(kind: str, value: int) -> int:

@@ -28,6 +28,7 @@ from plugin.models import Shop, utcnow
 from plugin.models.ugc import Reward, UgcPost
 from plugin.services import notifications, post_checks, sprints
 from plugin.services import rewards as service
+from plugin.services.reward_contact import open_contact
 from plugin.services.shops import mark_needs_reconnect, shop_context
 from plugin.services.ugc_rights import expire_due_grants
 from plugin.tenancy import Tenant
@@ -149,7 +150,7 @@ def _issue_store_credit(
     Shopify's credit mutation has no idempotency key: after an answer that never arrived, the
     credit may exist, so the reward is failed for the merchant to check instead of paid twice.
     """
-    contact = service.open_contact(reward)
+    contact = open_contact(reward)
     if contact is None:
         service.mark_failed(reward, "no shopper email to credit (it was not given or is gone)")
         session.commit()
@@ -195,7 +196,7 @@ def _issue_store_credit(
 
 def _tell_shopper(session: Session, shop: Shop, reward: Reward) -> None:
     """Email the code to the address given with the post, then forget the address."""
-    contact = service.open_contact(reward)
+    contact = open_contact(reward)
     if contact is not None:
         email, token = contact
         notifications.try_and_tag_reward(
