@@ -15,6 +15,7 @@ from plugin.models.email import OutboundEmail
 from plugin.services import notifications, payouts
 from plugin.services.mailer import MailRejected, MailRetryable, SmtpMailer, message_id_for
 from plugin.services.mailer import Message as MailMessage
+from plugin.settings import ConfigurationError, load_settings
 from tests.admin.conftest import ShopKey
 from tests.admin.factories import make_creator
 from tests.creator.conftest import Inbox, free_port, parts
@@ -152,3 +153,20 @@ def test_a_creator_who_prefers_store_credit_is_paid_in_the_store_once_and_told(
     subjects = [m["Subject"] for m in inbox.to("mia@example.com")]
     assert subjects == ["Your payout of USD 123.45 is approved", "You have been paid USD 123.45"]
     assert "by store credit" in parts(inbox.to("mia@example.com")[1])[0]
+
+
+def test_the_smtp_url_setting_is_checked_at_start() -> None:
+    assert load_settings({"TASTEMAKER_SMTP_URL": "smtps://u:p@mail.example:465"}).smtp_url == (
+        "smtps://u:p@mail.example:465"
+    )
+    assert load_settings({}).smtp_url is None  # the outbox twin
+    with pytest.raises(ConfigurationError, match="TASTEMAKER_SMTP_URL"):
+        load_settings({"TASTEMAKER_SMTP_URL": "http://mail.example"})
+    mailer = SmtpMailer("smtp://user%40x:s3cret@mail.example:2525?starttls=required")
+    assert (mailer.host, mailer.port, mailer.username, mailer.password, mailer.starttls) == (
+        "mail.example",
+        2525,
+        "user@x",
+        "s3cret",
+        "required",
+    )
