@@ -169,12 +169,33 @@ class DiscountCodeSpec:
     usage_limit: int | None = None
     once_per_customer: bool = False
     combines_with: Mapping[str, bool] = field(default_factory=dict)
+    # Only these customers may use it (WooCommerce email restrictions); empty = anyone.
+    customer_emails: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class CreatedDiscountCode:
     platform_id: str
     code: str
+
+
+@dataclass(frozen=True)
+class StoreCreditSpec:
+    """Store credit for the customer account of `customer_email`, in the shop currency."""
+
+    customer_email: str
+    amount_minor: int
+    currency: str
+    # Ours, unique per credit (e.g. "reward:12"); stores that can keep it (a coupon code) do.
+    reference: str
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class IssuedStoreCredit:
+    platform_id: str
+    # Set when the store has no store credit and a single-use coupon stands in (WooCommerce).
+    code: str | None = None
 
 
 @dataclass(frozen=True)
@@ -212,6 +233,12 @@ class Connector(Protocol):
     ) -> CreatedDiscountCode: ...
 
     def deactivate_discount_code(self, shop: ShopContext, platform_id: str) -> None: ...
+
+    def issue_store_credit(self, shop: ShopContext, spec: StoreCreditSpec) -> IssuedStoreCredit:
+        """Credit the customer (Shopify store credit, or a single-use coupon restricted to the
+        customer's email where the platform has no store credit). Not idempotent on its own:
+        callers hold a lease and call it once per credit."""
+        ...
 
     def orders_updated_since(
         self, shop: ShopContext, since: datetime, cursor: str | None = None

@@ -31,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     worker = commands.add_parser("worker", help="run an RQ worker (with the retry scheduler)")
     worker.add_argument(
         "--queues",
-        default="webhooks,codes,rewards,payouts,periodic",
+        default="webhooks,codes,rewards,payouts,email,periodic",
         help="comma-separated queue names, in priority order",
     )
     worker.add_argument("--burst", action="store_true", help="exit when the queues are empty")

@@ -79,6 +79,13 @@ class Settings:
     webhook_max_body_bytes: int = 1_048_576
     job_default_timeout: int = 120
     log_level: str = "INFO"
+    # smtp:// (STARTTLS when offered) or smtps://; unset = the outbox stored in the database.
+    smtp_url: str | None = None
+    mail_from: str = "Tastemaker <no-reply@tastemaker.invalid>"
+    # Tests only: lets post checks fetch from 127.0.0.1 (a local oEmbed server); never from env.
+    allow_loopback_fetch: bool = False
+    # Tests only: network -> oEmbed endpoint replacing the real one (a local server).
+    post_check_endpoints: Mapping[str, str] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -172,6 +179,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             minimum=1,
         ),
         log_level=(env.get("TASTEMAKER_LOG_LEVEL") or "INFO").upper(),
+        smtp_url=as_url(
+            "TASTEMAKER_SMTP_URL", env.get("TASTEMAKER_SMTP_URL"), None, schemes=("smtp", "smtps")
+        ),
+        mail_from=env.get("TASTEMAKER_MAIL_FROM") or defaults.mail_from,
     )
 
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
-QUEUES = ("webhooks", "codes", "rewards", "payouts", "periodic")
+QUEUES = ("webhooks", "codes", "rewards", "payouts", "email", "periodic")
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -38,6 +38,7 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic("workers.jobs.rewards.settle_due_sprints", 15 * 60),
     Periodic("workers.jobs.rewards.expire_rights_grants", 15 * 60),
     Periodic("workers.jobs.metrics.prune_clicks_all_shops", 24 * 3600),
+    Periodic("workers.jobs.email.sweep_unsent_email", 10 * 60),
 )
 
 
@@ -54,6 +55,7 @@ def sweep_once() -> dict[str, int]:
         "workers.jobs.webhooks.sweep_pending_events",
         "workers.jobs.codes.sweep_pending_codes",
         "workers.jobs.rewards.sweep_pending_rewards",
+        "workers.jobs.email.sweep_unsent_email",
     ):
         counts[dotted.rsplit(".", 1)[-1]] = int(resolve(dotted)() or 0)
     return counts

@@ -20,12 +20,14 @@ from connectors.base import (
     DiscountCodeSpec,
     DiscountCodeTaken,
     InboundWebhook,
+    IssuedStoreCredit,
     LineItem,
     MalformedPayload,
     NormalizedOrder,
     NormalizedRefund,
     OrderPage,
     ShopContext,
+    StoreCreditSpec,
     VerifiedWebhook,
     WebhookRejected,
     register,
@@ -45,6 +47,8 @@ class SandboxConnector:
         self._codes: dict[str, dict[str, str]] = {}
         self._ids = itertools.count(1)
         self.deactivated: set[str] = set()
+        # shop domain -> our reference -> (customer email, amount in minor units)
+        self.store_credit: dict[str, dict[str, tuple[str, int]]] = {}
 
     def webhook_shop_domain(self, delivery: InboundWebhook) -> str:
         return (delivery.header(signing.SHOP_HEADER) or "").strip().lower()
@@ -147,6 +151,14 @@ class SandboxConnector:
 
     def deactivate_discount_code(self, shop: ShopContext, platform_id: str) -> None:
         self.deactivated.add(platform_id)
+
+    def issue_store_credit(self, shop: ShopContext, spec: StoreCreditSpec) -> IssuedStoreCredit:
+        """The sandbox keeps each customer's credit by email, in memory, keyed by our reference
+        (a replayed reference credits nothing twice)."""
+        credits = self.store_credit.setdefault(shop.domain, {})
+        if spec.reference not in credits:
+            credits[spec.reference] = (spec.customer_email.lower(), spec.amount_minor)
+        return IssuedStoreCredit(platform_id=f"sandbox-credit-{spec.reference}")
 
     def orders_updated_since(
         self, shop: ShopContext, since: datetime, cursor: str | None = None

@@ -23,14 +23,16 @@ from connectors.base import (
     CredentialsRevoked,
     DiscountCodeSpec,
     InboundWebhook,
+    IssuedStoreCredit,
     NormalizedOrder,
     NormalizedRefund,
     OrderPage,
     ShopContext,
+    StoreCreditSpec,
     VerifiedWebhook,
     register,
 )
-from connectors.shopify import normalize, operations, orders_query, webhooks
+from connectors.shopify import normalize, operations, orders_query, store_credit, webhooks
 from connectors.shopify.graphql import GraphQLClient
 from connectors.shopify.oauth import TokenClient, TokenSet, authorize_url, parse_iso
 from connectors.shopify.session_tokens import SessionToken, decode_session_token
@@ -171,6 +173,9 @@ class ShopifyConnector:
 
     def deactivate_discount_code(self, shop: ShopContext, platform_id: str) -> None:
         operations.deactivate_code(self.graphql, shop.domain, self._access_token(shop), platform_id)
+
+    def issue_store_credit(self, shop: ShopContext, spec: StoreCreditSpec) -> IssuedStoreCredit:
+        return store_credit.credit(self.graphql, shop.domain, self._access_token(shop), spec)
 
     def register_webhooks(
         self, shop: ShopContext, callback_url: str, topics: Iterable[str]

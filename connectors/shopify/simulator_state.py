@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from connectors.shopify.simulator_orders import graphql_order
@@ -32,7 +33,10 @@ COSTS = {
     "webhookSubscriptionCreate": 10,
     "currentAppInstallation": 1,
     "metafieldsSet": 10,
+    "customers": 2,
+    "storeCreditAccountCredit": 10,
 }
+EMAIL_QUERY = re.compile(r'email:"?([^"\s]+)"?')
 COMPLIANCE_ENUMS = frozenset({"CUSTOMERS_DATA_REQUEST", "CUSTOMERS_REDACT", "SHOP_REDACT"})
 
 
@@ -51,6 +55,10 @@ class SimShop:
     failures: list[tuple[str, float]] = field(default_factory=list)  # (kind, retry_after)
     installation_id: str = ""
     app_metafields: dict[str, str] = field(default_factory=dict)  # "namespace.key" -> value
+    customers: dict[str, str] = field(default_factory=dict)  # lowercased email -> customer gid
+    # customer gid -> {currency: balance in decimal strings}, and every credit transaction
+    store_credit: dict[str, dict[str, str]] = field(default_factory=dict)
+    credit_transactions: list[dict[str, Any]] = field(default_factory=list)
 
 
 class GraphQLError(Exception):
@@ -202,6 +210,57 @@ class SimulatorState:
             },
             "userErrors": [],
         }
+
+    def add_customer(self, domain: str, email: str) -> str:
+        with self.lock:
+            shop = self.shop(domain)
+            gid = f"gid://shopify/Customer/{next(self.ids)}"
+            shop.customers[email.lower()] = gid
+            return gid
+
+    def op_customers(self, shop: SimShop, variables: Mapping[str, Any]) -> Any:
+        found = EMAIL_QUERY.search(str(variables.get("query") or ""))
+        gid = shop.customers.get(found.group(1).lower()) if found else None
+        nodes = [{"id": gid}] if gid else []
+        return {"nodes": nodes[: int(variables["__first"])]}
+
+    def op_storeCreditAccountCredit(self, shop: SimShop, variables: Mapping[str, Any]) -> Any:
+        owner = str(variables.get("id") or "")
+        credit = (variables.get("creditInput") or {}).get("creditAmount") or {}
+        amount, currency = str(credit.get("amount") or ""), str(credit.get("currencyCode") or "")
+        errors = []
+        if owner not in shop.customers.values():
+            errors.append(
+                {"field": ["id"], "message": "Owner does not exist", "code": "ACCOUNT_NOT_FOUND"}
+            )
+        try:
+            positive = Decimal(amount) > 0
+        except InvalidOperation:
+            positive = False
+        if not positive:
+            errors.append(
+                {
+                    "field": ["creditInput", "creditAmount", "amount"],
+                    "message": "A positive amount must be used to credit a store credit account",
+                    "code": "NEGATIVE_OR_ZERO_AMOUNT",
+                }
+            )
+        if errors:
+            return {"storeCreditAccountTransaction": None, "userErrors": errors}
+        balances = shop.store_credit.setdefault(owner, {})
+        balance = Decimal(balances.get(currency, "0")) + Decimal(amount)
+        balances[currency] = f"{balance:f}"
+        account = f"gid://shopify/StoreCreditAccount/{abs(hash((owner, currency))) % 10**9}"
+        transaction = {
+            "id": f"gid://shopify/StoreCreditAccountCreditTransaction/{next(self.ids)}",
+            "amount": {"amount": amount, "currencyCode": currency},
+            "account": {
+                "id": account,
+                "balance": {"amount": f"{balance:f}", "currencyCode": currency},
+            },
+        }
+        shop.credit_transactions.append({**transaction, "owner": owner})
+        return {"storeCreditAccountTransaction": transaction, "userErrors": []}
 
     def op_discountCodeDeactivate(self, shop: SimShop, variables: Mapping[str, Any]) -> Any:
         wanted = variables.get("id")

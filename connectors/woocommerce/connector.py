@@ -8,6 +8,7 @@ the expiry would bring it back.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
@@ -19,10 +20,12 @@ from connectors.base import (
     DiscountCodeSpec,
     DiscountCodeTaken,
     InboundWebhook,
+    IssuedStoreCredit,
     NormalizedOrder,
     NormalizedRefund,
     OrderPage,
     ShopContext,
+    StoreCreditSpec,
     TerminalConnectorError,
     VerifiedWebhook,
     register,
@@ -129,6 +132,36 @@ class WooCommerceConnector:
         finally:
             self.remember_auth_mode(shop, client)
 
+    def issue_store_credit(self, shop: ShopContext, spec: StoreCreditSpec) -> IssuedStoreCredit:
+        """WooCommerce has no store credit: a single-use fixed-amount coupon that only the
+        customer's email can use. Its code comes from our reference, so a retry after a lost
+        answer finds the coupon it made instead of making a second one."""
+        code = "TM-" + re.sub(r"[^A-Z0-9]+", "-", spec.reference.upper()).strip("-")
+        coupon = DiscountCodeSpec(
+            code=code,
+            title=f"Tastemaker store credit ({spec.reference})",
+            kind="fixed_amount",
+            value=spec.amount_minor,
+            currency=spec.currency,
+            starts_at=datetime.now(UTC),
+            ends_at=spec.expires_at,
+            usage_limit=1,
+            once_per_customer=True,
+            customer_emails=(spec.customer_email,),
+        )
+        try:
+            created = self.create_discount_code(shop, coupon)
+        except DiscountCodeTaken:
+            client = self.client(shop)
+            try:
+                found = client.get("coupons", {"code": code}).data
+            finally:
+                self.remember_auth_mode(shop, client)
+            if not found:
+                raise
+            return IssuedStoreCredit(platform_id=str(found[0]["id"]), code=str(found[0]["code"]))
+        return IssuedStoreCredit(platform_id=created.platform_id, code=created.code)
+
     def _free_alternatives(self, client: StoreClient, code: str) -> list[str]:
         free: list[str] = []
         for suffix in range(2, 10):
@@ -201,4 +234,6 @@ def coupon_body(spec: DiscountCodeSpec, store_currency: str) -> dict[str, Any]:
         body["usage_limit"] = spec.usage_limit
     if spec.once_per_customer:
         body["usage_limit_per_user"] = 1
+    if spec.customer_emails:
+        body["email_restrictions"] = list(spec.customer_emails)
     return body

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-03 11:12:13.445399
+Create Date: 2026-12-03 11:13:00.265515
 """
 
 from collections.abc import Sequence
@@ -210,6 +210,33 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_orders_shop_id'), ['shop_id'], unique=False)
         batch_op.create_index('ix_orders_shop_id_customer_email_hash', ['shop_id', 'customer_email_hash'], unique=False)
 
+    op.create_table('outbound_emails',
+    sa.Column('idempotency_key', sa.String(length=160), nullable=False),
+    sa.Column('event', sa.String(length=40), nullable=False),
+    sa.Column('to_address', sa.String(length=254), nullable=False),
+    sa.Column('to_hash', sa.String(length=64), nullable=False),
+    sa.Column('forget_address', sa.Boolean(), nullable=False),
+    sa.Column('subject', sa.String(length=300), nullable=False),
+    sa.Column('text_body', sa.Text(), nullable=False),
+    sa.Column('html_body', sa.Text(), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('attempts', sa.BigInteger(), nullable=False),
+    sa.Column('lease_until', plugin.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('transport', sa.String(length=16), nullable=True),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('sent_at', plugin.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('updated_at', plugin.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('shop_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('created_at', plugin.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_outbound_emails_shop_id_shops'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_outbound_emails')),
+    sa.UniqueConstraint('shop_id', 'idempotency_key', name=op.f('uq_outbound_emails_shop_id_idempotency_key'))
+    )
+    with op.batch_alter_table('outbound_emails', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_outbound_emails_shop_id'), ['shop_id'], unique=False)
+        batch_op.create_index('ix_outbound_emails_status_updated_at', ['status', 'updated_at'], unique=False)
+
     op.create_table('product_snapshots',
     sa.Column('product_id', sa.String(length=64), nullable=False),
     sa.Column('title', sa.String(length=255), nullable=False),
@@ -254,6 +281,9 @@ def upgrade() -> None:
     sa.Column('code_prefix', sa.String(length=12), nullable=False),
     sa.Column('require_order', sa.Boolean(), nullable=False),
     sa.Column('terms', sa.Text(), nullable=False),
+    sa.Column('verify_posts', sa.Boolean(), nullable=False),
+    sa.Column('allowed_networks', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('reward_kind', sa.String(length=16), nullable=False),
     sa.Column('updated_at', plugin.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('shop_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -322,6 +352,53 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('agreements', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_agreements_shop_id'), ['shop_id'], unique=False)
+
+    op.create_table('creator_applications',
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('email', sa.String(length=254), nullable=False),
+    sa.Column('email_hash', sa.String(length=64), nullable=False),
+    sa.Column('social_handles', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('niche', sa.String(length=120), nullable=False),
+    sa.Column('audience_size', sa.BigInteger(), nullable=False),
+    sa.Column('pitch', sa.Text(), nullable=False),
+    sa.Column('terms_hash', sa.String(length=64), nullable=False),
+    sa.Column('consented_at', plugin.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('is_open', sa.Boolean(), nullable=True),
+    sa.Column('decided_at', plugin.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('decision_message', sa.Text(), nullable=False),
+    sa.Column('creator_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('shop_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('created_at', plugin.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['creator_id'], ['creators.id'], name=op.f('fk_creator_applications_creator_id_creators'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_creator_applications_shop_id_shops'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_creator_applications')),
+    sa.UniqueConstraint('shop_id', 'email_hash', 'is_open', name=op.f('uq_creator_applications_shop_id_email_hash_is_open'))
+    )
+    with op.batch_alter_table('creator_applications', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_creator_applications_shop_id'), ['shop_id'], unique=False)
+        batch_op.create_index('ix_creator_applications_shop_id_status', ['shop_id', 'status'], unique=False)
+
+    op.create_table('creator_invitations',
+    sa.Column('email', sa.String(length=254), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('message', sa.Text(), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('expires_at', plugin.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('accepted_at', plugin.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('creator_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('shop_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('created_at', plugin.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['creator_id'], ['creators.id'], name=op.f('fk_creator_invitations_creator_id_creators'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_creator_invitations_shop_id_shops'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_creator_invitations')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_creator_invitations_token_hash'))
+    )
+    with op.batch_alter_table('creator_invitations', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_creator_invitations_shop_id'), ['shop_id'], unique=False)
 
     op.create_table('metric_order_contributions',
     sa.Column('order_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -401,6 +478,9 @@ def upgrade() -> None:
     sa.Column('disclosure_matches', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('disclosure_checked_at', plugin.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('posted_at', plugin.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('post_check_status', sa.String(length=16), nullable=False),
+    sa.Column('post_checked_at', plugin.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('post_check_error', sa.Text(), nullable=True),
     sa.Column('updated_at', plugin.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('shop_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -515,6 +595,7 @@ def upgrade() -> None:
     sa.Column('is_open', sa.Boolean(), nullable=True),
     sa.Column('order_number', sa.String(length=64), nullable=True),
     sa.Column('order_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('email_encrypted', sa.LargeBinary(), nullable=True),
     sa.Column('claim_token_hash', sa.String(length=64), nullable=True),
     sa.Column('platform_id', sa.String(length=128), nullable=True),
     sa.Column('issued_at', plugin.models.base.UTCDateTime(timezone=True), nullable=True),
@@ -750,6 +831,15 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_metric_order_contributions_shop_id'))
 
     op.drop_table('metric_order_contributions')
+    with op.batch_alter_table('creator_invitations', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_creator_invitations_shop_id'))
+
+    op.drop_table('creator_invitations')
+    with op.batch_alter_table('creator_applications', schema=None) as batch_op:
+        batch_op.drop_index('ix_creator_applications_shop_id_status')
+        batch_op.drop_index(batch_op.f('ix_creator_applications_shop_id'))
+
+    op.drop_table('creator_applications')
     with op.batch_alter_table('agreements', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_agreements_shop_id'))
 
@@ -773,6 +863,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_product_snapshots_shop_id'))
 
     op.drop_table('product_snapshots')
+    with op.batch_alter_table('outbound_emails', schema=None) as batch_op:
+        batch_op.drop_index('ix_outbound_emails_status_updated_at')
+        batch_op.drop_index(batch_op.f('ix_outbound_emails_shop_id'))
+
+    op.drop_table('outbound_emails')
     with op.batch_alter_table('orders', schema=None) as batch_op:
         batch_op.drop_index('ix_orders_shop_id_customer_email_hash')
         batch_op.drop_index(batch_op.f('ix_orders_shop_id'))

@@ -18,6 +18,7 @@ from werkzeug.serving import make_server
 DEMO_PARTS = (
     "plugin.demo.sandbox",
     "plugin.demo.ugc",
+    "plugin.demo.creators",
     "plugin.demo.shopify",
     "plugin.demo.woocommerce",
 )

@@ -19,10 +19,11 @@ from plugin.domain.money import format_minor_units
 
 # --- Try & Tag ----------------------------------------------------------------------------------
 
-REWARD_STATUSES = ("submitted", "pending", "issued", "failed", "void")
+REWARD_STATUSES = ("submitted", "pending", "issued", "failed", "void", "needs_change")
 # submitted: waiting for moderation; pending: approved, the code is being created in the store;
-# void: the post was rejected or hidden before a code was issued.
-OPEN_STATUSES = ("submitted", "pending", "issued")
+# void: the post was rejected or hidden before a code was issued; needs_change: the post check
+# found it gone or without a disclosure, so it is back with the shopper (never rewarded as is).
+OPEN_STATUSES = ("submitted", "pending", "issued", "needs_change")
 DISCOUNT_KINDS = ("percentage", "fixed_amount")
 MAX_PERCENTAGE_BPS = 10_000
 MAX_FIXED_MINOR = 10**9
@@ -45,6 +46,9 @@ NETWORK_HOSTS: dict[str, tuple[str, str]] = {
     "www.youtube.com": ("youtube", "www.youtube.com"),
     "m.youtube.com": ("youtube", "www.youtube.com"),
     "youtu.be": ("youtube", "youtu.be"),
+    "pinterest.com": ("pinterest", "www.pinterest.com"),
+    "www.pinterest.com": ("pinterest", "www.pinterest.com"),
+    "pin.it": ("pinterest", "pin.it"),
 }
 HANDLE_RE = re.compile(r"[A-Za-z0-9._-]{1,30}")
 ORDER_NUMBER_RE = re.compile(r"#?[A-Za-z0-9-]{1,32}")
@@ -62,7 +66,7 @@ class PostLink:
 
 
 def parse_post_url(raw: str) -> PostLink | None:
-    """An https link to a post on Instagram, TikTok or YouTube, normalized; else None.
+    """An https link to a post on Instagram, TikTok, YouTube or Pinterest, normalized; else None.
 
     Fragments and tracking parameters are dropped (YouTube keeps its video id), so the same post
     submitted twice compares equal.

@@ -2,6 +2,8 @@
 
 from plugin.models.base import Base, utcnow
 from plugin.models.creators import Agreement, Campaign, Creator
+from plugin.models.email import OutboundEmail
+from plugin.models.joining import CreatorApplication, CreatorInvitation
 from plugin.models.ledger import LedgerEntry, Payout
 from plugin.models.metrics import (
     ClickDay,
@@ -28,6 +30,8 @@ __all__ = [
     "ClickDay",
     "CohortDay",
     "Creator",
+    "CreatorApplication",
+    "CreatorInvitation",
     "CustomerCohort",
     "DiscountCode",
     "LedgerEntry",
@@ -36,6 +40,7 @@ __all__ = [
     "Order",
     "OrderContribution",
     "OrderDay",
+    "OutboundEmail",
     "Payout",
     "ReferralLink",
     "ReferralSprint",

@@ -30,6 +30,13 @@ class TryAndTagProgram(IdMixin, TenantMixin, TimestampMixin, Base):
     require_order: Mapped[bool] = mapped_column(default=False)
     # Shown on the submission form, as plain text.
     terms: Mapped[str] = mapped_column(Text, default="")
+    # Fetch each post's public metadata and require a live post with a disclosure before any
+    # reward is issued (plugin.domain.post_check).
+    verify_posts: Mapped[bool] = mapped_column(default=True)
+    # Networks a post may be on; empty = all that Tastemaker can check.
+    allowed_networks: Mapped[list[str]] = mapped_column(default=list)
+    # "discount_code" (single use) or "store_credit" (needs a fixed amount).
+    reward_kind: Mapped[str] = mapped_column(String(16), default="discount_code")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from plugin.models.base import Base, BigId, IdMixin, TenantMixin, TimestampMixin, utcnow
 
 UGC_SOURCES = ("creator", "merchant", "try_and_tag")
-NETWORKS = ("instagram", "tiktok", "youtube", "other")
+NETWORKS = ("instagram", "tiktok", "youtube", "pinterest", "other")
 MODERATION_STATUSES = ("pending", "approved", "rejected", "hidden")
 RIGHTS_STATUSES = ("requested", "granted", "declined", "revoked", "expired")
 RIGHTS_SCOPES = ("on_site", "email", "ads")
@@ -56,6 +56,10 @@ class UgcPost(IdMixin, TenantMixin, TimestampMixin, Base):
     disclosure_checked_at: Mapped[datetime | None] = mapped_column(default=None)
     # When the post went live on its network, if known.
     posted_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Try & Tag: the last fetch of the post's public metadata (plugin.domain.post_check).
+    post_check_status: Mapped[str] = mapped_column(String(16), default="unchecked")
+    post_checked_at: Mapped[datetime | None] = mapped_column(default=None)
+    post_check_error: Mapped[str | None] = mapped_column(Text, default=None)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
@@ -206,6 +210,9 @@ class Reward(IdMixin, TenantMixin, TimestampMixin, Base):
     order_id: Mapped[int | None] = mapped_column(
         BigId, ForeignKey("orders.id", ondelete="SET NULL"), default=None
     )
+    # The shopper's address, encrypted (Fernet), only until their reward email is queued; the
+    # outbox then forgets it once sent. email hash above is what stays.
+    email_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
     # SHA-256 of the token in the shopper's private status link, where the code is shown.
     claim_token_hash: Mapped[str | None] = mapped_column(String(64), default=None)
     platform_id: Mapped[str | None] = mapped_column(String(128), default=None)

@@ -144,7 +144,33 @@ def approve_payout(session: Session, shop_id: int, payout_id: int) -> Payout:
     if payout.status == "approved":
         return payout
     _transition(session, payout, ("pending_approval",), status="approved", approved_at=utcnow())
+    _tell_creator(session, payout)
+    creator = session.get(Creator, payout.creator_id)
+    if creator is not None and creator.payout_method == "store_credit":
+        from workers.jobs.payouts import pay_in_store_credit
+        from workers.runtime import enqueue_after_commit
+
+        enqueue_after_commit(session, pay_in_store_credit, payout.id)
     return payout
+
+
+STORE_CREDIT_CLAIM = "store-credit:sending"
+STORE_CREDIT_UNCONFIRMED = "store-credit:unconfirmed"
+
+
+def claim_store_credit(session: Session, payout_id: int) -> bool:
+    """Take an approved payout for one store-credit call; of two workers exactly one wins."""
+    claimed = session.execute(
+        update(Payout)
+        .where(
+            Payout.id == payout_id,
+            Payout.status == "approved",
+            Payout.external_reference.is_(None),
+        )
+        .values(external_reference=STORE_CREDIT_CLAIM)
+        .execution_options(synchronize_session=False)
+    ).rowcount  # type: ignore[attr-defined]
+    return bool(claimed == 1)
 
 
 def mark_paid(session: Session, shop_id: int, payout_id: int, external_reference: str) -> Payout:
@@ -161,7 +187,15 @@ def mark_paid(session: Session, shop_id: int, payout_id: int, external_reference
         paid_at=utcnow(),
         external_reference=external_reference,
     )
+    _tell_creator(session, payout)
     return payout
+
+
+def _tell_creator(session: Session, payout: Payout) -> None:
+    # The creator hears about each step by email, once per payout and status (after commit).
+    from plugin.services.notifications import payout_status_changed
+
+    payout_status_changed(session, payout)
 
 
 def cancel_payout(session: Session, shop_id: int, payout_id: int, note: str = "") -> Payout:

@@ -38,6 +38,7 @@ from plugin.models import (
     WebhookEvent,
     utcnow,
 )
+from plugin.models.email import OutboundEmail
 from plugin.services import rollups
 from plugin.services.privacy_events import redact_event_bodies
 from plugin.tenancy import Tenant
@@ -256,7 +257,15 @@ def redact_customer(session: Session, shop_id: int, ref: CustomerRef) -> Redacti
         summary.ugc_posts += 1
     for reward in rewards:
         _clear_customer_columns(reward)
+        reward.email_encrypted = None  # the address kept (encrypted) until its email is sent
         summary.rewards += 1
+    if ref.email_hash:
+        for message in tenant.all(OutboundEmail, OutboundEmail.to_hash == ref.email_hash):
+            message.to_address = ""
+            message.to_hash = ""
+            if message.status in ("queued", "sending"):
+                message.status = "failed"
+                message.last_error = "customer data erased on request"
     summary.webhook_events = redact_event_bodies(
         session, shop_id, ref, {order.platform_order_id for order in orders}
     )

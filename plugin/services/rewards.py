@@ -21,12 +21,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from plugin.crypto import hash_email, new_token, sha256_hex
+from plugin.domain import post_check as post_rules
 from plugin.domain import rewards as rules
 from plugin.domain.validation import EMAIL_RE, ValidationFailed
 from plugin.models import Order, Shop, utcnow
 from plugin.models.rewards import TryAndTagProgram
 from plugin.models.ugc import ProductSnapshot, Reward, UgcPost
 from plugin.services.ledger import insert_ignore
+from plugin.services.reward_contact import seal_contact, state_words
 from plugin.services.ugc import create_post
 from plugin.tenancy import Tenant
 
@@ -42,7 +44,11 @@ PROGRAM_FIELDS = (
     "code_prefix",
     "require_order",
     "terms",
+    "verify_posts",
+    "allowed_networks",
+    "reward_kind",
 )
+REWARD_KINDS = ("discount_code", "store_credit")
 
 
 class RewardConflict(Exception):
@@ -78,6 +84,9 @@ def program_or_default(tenant: Tenant) -> TryAndTagProgram:
         code_prefix="TAG",
         require_order=False,
         terms="",
+        verify_posts=True,
+        allowed_networks=[],
+        reward_kind="discount_code",
     )
 
 
@@ -88,6 +97,13 @@ def save_program(tenant: Tenant, values: Mapping[str, Any]) -> TryAndTagProgram:
     errors = rules.offer_errors(
         merged["discount_kind"], merged["discount_value"], merged["code_valid_days"]
     )
+    if merged["reward_kind"] not in REWARD_KINDS:
+        errors["reward_kind"] = "must be one of: " + ", ".join(REWARD_KINDS)
+    elif merged["reward_kind"] == "store_credit" and merged["discount_kind"] != "fixed_amount":
+        errors["reward_kind"] = "store credit is an amount: use discount_kind fixed_amount"
+    unknown = [n for n in merged["allowed_networks"] or [] if n not in post_rules.DEFAULT_NETWORKS]
+    if unknown:
+        errors["allowed_networks"] = "must name only: " + ", ".join(post_rules.DEFAULT_NETWORKS)
     if errors:
         raise ValidationFailed(errors)
     # An upsert, so two first saves at once cannot both insert.
@@ -100,6 +116,10 @@ def save_program(tenant: Tenant, values: Mapping[str, Any]) -> TryAndTagProgram:
     )
     program = tenant.first(TryAndTagProgram)
     assert program is not None
+    if bool(program.enabled) != bool(merged["enabled"]):
+        from plugin.services.ugc import bump_feed_version
+
+        bump_feed_version(tenant.session, tenant.shop_id)  # the carousel's Try & Tag link
     for name, value in merged.items():
         setattr(program, name, value)
     tenant.session.flush()
@@ -129,8 +149,10 @@ def submit(
     errors: dict[str, str] = {}
     if email_hash is None or len(email) > 254 or not EMAIL_RE.match(email):
         errors["email"] = "must be an email address"
-    if link is None:
-        errors["post_url"] = "must be the https link to your post on Instagram, TikTok or YouTube"
+    networks = post_rules.allowed_networks(program.allowed_networks or None)
+    if link is None or link.network not in networks:
+        names = post_rules.network_names(networks)
+        errors["post_url"] = f"must be the https link to your post on {names}"
     if handle is None:
         errors["handle"] = "must be your handle there: up to 30 letters, digits, . _ or -"
     if tenant.first(ProductSnapshot, ProductSnapshot.product_id == product_id) is None:
@@ -171,14 +193,20 @@ def submit(
                     order_number=submission.order_number.strip() or None,
                     order_id=order_id,
                     claim_token_hash=sha256_hex(token),
+                    kind=program.reward_kind,
+                    email_encrypted=seal_contact(email, token),
                     created_at=now or utcnow(),
                 )
             )
             session.flush()
+            if program.verify_posts:
+                from plugin.services.post_checks import ask_for_check
+
+                ask_for_check(session, post.id)
     except IntegrityError:
         # Another submission for this email and product committed first.
         raise ValidationFailed(
-            {"email": "already has a submission for this product under review"}
+            {"email": "already has a submission for this product waiting for review"}
         ) from None
     return reward, token
 
@@ -215,12 +243,18 @@ def _already_open(
         UgcPost.moderation_status.in_(("pending", "approved")),
     )
     if same_post is not None:
-        return {"post_url": "has already been submitted"}
+        earlier = tenant.first(Reward, Reward.ugc_post_id == same_post.id)
+        return {"post_url": "was already submitted and " + state_words(same_post, earlier)}
     mine = (Reward.shop_id == tenant.shop_id, Reward.customer_email_hash == email_hash)
-    if session.scalar(
-        select(Reward.id).where(*mine, Reward.product_id == product_id, Reward.is_open.is_(True))
-    ):
-        return {"email": "already has a submission for this product under review"}
+    open_one = session.scalars(
+        select(Reward).where(*mine, Reward.product_id == product_id, Reward.is_open.is_(True))
+    ).first()
+    if open_one is not None:
+        post = session.get(UgcPost, open_one.ugc_post_id)
+        return {
+            "email": "already has a submission for this product, which "
+            + state_words(post, open_one)
+        }
     waiting = session.scalar(
         select(func.count(Reward.id)).where(*mine, Reward.status == "submitted")
     )
@@ -249,14 +283,15 @@ def after_moderation(tenant: Tenant, post: UgcPost) -> None:
 
     reward = tenant.first(Reward, Reward.ugc_post_id == post.id)
     if post.moderation_status == "approved":
-        if reward is not None and reward.status in ("submitted", "void"):
+        if reward is not None and reward.status in ("submitted", "void", "needs_change"):
             reward.status = "pending"
         if reward is None or reward.status == "pending":
             enqueue_after_commit(tenant.session, issue_try_and_tag_reward, post.id)
-    elif reward is not None and reward.status in ("submitted", "pending"):
+    elif reward is not None and reward.status in ("submitted", "pending", "needs_change"):
         # No code for a rejected or hidden post; the shopper may submit another one.
         reward.status = "void"
         reward.is_open = None
+        reward.email_encrypted = None
 
 
 def retry_reward(tenant: Tenant, reward: Reward) -> Reward:

@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import event, exists, func, or_, select
 from sqlalchemy.orm import Session
@@ -235,7 +236,22 @@ def build_feed(
         for post in posts
         if (item := _post_json(post, product, catalog, hosts, public_url)) is not None
     ]
-    return {"posts": items, "source": source}, _next_grant_change(session, shop.id, now)
+    payload: dict[str, Any] = {"posts": items, "source": source}
+    if _try_and_tag_open(session, shop.id):
+        # The carousel links shoppers to the shop's Try & Tag page (saving the program bumps
+        # the feed version, so this follows the program being switched on or off).
+        query = f"?product={quote(product, safe='')}" if product else ""
+        payload["try_and_tag"] = f"{public_url.rstrip('/')}/try-and-tag/{shop.public_key}{query}"
+    return payload, _next_grant_change(session, shop.id, now)
+
+
+def _try_and_tag_open(session: Session, shop_id: int) -> bool:
+    from plugin.models.rewards import TryAndTagProgram
+
+    enabled = session.scalar(
+        select(TryAndTagProgram.enabled).where(TryAndTagProgram.shop_id == shop_id)
+    )
+    return bool(enabled)
 
 
 def render(

@@ -23,6 +23,8 @@ BLUEPRINT_MODULES = (
     "plugin.web.sandbox_store",
     "plugin.web.rewards_api",
     "plugin.web.try_and_tag",
+    "plugin.web.joining",
+    "plugin.web.outbox",
 )
 
 

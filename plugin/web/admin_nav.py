@@ -11,4 +11,9 @@ class NavItem(NamedTuple):
     endpoint: str
 
 
-NAV_ITEMS: tuple[NavItem, ...] = (NavItem("Dashboard", "pages.dashboard"),)
+NAV_ITEMS: tuple[NavItem, ...] = (
+    NavItem("Dashboard", "pages.dashboard"),
+    NavItem("Applications", "joining.applications"),
+    NavItem("Invitations", "joining.invitations"),
+    NavItem("Outbox", "outbox.outbox"),
+)

@@ -29,16 +29,39 @@ from plugin.db import get_session
 from plugin.domain.money import format_minor_units
 from plugin.domain.validation import Field, Schema, ValidationFailed
 from plugin.models import Creator, Shop, utcnow
-from plugin.services import overview
+from plugin.services import overview, statements
 from plugin.services.creators import creator_for_portal_token
 from plugin.services.links import public_link_url
 from plugin.services.payouts import spreadsheet_safe
-from plugin.web import rendering
+from plugin.web import admin_auth, rendering
 
 bp = Blueprint("creator_portal", __name__)
 rendering.install(bp)
 
-PAYOUT_DETAILS = Schema("PayoutDetails", (Field("payout_email", "email", required=True),))
+CSV_COLUMNS = (
+    "period",
+    "date",
+    "type",
+    "order",
+    "description",
+    "why",
+    "rate",
+    "base",
+    "amount",
+    "currency",
+    "status",
+    "releases_on",
+    "payout_reference",
+    "balance",
+)
+PAYOUT_METHODS = ("bank_transfer", "paypal", "store_credit")
+PAYOUT_DETAILS = Schema(
+    "PayoutDetails",
+    (
+        Field("payout_email", "email", required=True),
+        Field("payout_method", "string", choices=PAYOUT_METHODS),
+    ),
+)
 
 
 def _creator_or_404(token: str) -> tuple[Creator, Shop]:
@@ -61,7 +84,7 @@ def earnings(token: str) -> ResponseReturnValue:
     db = get_session()
     now = utcnow()
     (row,) = overview.creator_rows(db, shop.id, creator.id)
-    lines = overview.statement(db, shop.id, creator.id)
+    statement = statements.build(db, shop, creator, now)
     public_url = current_app.config["TASTEMAKER"].public_url
     return render_template(
         "pages/creator.html",
@@ -72,10 +95,15 @@ def earnings(token: str) -> ResponseReturnValue:
         link_urls={link.id: public_link_url(public_url, link.slug) for link in row.links},
         orders=overview.attribution_rows(db, shop.id, creator_id=creator.id, limit=50),
         payouts=overview.creator_payouts(db, shop.id, creator.id),
-        statement=list(reversed(lines)),
-        next_release=overview.held_until(lines, now),
+        statement=statement,
+        period=_chosen_period(statement),
         now=now,
     )
+
+
+def _chosen_period(statement: statements.Statement) -> statements.Period | None:
+    wanted = request.args.get("period", "")
+    return statement.period(wanted) or (statement.periods[0] if statement.periods else None)
 
 
 @bp.post("/creator/<token>/payout-details")
@@ -83,43 +111,87 @@ def payout_details(token: str) -> ResponseReturnValue:
     creator, _shop = _creator_or_404(token)
     rendering.check_csrf()
     try:
-        values = PAYOUT_DETAILS.validate({"payout_email": request.form.get("payout_email", "")})
+        submitted = {"payout_email": request.form.get("payout_email", "")}
+        if request.form.get("payout_method"):
+            submitted["payout_method"] = request.form["payout_method"]
+        values = PAYOUT_DETAILS.validate(submitted)
     except ValidationFailed as failed:
-        flash("Payout email " + failed.fields["payout_email"] + ".", "error")
+        name, message = next(iter(failed.fields.items()))
+        flash(name.replace("_", " ").capitalize() + " " + message + ".", "error")
         return redirect(url_for("creator_portal.earnings", token=token))
     creator.payout_email = values["payout_email"]
+    # Store credit is paid into the shop account of the creator's own email, in the store.
+    creator.payout_method = values.get("payout_method", creator.payout_method)
     get_session().commit()
     flash("Payout email saved.", "ok")
     return redirect(url_for("creator_portal.earnings", token=token))
 
 
+@bp.get("/creator/<token>/statement")
+def printable(token: str) -> ResponseReturnValue:
+    creator, shop = _creator_or_404(token)
+    return _printable(shop, creator)
+
+
+@bp.get("/admin/creators/<int:creator_id>/statement")
+@admin_auth.admin_page
+def merchant_statement(creator_id: int) -> ResponseReturnValue:
+    """The merchant's view of a creator's statement: the very same read model and template."""
+    creator = admin_auth.current_tenant().get(Creator, creator_id)
+    if creator is None:
+        abort(404)
+    return _printable(admin_auth.current_shop(), creator, merchant=True)
+
+
+def _printable(shop: Shop, creator: Creator, *, merchant: bool = False) -> ResponseReturnValue:
+    statement = statements.build(get_session(), shop, creator, utcnow())
+    return render_template(
+        "pages/creator_statement.html",
+        shop=shop,
+        creator=creator,
+        statement=statement,
+        period=_chosen_period(statement),
+        merchant=merchant,
+        issued_at=utcnow(),
+    )
+
+
 @bp.get("/creator/<token>/statement.csv")
 def statement_csv(token: str) -> ResponseReturnValue:
     creator, shop = _creator_or_404(token)
+    statement = statements.build(get_session(), shop, creator, utcnow())
+    chosen = statement.period(request.args.get("period", ""))
+    periods = [chosen] if chosen else list(reversed(statement.periods))
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(["date", "kind", "order", "amount", "currency", "balance", "status", "reason"])
-    now = utcnow()
-    for line in overview.statement(get_session(), shop.id, creator.id):
-        entry = line.entry
-        if entry.payout_id is not None:
-            status = f"in payout {entry.payout_id}"
-        else:
-            status = "held" if entry.available_at > now else "available"
-        writer.writerow(
-            [
-                entry.created_at.date().isoformat(),
-                entry.kind,
-                line.order_number or "",
-                format_minor_units(entry.amount_minor, entry.currency),
-                entry.currency,
-                format_minor_units(line.running_minor, entry.currency),
-                status,
-                spreadsheet_safe(entry.reason),
-            ]
-        )
+    writer.writerow(CSV_COLUMNS)
+    for period in periods:
+        for line in period.lines:
+            writer.writerow(
+                [
+                    period.key,
+                    line.at.date().isoformat(),
+                    line.kind,
+                    spreadsheet_safe(line.order_number or ""),
+                    spreadsheet_safe(line.what),
+                    spreadsheet_safe(line.why),
+                    "" if line.rate_bps is None else f"{line.rate_bps / 100:g}%",
+                    ""
+                    if line.base_minor is None
+                    else format_minor_units(line.base_minor, line.currency),
+                    format_minor_units(line.amount_minor, line.currency),
+                    line.currency,
+                    line.status,
+                    line.release_at.date().isoformat() if line.release_at else "",
+                    line.payout_reference or "",
+                    format_minor_units(line.balance_minor, statement.currency),
+                ]
+            )
+    suffix = f"-{chosen.key}" if chosen else ""
     return Response(
         buffer.getvalue(),
         mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="statement-{creator.handle}.csv"'},
+        headers={
+            "Content-Disposition": f'attachment; filename="statement-{creator.handle}{suffix}.csv"'
+        },
     )

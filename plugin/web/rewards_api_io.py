@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import current_app
 
+from plugin.domain import post_check as post_rules
 from plugin.domain import rewards as rules
 from plugin.domain.validation import Field, Schema
 from plugin.models import Shop
@@ -51,6 +52,25 @@ SETTINGS_INPUT = Schema(
         ),
         Field("require_order", "boolean", description="only shoppers with a matching order"),
         Field("terms", "string", max_length=2000, description="shown on the form, plain text"),
+        Field(
+            "verify_posts",
+            "boolean",
+            description="fetch each post's public oEmbed; reward only live, disclosed posts",
+        ),
+        Field(
+            "allowed_networks",
+            "array",
+            item_kind="string",
+            max_length=len(post_rules.DEFAULT_NETWORKS),
+            description="networks a post may be on; empty = "
+            + ", ".join(post_rules.DEFAULT_NETWORKS),
+        ),
+        Field(
+            "reward_kind",
+            "string",
+            choices=("discount_code", "store_credit"),
+            description="store_credit needs discount_kind fixed_amount",
+        ),
     ),
 )
 SPRINT_INPUT = Schema(
@@ -83,6 +103,9 @@ SETTINGS = component(
             "code_prefix": STR,
             "require_order": BOOL,
             "terms": STR,
+            "verify_posts": BOOL,
+            "allowed_networks": {"type": "array", "items": STR},
+            "reward_kind": {"type": "string", "enum": ["discount_code", "store_credit"]},
             "currency": CURRENCY,
             "offer": STR,
             "form_url": STR,
@@ -165,6 +188,9 @@ def settings_json(program: TryAndTagProgram, shop: Shop) -> dict[str, Any]:
         "code_prefix": program.code_prefix,
         "require_order": program.require_order,
         "terms": program.terms,
+        "verify_posts": program.verify_posts,
+        "allowed_networks": list(post_rules.allowed_networks(program.allowed_networks or None)),
+        "reward_kind": program.reward_kind,
         "currency": shop.currency,
         "offer": rules.describe_offer(program.discount_kind, program.discount_value, shop.currency),
         "form_url": f"{public_url}/try-and-tag/{shop.public_key}",

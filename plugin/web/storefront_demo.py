@@ -71,6 +71,7 @@ def product_page(public_key: str, product_id: str) -> ResponseReturnValue:
         api=current_app.config["TASTEMAKER"].public_url,
         version=widget_version(),
         cart_root=f"/demo/shop/{shop.public_key}/",
+        try_and_tag_url=_try_and_tag_url(shop, product.product_id),
     )
     response = Response(html, mimetype="text/html")
     response.headers["Content-Security-Policy"] = DEMO_CSP
@@ -106,6 +107,17 @@ def cart_add(public_key: str) -> ResponseReturnValue:
             }
         )
     return Response(json.dumps({"items": added}), mimetype="application/json")
+
+
+def _try_and_tag_url(shop: Shop, product_id: str) -> str | None:
+    """The product page links to the shop's Try & Tag page while the program is on."""
+    from plugin.services.rewards import get_program
+    from plugin.tenancy import Tenant
+
+    program = get_program(Tenant(get_session(), shop.id))
+    if program is None or not program.enabled:
+        return None
+    return url_for("try_and_tag.form", public_key=shop.public_key, product=product_id)
 
 
 def _cart_error(status: int, description: str) -> Response:

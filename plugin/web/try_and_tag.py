@@ -22,6 +22,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
 from plugin.db import get_session
+from plugin.domain import post_check as post_rules
 from plugin.domain import rewards as rules
 from plugin.domain.validation import Field, Schema, ValidationFailed
 from plugin.models import Shop
@@ -140,6 +141,7 @@ def _render_form(
         shop=shop,
         program=program,
         offer=rules.describe_offer(program.discount_kind, program.discount_value, shop.currency),
+        networks=post_rules.network_names(post_rules.allowed_networks(program.allowed_networks)),
         products=list(products),
         values=values,
         errors=errors,
@@ -161,7 +163,24 @@ def status(public_key: str, token: str) -> ResponseReturnValue:
         post=post,
         offer=rules.describe_offer(reward.discount_kind, reward.discount_value, reward.currency),
         new=request.args.get("new") == "1",
+        token=token,
     )
+
+
+@bp.post("/try-and-tag/<public_key>/rewards/<token>/recheck")
+def recheck(public_key: str, token: str) -> ResponseReturnValue:
+    """The shopper fixed their post: check it again. The private token is the credential, and a
+    check changes nothing but the post's verdict, so no session or CSRF token is needed."""
+    shop = _open_shop(public_key)
+    reward = service.reward_for_token(get_session(), shop.id, token) if shop else None
+    if shop is None or reward is None:
+        return render_template("try_and_tag/closed.html"), 404
+    if limiter().take(shop.id, _visitor(), 1):
+        from plugin.services.post_checks import request_recheck
+
+        request_recheck(get_session(), reward)
+        get_session().commit()
+    return redirect(url_for(".status", public_key=public_key, token=token), code=303)
 
 
 # --- the JSON endpoint --------------------------------------------------------------------------

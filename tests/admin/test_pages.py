@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from datetime import timedelta
 
@@ -237,9 +239,13 @@ def test_the_statement_downloads_with_a_running_balance(
     make_entry(session, shop_a.shop, anna, 1_000)
     make_entry(session, shop_a.shop, anna, -250, kind="reversal")
     session.commit()
-    lines = client.get(f"/creator/{token}/statement.csv").get_data(as_text=True).split("\r\n")
-    assert lines[0] == "date,kind,order,amount,currency,balance,status,reason"
-    assert [line.split(",")[1:7] for line in lines[1:3]] == [
-        ["commission", "", "10.00", "USD", "10.00", "available"],
-        ["reversal", "", "-2.50", "USD", "7.50", "available"],
+    body = client.get(f"/creator/{token}/statement.csv").get_data(as_text=True)
+    assert body.split("\r\n")[0] == (
+        "period,date,type,order,description,why,rate,base,amount,currency,status,releases_on,"
+        "payout_reference,balance"
+    )
+    rows = list(csv.DictReader(io.StringIO(body)))
+    assert [[r[c] for c in ("type", "amount", "currency", "balance", "status")] for r in rows] == [
+        ["commission", "10.00", "USD", "10.00", "available"],
+        ["reversal", "-2.50", "USD", "7.50", "available"],
     ]

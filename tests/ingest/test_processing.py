@@ -375,6 +375,8 @@ def test_an_event_whose_order_another_batch_holds_waits_for_the_end_of_the_batch
 
     handlers()
     monkeypatch.setitem(registry._HANDLERS, "order_changed", apply)
+    # (the app is built first: building it takes about as long as the other lock is held)
+    app = create_app(make_settings(tmp_path))
     # and another transaction holding order 1 for a moment
     other = factory()
     lock_order(other, shop.id, 1)
@@ -382,7 +384,7 @@ def test_an_event_whose_order_another_batch_holds_waits_for_the_end_of_the_batch
     releaser.start()
     try:
         # when a drain takes both
-        with create_app(make_settings(tmp_path)).app_context():
+        with app.app_context():
             batch = process_pending(session, limit=10)
     finally:
         releaser.join()

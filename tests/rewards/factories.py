@@ -18,7 +18,15 @@ PRODUCT = "8001"
 
 
 def open_program(session: Session, shop: Shop, **fields: Any) -> TryAndTagProgram:
-    values = {"enabled": True, "discount_kind": "percentage", "discount_value": 1500, **fields}
+    # These programs skip the post check (fetching the post), which tests/rewards/
+    # test_post_checks.py exercises against a local oEmbed server.
+    values = {
+        "enabled": True,
+        "discount_kind": "percentage",
+        "discount_value": 1500,
+        "verify_posts": False,
+        **fields,
+    }
     program = service.save_program(Tenant(session, shop.id), values)
     session.add(
         ProductSnapshot(

@@ -60,7 +60,7 @@ def test_approval_creates_a_single_use_code_in_the_sandbox_store_once(
     moderate(session, reward, "approve")
     assert backend(app).enqueued == [(JOB, (reward.ugc_post_id,))]
     assert spec_for(issue_try_and_tag_reward).queue == "rewards"
-    assert run_jobs() == 1
+    assert run_jobs() == 2  # the code, then the email that carries it to the shopper
     enqueue(issue_try_and_tag_reward, reward.ugc_post_id)
     enqueue(issue_try_and_tag_reward, reward.ugc_post_id)
     assert run_jobs() == 2
@@ -107,7 +107,7 @@ def test_a_taken_code_is_replaced_by_the_stores_alternative(
     store.codes["tag-taken"] = "gid://discount/someone-else"
     # when
     moderate(session, reward, "approve")
-    assert run_jobs() == 1
+    assert run_jobs() == 2  # the code and its email
     # then
     reward = reload(reward)
     assert [spec.code for spec in store.calls] == ["TAG-TAKEN", "TAG-TAKENX"]
@@ -144,7 +144,7 @@ def test_a_transient_store_failure_is_retried_until_the_store_accepts(
     moderate(session, reward, "approve")
     ran = run_jobs()
     reward = reload(reward)
-    assert ran == 3
+    assert ran == 4  # three store calls, then the email
     assert len({spec.code for spec in store.calls}) == 1
     assert (reward.status, reward.attempts, reward.error, reward.lease_until) == (
         "issued",
@@ -304,7 +304,7 @@ def test_the_sweeper_finds_approved_posts_whose_job_was_lost(
     # then
     assert count == 1
     assert queue.enqueued == [(JOB, (reward.ugc_post_id,))]
-    assert queue.drain() == 1
+    assert queue.drain() == 2  # the code, then its email
     assert reload(reward).status == "issued"
 
 

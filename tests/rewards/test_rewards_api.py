@@ -43,6 +43,9 @@ def test_try_and_tag_settings_start_closed_and_change_per_shop(
         "code_prefix": "TAG",
         "require_order": False,
         "terms": "",
+        "verify_posts": True,
+        "allowed_networks": ["instagram", "tiktok", "youtube", "pinterest"],
+        "reward_kind": "discount_code",
         "currency": "USD",
         "offer": "10% off",
         "form_url": "https://tastemaker.test/try-and-tag/pk_alpha.example",
@@ -111,7 +114,8 @@ def test_rewards_are_listed_per_shop_and_a_failed_one_can_be_retried(
     assert conflict.status_code == 409
     assert retried.status_code == 202
     assert (retried.get_json()["status"], retried.get_json()["error"]) == ("pending", None)
-    assert ran == 2  # the approval's job and the retry's: one issues, the other finds it done
+    # the approval's job and the retry's (one issues, the other finds it done), and the email
+    assert ran == 3
     issued = api.get(f"/api/v1/rewards/{failed.id}", shop_a).get_json()
     assert issued["status"] == "issued"
     assert issued["code"].startswith("TAG-")

@@ -201,7 +201,7 @@ def test_one_open_submission_per_email_and_product_until_it_is_turned_down(
     # then only the other product is taken
     assert same.status_code == 422
     assert same.get_json()["fields"] == {
-        "email": "already has a submission for this product under review"
+        "email": "already has a submission for this product, which is waiting for the shop's review"
     }
     assert other.status_code == 201
     # when the first is rejected, the shopper may try again with a new post
@@ -229,7 +229,9 @@ def test_the_same_post_cannot_be_submitted_twice(
         form_url(shop_a) + "/submissions", json={**FORM, "email": "someone@else.example"}
     )
     assert response.status_code == 422
-    assert response.get_json()["fields"] == {"post_url": "has already been submitted"}
+    assert response.get_json()["fields"] == {
+        "post_url": "was already submitted and is waiting for the shop's review"
+    }
 
 
 def test_an_email_may_have_only_a_few_submissions_waiting(

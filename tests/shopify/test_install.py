@@ -54,7 +54,8 @@ def test_install_redirects_to_authorize_with_the_manifest_scopes(
     query = parse_qs(target.query)
     assert query["client_id"] == [API_KEY]
     assert query["scope"] == [
-        "read_orders,read_products,read_customers,read_discounts,write_discounts"
+        "read_orders,read_products,read_customers,read_discounts,write_discounts,"
+        "write_store_credit_account_transactions"
     ]
     assert query["redirect_uri"] == [f"{PUBLIC_URL}/shopify/callback"]
     state = session.scalars(select(OAuthState)).one()

@@ -12,6 +12,7 @@ from connectors.base import (
     DiscountCodeSpec,
     DiscountCodeTaken,
     ShopContext,
+    StoreCreditSpec,
     TerminalConnectorError,
 )
 from connectors.woocommerce import WooCommerceConnector, subscriptions
@@ -295,3 +296,26 @@ def test_delete_removes_our_webhooks_and_tolerates_missing_ones(
     del store.webhooks[ids["order.deleted"]]
     subscriptions.delete_webhooks(connector, context, ids)
     assert store.webhooks == {}
+
+
+def test_store_credit_is_a_single_use_coupon_only_the_customers_email_can_use(
+    connector: WooCommerceConnector, context: ShopContext, store: SimulatedStore
+) -> None:
+    # given
+    spec = StoreCreditSpec("Shopper@Example.com", 750, "USD", "reward:42")
+    # when the credit is issued, and again after a lost answer
+    first = connector.issue_store_credit(context, spec)
+    again = connector.issue_store_credit(context, spec)
+    # then one coupon exists, fixed, single use, restricted to the shopper's email
+    [coupon] = store.coupons.values()
+    assert first == again
+    assert (first.platform_id, first.code) == (str(coupon["id"]), "tm-reward-42")
+    assert {
+        k: coupon[k] for k in ("discount_type", "amount", "usage_limit", "usage_limit_per_user")
+    } == {
+        "discount_type": "fixed_cart",
+        "amount": "7.50",
+        "usage_limit": 1,
+        "usage_limit_per_user": 1,
+    }
+    assert coupon["email_restrictions"] == ["Shopper@Example.com"]

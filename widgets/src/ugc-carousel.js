@@ -119,6 +119,7 @@
       });
     Promise.all([data, styled]).then(function (results) {
       var posts = results[0] && Array.isArray(results[0].posts) ? results[0].posts : [];
+      self.tag = results[0] && results[0].try_and_tag;
       self.render(posts.slice(0, self.max));
     });
   };
@@ -140,6 +141,12 @@
     this.next = this.button('next', '\u203a', 'Next posts');
     nav.appendChild(this.prev);
     nav.appendChild(this.next);
+    if (/^https?:\/\//.test(this.tag || '')) {
+      // The shop's Try & Tag page, in the head row: the carousel's fixed height is unchanged.
+      var tag = el('a', 'tag', 'Post yours, get a reward');
+      tag.href = this.tag;
+      head.appendChild(tag);
+    }
     head.appendChild(nav);
     this.track = el('ul', 'track');
     this.track.id = 'tm-track';

@@ -13,6 +13,8 @@ JOB_MODULES = (
     "workers.jobs.shopify",
     "workers.jobs.ledger",
     "workers.jobs.metrics",
+    "workers.jobs.email",
+    "workers.jobs.try_and_tag",
 )
 
 for _module in JOB_MODULES:

@@ -42,6 +42,7 @@ def new_coupon(body: Mapping[str, Any], coupon_id: int, now: str) -> dict[str, A
         "usage_limit": body.get("usage_limit"),
         "usage_limit_per_user": body.get("usage_limit_per_user"),
         "free_shipping": bool(body.get("free_shipping", False)),
+        "email_restrictions": [str(e).strip() for e in body.get("email_restrictions") or []],
         "meta_data": list(body.get("meta_data") or []),
     }
 
