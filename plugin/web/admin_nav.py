@@ -11,4 +11,15 @@ class NavItem(NamedTuple):
     endpoint: str
 
 
-NAV_ITEMS: tuple[NavItem, ...] = (NavItem("Dashboard", "pages.dashboard"),)
+NAV_ITEMS: tuple[NavItem, ...] = (
+    NavItem("Dashboard", "pages.dashboard"),
+    NavItem("Performance", "merchant.performance"),
+    NavItem("Creators", "merchant.creators"),
+    NavItem("Codes & links", "merchant.codes"),
+    NavItem("Campaigns", "merchant.campaigns"),
+    NavItem("Content", "merchant.content"),
+    NavItem("Try & Tag", "merchant.try_and_tag"),
+    NavItem("Sprints", "merchant.sprints"),
+    NavItem("Payouts", "merchant.payouts"),
+    NavItem("Settings", "merchant.settings"),
+)

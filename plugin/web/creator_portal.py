@@ -26,6 +26,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 
 from plugin.db import get_session
+from plugin.domain import reasons
 from plugin.domain.money import format_minor_units
 from plugin.domain.validation import Field, Schema, ValidationFailed
 from plugin.models import Creator, Shop, utcnow
@@ -62,6 +63,7 @@ def earnings(token: str) -> ResponseReturnValue:
     now = utcnow()
     (row,) = overview.creator_rows(db, shop.id, creator.id)
     lines = overview.statement(db, shop.id, creator.id)
+    payouts = overview.creator_payouts(db, shop.id, creator.id)
     public_url = current_app.config["TASTEMAKER"].public_url
     return render_template(
         "pages/creator.html",
@@ -71,7 +73,8 @@ def earnings(token: str) -> ResponseReturnValue:
         row=row,
         link_urls={link.id: public_link_url(public_url, link.slug) for link in row.links},
         orders=overview.attribution_rows(db, shop.id, creator_id=creator.id, limit=50),
-        payouts=overview.creator_payouts(db, shop.id, creator.id),
+        payouts=payouts,
+        payout_statuses={payout.id: payout.status for payout in payouts},
         statement=list(reversed(lines)),
         next_release=overview.held_until(lines, now),
         now=now,
@@ -93,17 +96,39 @@ def payout_details(token: str) -> ResponseReturnValue:
     return redirect(url_for("creator_portal.earnings", token=token))
 
 
+# Readable columns first; the machine columns (minor units, basis points, the stored reason)
+# after them for spreadsheets and scripts.
+STATEMENT_COLUMNS = (
+    "date",
+    "kind",
+    "order",
+    "amount",
+    "currency",
+    "balance",
+    "status",
+    "reason",
+    "amount_minor",
+    "rate_bps",
+    "base_minor",
+    "reason_code",
+)
+
+
 @bp.get("/creator/<token>/statement.csv")
 def statement_csv(token: str) -> ResponseReturnValue:
     creator, shop = _creator_or_404(token)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(["date", "kind", "order", "amount", "currency", "balance", "status", "reason"])
+    writer.writerow(STATEMENT_COLUMNS)
     now = utcnow()
-    for line in overview.statement(get_session(), shop.id, creator.id):
+    db = get_session()
+    paid = {p.id for p in overview.creator_payouts(db, shop.id, creator.id) if p.status == "paid"}
+    for line in overview.statement(db, shop.id, creator.id):
         entry = line.entry
+        rate_bps, base_minor = reasons.machine_parts(entry.reason)
         if entry.payout_id is not None:
-            status = f"in payout {entry.payout_id}"
+            state = "paid in" if entry.payout_id in paid else "in"
+            status = f"{state} payout {entry.payout_id}"
         else:
             status = "held" if entry.available_at > now else "available"
         writer.writerow(
@@ -115,6 +140,10 @@ def statement_csv(token: str) -> ResponseReturnValue:
                 entry.currency,
                 format_minor_units(line.running_minor, entry.currency),
                 status,
+                spreadsheet_safe(reasons.readable(entry.reason, entry.currency)),
+                entry.amount_minor,
+                "" if rate_bps is None else rate_bps,
+                "" if base_minor is None else base_minor,
                 spreadsheet_safe(entry.reason),
             ]
         )

@@ -238,7 +238,10 @@ def test_the_statement_downloads_with_a_running_balance(
     make_entry(session, shop_a.shop, anna, -250, kind="reversal")
     session.commit()
     lines = client.get(f"/creator/{token}/statement.csv").get_data(as_text=True).split("\r\n")
-    assert lines[0] == "date,kind,order,amount,currency,balance,status,reason"
+    assert lines[0] == (
+        "date,kind,order,amount,currency,balance,status,reason,"
+        "amount_minor,rate_bps,base_minor,reason_code"
+    )
     assert [line.split(",")[1:7] for line in lines[1:3]] == [
         ["commission", "", "10.00", "USD", "10.00", "available"],
         ["reversal", "", "-2.50", "USD", "7.50", "available"],
