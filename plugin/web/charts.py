@@ -15,7 +15,7 @@ from markupsafe import Markup, escape
 
 WIDTH = 640
 HEIGHT = 220
-LEFT = 64  # room for the value axis labels
+LEFT = 72  # room for the value axis labels
 RIGHT = 12
 TOP = 12
 BOTTOM = 28
@@ -33,10 +33,8 @@ class Series:
 Formatter = Callable[[int], str]
 
 
-def _nice_ceiling(value: int) -> int:
+def _nice_step(value: float) -> int:
     """The smallest 1/2/5 x 10^n at or above value, so axis labels are round numbers."""
-    if value <= 0:
-        return 1
     magnitude = 1
     while magnitude * 10 <= value:
         magnitude *= 10
@@ -44,6 +42,11 @@ def _nice_ceiling(value: int) -> int:
         if step * magnitude >= value:
             return step * magnitude
     return 10 * magnitude
+
+
+def _axis_top(peak: int) -> int:
+    """A top for the value axis that four equal, round steps reach."""
+    return 4 * _nice_step(max(peak, 1) / 4)
 
 
 def _table(caption: str, labels: Sequence[str], series: Sequence[Series], fmt: Formatter) -> str:
@@ -77,13 +80,14 @@ def line_chart(
     series: Sequence[Series],
     *,
     fmt: Formatter = str,
+    axis_fmt: Formatter | None = None,
     summary: str = "",
 ) -> Markup:
     """Lines over time (labels are the x axis, e.g. days), one per series, on one value axis."""
     if not labels or not series:
         return Markup(f'<p class="empty">{escape(title)}: no data for this period yet.</p>')  # noqa: S704 - every value is escaped
     chart_id = f"chart-{next(_ids)}"
-    top = _nice_ceiling(max((max(s.values, default=0) for s in series), default=0))
+    top = _axis_top(max((max(s.values, default=0) for s in series), default=0))
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     step = plot_w / max(len(labels) - 1, 1)
 
@@ -106,14 +110,16 @@ def line_chart(
             f'<line class="chart-grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" '
             f'y1="{ty:.1f}" y2="{ty:.1f}"/>'
             f'<text class="chart-axis" x="{LEFT - 6}" y="{ty + 4:.1f}" text-anchor="end">'
-            f"{escape(fmt(value))}</text>"
+            f"{escape((axis_fmt or fmt)(value))}</text>"
         )
     label_every = max(1, len(labels) // 6)
     for index, label in enumerate(labels):
-        if index % label_every == 0 or index == len(labels) - 1:
+        last = index == len(labels) - 1
+        if (index % label_every == 0 and len(labels) - index > label_every // 2) or last:
+            anchor = "end" if last and index else ("start" if index == 0 else "middle")
             parts.append(
                 f'<text class="chart-axis" x="{x(index):.1f}" y="{HEIGHT - 8}" '
-                f'text-anchor="middle">{escape(label)}</text>'
+                f'text-anchor="{anchor}">{escape(label)}</text>'
             )
     for number, s in enumerate(series):
         points = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(s.values))
@@ -145,7 +151,7 @@ def funnel_chart(title: str, steps: Sequence[tuple[str, int]], *, note: str = ""
     height = row_h * len(steps) + 8
     bar_w = WIDTH - label_w - 90
     parts = [
-        f'<svg class="chart" viewBox="0 0 {WIDTH} {height}" role="img" '
+        f'<svg class="chart funnel" viewBox="0 0 {WIDTH} {height}" role="img" '
         f'aria-labelledby="{chart_id}-t {chart_id}-d">',
         f'<title id="{chart_id}-t">{escape(title)}</title>',
         f'<desc id="{chart_id}-d">'

@@ -50,6 +50,10 @@ def program_charts(
     def money(minor: int) -> str:
         return rendering.money(minor, currency)
 
+    def money_axis(minor: int) -> str:
+        """Whole units on the axis ("USD 1,250"); the table keeps the cents."""
+        return rendering.money(minor, currency).split(".")[0]
+
     totals = _totals(points)
     return {
         "points": points,
@@ -70,6 +74,7 @@ def program_charts(
                 Series("Spend", [p.spend_minor for p in points], dashed=True),
             ],
             fmt=money,
+            axis_fmt=money_axis,
         ),
         "funnel": funnel_chart(
             "From click to order",
