@@ -21,6 +21,7 @@ from plugin.web.admin_api.campaigns import CAMPAIGN_INPUT, KPIS
 from plugin.web.charts import Series, line_chart
 from plugin.web.merchant import bp
 from plugin.web.merchant.forms import (
+    INVALID_FORM,
     form_errors,
     form_values,
     local_date,
@@ -107,7 +108,7 @@ def create_campaign() -> ResponseReturnValue:
         )
     except ValidationFailed as failed:
         get_session().rollback()
-        return _form(None, form_errors(failed), request.form, 422)
+        return _form(None, form_errors(failed), request.form, INVALID_FORM)
     get_session().commit()
     flash(f"Campaign “{campaign.name}” created. Next: add links for its creators.", "ok")
     return redirect(url_for("merchant.campaign", campaign_id=campaign.id))
@@ -148,7 +149,7 @@ def update_campaign(campaign_id: int) -> ResponseReturnValue:
         )
     except ValidationFailed as failed:
         get_session().rollback()
-        return _form(_campaign_or_404(campaign_id), form_errors(failed), request.form, 422)
+        return _form(_campaign_or_404(campaign_id), form_errors(failed), request.form, INVALID_FORM)
     get_session().commit()
     flash("Campaign saved.", "ok")
     return redirect(url_for("merchant.campaign", campaign_id=campaign.id))

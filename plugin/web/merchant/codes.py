@@ -21,7 +21,14 @@ from plugin.services.links import InvalidLink, create_link, public_link_url, set
 from plugin.web import admin_auth
 from plugin.web.admin_api.codes import CODE_INPUT, LINK_INPUT
 from plugin.web.merchant import bp
-from plugin.web.merchant.forms import form_errors, form_values, paginate, parse_money, query_args
+from plugin.web.merchant.forms import (
+    INVALID_FORM,
+    form_errors,
+    form_values,
+    paginate,
+    parse_money,
+    query_args,
+)
 
 
 def _creators() -> list[Creator]:
@@ -144,7 +151,7 @@ def create_code() -> ResponseReturnValue:
         code = creator_service.create_discount_code(tenant, _code_values(request.form))
     except ValidationFailed as failed:
         get_session().rollback()
-        return _code_form(form_errors(failed), request.form, 422)
+        return _code_form(form_errors(failed), request.form, INVALID_FORM)
     get_session().commit()
     flash(f"{code.code} is being created in your store; its status updates here.", "ok")
     return redirect(url_for("merchant.codes", creator_id=code.creator_id))
@@ -300,10 +307,10 @@ def create_link_page() -> ResponseReturnValue:
         )
     except InvalidLink as exc:
         get_session().rollback()
-        return _link_form({exc.field: exc.message}, request.form, 422)
+        return _link_form({exc.field: exc.message}, request.form, INVALID_FORM)
     except ValidationFailed as failed:
         get_session().rollback()
-        return _link_form(form_errors(failed), request.form, 422)
+        return _link_form(form_errors(failed), request.form, INVALID_FORM)
     get_session().commit()
     flash(f"Link /r/{link.slug} created.", "ok")
     return redirect(url_for("merchant.links", creator_id=link.creator_id))

@@ -11,6 +11,7 @@ from plugin.domain.validation import ValidationFailed
 from plugin.services import creator_import
 from plugin.web import admin_auth
 from plugin.web.merchant import bp
+from plugin.web.merchant.forms import INVALID_FORM
 
 EXAMPLE = (
     "handle,name,email,niche,audience_size,instagram\n"
@@ -54,9 +55,11 @@ def preview_import() -> ResponseReturnValue:
         plan = creator_import.plan_import(admin_auth.current_tenant(), text)
     except ValidationFailed as failed:
         get_session().rollback()
-        return _page(422, file_error=failed.fields.get("file", "; ".join(failed.fields.values())))
+        return _page(
+            INVALID_FORM, file_error=failed.fields.get("file", "; ".join(failed.fields.values()))
+        )
     get_session().rollback()  # a preview writes nothing
-    return _page(200 if plan.ok else 422, plan=plan, text=text)
+    return _page(200 if plan.ok else INVALID_FORM, plan=plan, text=text)
 
 
 @bp.post("/admin/creators/import/apply")

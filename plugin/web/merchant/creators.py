@@ -18,7 +18,7 @@ from plugin.services import creators as creator_service
 from plugin.services.payouts import creator_balances
 from plugin.web import admin_auth
 from plugin.web.merchant import bp
-from plugin.web.merchant.forms import form_errors, form_values, paginate, query_args
+from plugin.web.merchant.forms import INVALID_FORM, form_errors, form_values, paginate, query_args
 from plugin.web.merchant.performance import program_charts, today_in_shop
 
 SOCIAL = ("instagram", "tiktok", "youtube")
@@ -105,7 +105,7 @@ def create_creator() -> ResponseReturnValue:
         creator = creator_service.create_creator(tenant, _values(request.form, partial=False))
     except ValidationFailed as failed:
         get_session().rollback()
-        return _form_page(None, form_errors(failed), request.form, 422)
+        return _form_page(None, form_errors(failed), request.form, INVALID_FORM)
     get_session().commit()
     flash(f"@{creator.handle} added. Next: create their discount code and a link.", "ok")
     return redirect(url_for("merchant.creator", creator_id=creator.id))
@@ -127,7 +127,9 @@ def update_creator(creator_id: int) -> ResponseReturnValue:
         creator_service.update_creator(tenant, creator, _values(request.form, partial=True))
     except ValidationFailed as failed:
         get_session().rollback()
-        return _form_page(_creator_or_404(creator_id), form_errors(failed), request.form, 422)
+        return _form_page(
+            _creator_or_404(creator_id), form_errors(failed), request.form, INVALID_FORM
+        )
     get_session().commit()
     flash(f"@{creator.handle} saved.", "ok")
     return redirect(url_for("merchant.creator", creator_id=creator.id))

@@ -26,6 +26,9 @@ from plugin.services.ledger import shop_timezone
 
 T = TypeVar("T")
 PER_PAGE = 25
+# A form sent back with its field errors is a normal answer (200), not a 422: browsers log any
+# 4xx page as a console error, and the JSON API keeps its 422s for programs.
+INVALID_FORM = 200
 
 
 def form_values(

@@ -20,6 +20,7 @@ from plugin.services import sprints as sprint_service
 from plugin.web import admin_auth
 from plugin.web.merchant import bp
 from plugin.web.merchant.forms import (
+    INVALID_FORM,
     form_errors,
     form_values,
     local_date,
@@ -131,7 +132,7 @@ def save_try_and_tag() -> ResponseReturnValue:
             errors = form_errors(failed)
     if errors:
         get_session().rollback()
-        return _program_form(errors, request.form, 422)
+        return _program_form(errors, request.form, INVALID_FORM)
     get_session().commit()
     flash(
         "Try & Tag saved."
@@ -211,7 +212,7 @@ def create_sprint() -> ResponseReturnValue:
         )
     except ValidationFailed as failed:
         get_session().rollback()
-        return _sprint_form(None, form_errors(failed), request.form, 422)
+        return _sprint_form(None, form_errors(failed), request.form, INVALID_FORM)
     get_session().commit()
     flash(f"Sprint “{sprint.name}” set up.", "ok")
     return redirect(url_for("merchant.sprint", sprint_id=sprint.id))
@@ -273,7 +274,9 @@ def update_sprint(sprint_id: int) -> ResponseReturnValue:
         )
     except ValidationFailed as failed:
         get_session().rollback()
-        return _sprint_form(_sprint_or_404(sprint_id), form_errors(failed), request.form, 422)
+        return _sprint_form(
+            _sprint_or_404(sprint_id), form_errors(failed), request.form, INVALID_FORM
+        )
     except sprint_service.SprintConflict as exc:
         get_session().rollback()
         flash(str(exc).capitalize() + ".", "error")

@@ -15,7 +15,7 @@ from plugin.services import ugc as ugc_service
 from plugin.web import admin_auth
 from plugin.web.admin_api.keys import SHOP_INPUT
 from plugin.web.merchant import bp
-from plugin.web.merchant.forms import form_errors, form_values, money_text
+from plugin.web.merchant.forms import INVALID_FORM, form_errors, form_values, money_text
 from plugin.web.ugc_api_io import ORIGIN
 
 
@@ -64,7 +64,7 @@ def save_settings() -> ResponseReturnValue:
     elif len(origins) > 20:
         errors["storefront_origins"] = "can list at most 20 origins"
     if errors:
-        return _form(errors, request.form, 422)
+        return _form(errors, request.form, INVALID_FORM)
     for column, value in values.items():
         setattr(shop, column, value)
     current = dict(shop.settings or {})
