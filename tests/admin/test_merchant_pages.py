@@ -4,7 +4,7 @@ field errors, destructive actions ask first, and the actions change what they sa
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from flask.testing import FlaskClient
@@ -412,3 +412,67 @@ def test_the_creator_statement_reads_like_a_person_and_says_paid_for_a_paid_payo
     assert row[7] == "order #1042: 12% of $28.90 item revenue"
     assert row[8:11] == ["347", "1200", "2890"]
     assert row[11] == "order #1042: 1200 bps of 2890 item revenue"
+
+
+def test_try_and_tag_shows_its_reward_as_typed_and_saves_a_percentage(
+    client: FlaskClient, shop_a: ShopKey, session: Session
+) -> None:
+    from plugin.models import TryAndTagProgram
+
+    token = csrf(sign_in(client, shop_a))
+    form = client.get("/admin/try-and-tag").get_data(as_text=True)
+    assert 'name="discount_value" type="text" value="10"' in form  # the 10% default
+    bad = post(
+        client,
+        "/admin/try-and-tag",
+        {"discount_kind": "percentage", "discount_value": "ten", "code_prefix": "glow!"},
+        token,
+    )
+    assert "Reward must be a percentage, like 10" in bad
+    assert "Code prefix must be 1-12 capital letters or digits" in bad
+    post(
+        client,
+        "/admin/try-and-tag",
+        {
+            "enabled": "on",
+            "enabled__present": "1",
+            "discount_kind": "percentage",
+            "discount_value": "12.5",
+            "code_valid_days": "30",
+            "code_prefix": "GLOW",
+            "terms": "Tag us.",
+        },
+        token,
+    )
+    program = session.scalars(select(TryAndTagProgram)).one()
+    assert (program.enabled, program.discount_value, program.code_prefix) == (True, 1250, "GLOW")
+    assert 'value="12.5"' in client.get("/admin/try-and-tag").get_data(as_text=True)
+
+
+def test_a_sprint_is_set_up_with_an_inclusive_last_day_and_shows_its_leaderboard(
+    client: FlaskClient, shop_a: ShopKey, session: Session
+) -> None:
+    from plugin.models import ReferralSprint
+
+    token = csrf(sign_in(client, shop_a))
+    first = (utcnow() - timedelta(days=2)).date()
+    last = (utcnow() + timedelta(days=5)).date()
+    html = post(
+        client,
+        "/admin/sprints/new",
+        {
+            "name": "Launch week",
+            "starts_at": first.isoformat(),
+            "ends_at": last.isoformat(),
+            "credit_per_order_minor": "5.00",
+            "cap_per_creator_minor": "",
+        },
+        token,
+    )
+    sprint = session.scalars(select(ReferralSprint)).one()
+    assert sprint.credit_per_order_minor == 500
+    assert sprint.cap_per_creator_minor is None
+    ends = sprint.ends_at if sprint.ends_at.tzinfo else sprint.ends_at.replace(tzinfo=UTC)
+    assert ends.date() == last + timedelta(days=1)  # exclusive end: the next midnight
+    assert "Leaderboard" in html
+    assert "No qualifying orders yet." in html

@@ -162,7 +162,10 @@ def campaign(campaign_id: int) -> ResponseReturnValue:
     shop = admin_auth.current_shop()
     db = get_session()
     start, end = progress.campaign_days(campaign, shop, today_in_shop(shop))
-    series = progress.kpi_series(db, shop, campaign, start, end)
+    # Charted up to today: days still to come have no numbers yet (the pace line says where the
+    # campaign should be by now; the target card says where it should end).
+    shown_end = max(min(end, today_in_shop(shop)), start)
+    series = progress.kpi_series(db, shop, campaign, start, end)[: (shown_end - start).days + 1]
     label = progress.KPI_LABELS.get(campaign.primary_kpi, campaign.primary_kpi)
 
     def fmt(value: int) -> str:
@@ -182,6 +185,7 @@ def campaign(campaign_id: int) -> ResponseReturnValue:
             ),
         ],
         fmt=fmt,
+        axis_fmt=(lambda v: fmt(v).split(".")[0]) if campaign.primary_kpi == "revenue" else None,
     )
     links = db.execute(
         select(ReferralLink, Creator.handle)
@@ -207,7 +211,7 @@ def campaign(campaign_id: int) -> ResponseReturnValue:
         end=end,
         members=progress.member_creators(db, shop.id, campaign.id),
         links=[(link, handle, public_link_url(public_url, link.slug)) for link, handle in links],
-        charts=program_charts(db, shop, start, end, campaign_id=campaign.id),
+        charts=program_charts(db, shop, start, shown_end, campaign_id=campaign.id),
     )
 
 

@@ -279,7 +279,14 @@ def _link_form(errors: dict[str, str], form: Any, status: int = 200) -> Response
 @bp.get("/admin/links/new")
 @admin_auth.admin_page
 def new_link() -> ResponseReturnValue:
-    return _link_form({}, {"creator_id": request.args.get("creator_id", ""), "target_path": "/"})
+    return _link_form(
+        {},
+        {
+            "creator_id": request.args.get("creator_id", ""),
+            "campaign_id": request.args.get("campaign_id", ""),
+            "target_path": "/",
+        },
+    )
 
 
 @bp.post("/admin/links/new")

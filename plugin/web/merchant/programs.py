@@ -13,6 +13,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 
 from plugin.db import get_session
+from plugin.domain import reasons
 from plugin.domain.validation import ValidationFailed
 from plugin.models import Campaign, ReferralSprint, Reward, UgcPost
 from plugin.services import rewards as reward_service
@@ -35,7 +36,7 @@ from plugin.web.rewards_api_io import SETTINGS_INPUT, SPRINT_INPUT
 
 def _offer_text(kind: str, value: int, currency: str) -> str:
     if kind == "percentage":
-        return f"{Decimal(value) / 100:f}".rstrip("0").rstrip(".")
+        return reasons.percent(value).removesuffix("%")  # 1000 -> "10", 1250 -> "12.5"
     return money_text(value, currency)
 
 
