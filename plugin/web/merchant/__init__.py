@@ -8,11 +8,15 @@ without it.
 from __future__ import annotations
 
 import importlib
+from datetime import UTC, datetime, timedelta
 
 from flask import Blueprint, Response
 
 from plugin.domain import reasons
+from plugin.models import Shop
+from plugin.services.ledger import shop_timezone
 from plugin.web import rendering
+from plugin.web.merchant.definitions import DEFINITIONS
 
 bp = Blueprint("merchant", __name__)
 
@@ -25,6 +29,36 @@ PAGE_POLICY = (
 
 rendering.install(bp)
 bp.add_app_template_filter(reasons.readable, "reason")
+
+
+def shop_day(value: datetime | None, shop: Shop) -> str:
+    """A stored instant as the shop's calendar day ("03 Dec 2026"): merchants think in their
+    own timezone, not UTC."""
+    if value is None:
+        return rendering.NO_VALUE
+    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+    return aware.astimezone(shop_timezone(shop)).strftime("%d %b %Y")
+
+
+def shop_when(value: datetime | None, shop: Shop) -> str:
+    if value is None:
+        return rendering.NO_VALUE
+    aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+    local = aware.astimezone(shop_timezone(shop))
+    return local.strftime("%d %b %Y, %H:%M ") + (local.tzname() or shop.timezone)
+
+
+def shop_last_day(exclusive_end: datetime | None, shop: Shop) -> str:
+    """The last day a period includes, for ends stored exclusive (the next midnight)."""
+    if exclusive_end is None:
+        return rendering.NO_VALUE
+    return shop_day(exclusive_end - timedelta(microseconds=1), shop)
+
+
+bp.add_app_template_global(DEFINITIONS, "metric_definitions")
+bp.add_app_template_filter(shop_day, "shop_day")
+bp.add_app_template_filter(shop_last_day, "shop_last_day")
+bp.add_app_template_filter(shop_when, "shop_when")
 
 
 @bp.after_request

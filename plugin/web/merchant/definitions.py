@@ -24,6 +24,10 @@ DEFINITIONS: dict[str, str] = {
     "of refunded orders. Manual adjustments are shown in the ledger, not in spend.",
     "roi": "(Revenue - spend) ÷ spend. Shown only when something was spent.",
     "cac": "Spend ÷ new customers. Shown only when both are above zero.",
-    "balance": "Available: past the hold period and owed. Held: still inside the hold "
-    "period, can be reversed by a refund.",
+    "available": "Past the hold period and owed: it goes into the next payout batch.",
+    "held": "Earned but inside the hold period, so a refund can still reverse it.",
+    "in_payout": "In a payout batch that is waiting for approval or for payment.",
+    "paid": "Payouts you marked paid, with the payment's reference.",
+    "kpi": "The campaign's primary KPI counted from its first day, in the shop's timezone. "
+    "The dashed line is the pace that reaches the target on the last day.",
 }

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
@@ -134,7 +134,7 @@ def local_date(value: datetime | None, shop: Shop) -> str:
     """A stored instant as the yyyy-mm-dd a date input shows, in the shop's timezone."""
     if value is None:
         return ""
-    aware = value if value.tzinfo else value.replace(tzinfo=shop_timezone(shop))
+    aware = value if value.tzinfo else value.replace(tzinfo=UTC)  # stored instants are UTC
     return aware.astimezone(shop_timezone(shop)).date().isoformat()
 
 
