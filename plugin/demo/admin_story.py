@@ -21,10 +21,11 @@ from plugin.crypto import hash_email
 from plugin.db import get_db
 from plugin.demo.sandbox import BALM, MIST, SERUM, SHOP_DOMAIN
 from plugin.extensions import credentials
-from plugin.models import Click, Creator, Payout, ReferralLink, Shop
+from plugin.models import Click, Creator, Payout, ReferralLink, Shop, UgcPost
 from plugin.services import payouts as payout_service
 from plugin.services import rewards as reward_service
 from plugin.services import sprints as sprint_service
+from plugin.services import ugc as ugc_service
 from plugin.tenancy import Tenant
 from plugin.web.rewards_api_io import SETTINGS_INPUT, SPRINT_INPUT
 from workers.backends import InProcessBackend
@@ -60,6 +61,7 @@ def start(app: Flask, base_url: str) -> list[str]:
         _programs(session, shop, now)
         waiting = payout_service.batch_payouts(session, shop.id, f"demo-{now:%Y-%m-%d}-weekly")
         session.commit()
+    _wait_for_jobs(app)  # the approved Try & Tag post's reward code
     return [
         f"Glow Botanics history: {DAYS} days of clicks and orders, a paid payout batch, "
         f"{len(waiting)} payouts waiting, a running sprint, Try & Tag on:",
@@ -168,6 +170,20 @@ def _programs(session: Any, shop: Shop, now: datetime) -> None:
             }
         ),
     )
+    # Two shoppers' posts: one approved (its reward code is issued by the rewards job), one
+    # waiting in the review queue.
+    for email, url, handle, product in (
+        ("lena@example.net", "https://www.instagram.com/p/GlowLena01/", "lena.daily", "1001"),
+        ("omar@example.net", "https://www.tiktok.com/@omar.skin/video/7301", "omar.skin", "1003"),
+    ):
+        reward, _token = reward_service.submit(
+            tenant,
+            shop,
+            reward_service.Submission(email=email, post_url=url, handle=handle, product_id=product),
+        )
+        if handle == "lena.daily":
+            post = session.get(UgcPost, reward.ugc_post_id)
+            ugc_service.moderate(tenant, post, "approve", actor="demo")
     day = now.replace(hour=0, minute=0, second=0, microsecond=0)
     sprint_service.create_sprint(
         tenant,

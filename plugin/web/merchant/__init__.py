@@ -29,6 +29,7 @@ PAGE_POLICY = (
 
 rendering.install(bp)
 bp.add_app_template_filter(reasons.readable, "reason")
+bp.add_app_template_filter(reasons.percent, "percent")
 
 
 def shop_day(value: datetime | None, shop: Shop) -> str:
