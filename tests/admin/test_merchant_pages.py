@@ -476,3 +476,55 @@ def test_a_sprint_is_set_up_with_an_inclusive_last_day_and_shows_its_leaderboard
     assert ends.date() == last + timedelta(days=1)  # exclusive end: the next midnight
     assert "Leaderboard" in html
     assert "No qualifying orders yet." in html
+
+
+def test_a_post_is_reviewed_its_rights_recorded_then_revoked_after_asking(
+    client: FlaskClient, shop_a: ShopKey, session: Session
+) -> None:
+    from plugin.models.ugc import UgcRightsGrant
+    from tests.ugc.factories import make_post
+
+    ugc_post, _ = make_post(session, shop_a.shop, handle="mia", approved=False, scopes=None)
+    session.commit()
+    token = csrf(sign_in(client, shop_a))
+    queue = client.get("/admin/content").get_data(as_text=True)
+    assert "@mia" in queue
+    assert '<img src="https://cdn.shopify.com/' in queue
+    # a reject without a reason is answered next to the post
+    refused = post(client, f"/admin/content/{ugc_post.id}/moderate", {"action": "reject"}, token)
+    assert "reason is required to reject a post" in refused
+    post(client, f"/admin/content/{ugc_post.id}/moderate", {"action": "approve"}, token)
+    post(
+        client,
+        f"/admin/content/{ugc_post.id}/rights/request",
+        {"scope_on_site": "on", "request_text": "May we show it?", "duration_days": "90"},
+        token,
+    )
+    grant = session.scalars(select(UgcRightsGrant)).one()
+    bad = post(
+        client,
+        f"/admin/content/{ugc_post.id}/rights/{grant.id}/grant",
+        {"evidence_url": "http://insecure.example/reply"},
+        token,
+    )
+    assert "evidence url must be an https URL" in bad
+    post(
+        client,
+        f"/admin/content/{ugc_post.id}/rights/{grant.id}/grant",
+        {"reply_text": "Yes, go ahead!", "evidence_url": "https://www.instagram.com/p/abc/c/1/"},
+        token,
+    )
+    carousel = client.get("/admin/content/carousel").get_data(as_text=True)
+    assert "Nothing would show here yet" in carousel  # not featured and no product page picked
+    shown = client.get("/admin/content/carousel?product=101").get_data(as_text=True)
+    assert "<strong>@mia</strong>" in shown
+    asked = client.get(f"/admin/content/{ugc_post.id}/rights/{grant.id}/revoke").get_data(
+        as_text=True
+    )
+    assert "Revoke the rights to @mia&#39;s post?" in asked
+    post(client, f"/admin/content/{ugc_post.id}/rights/{grant.id}/revoke", {}, token)
+    session.expire_all()
+    assert session.get(UgcRightsGrant, grant.id).status == "revoked"  # type: ignore[union-attr]
+    assert "<strong>@mia</strong>" not in client.get(
+        "/admin/content/carousel?product=101"
+    ).get_data(as_text=True)

@@ -20,9 +20,10 @@ from plugin.web.merchant.definitions import DEFINITIONS
 
 bp = Blueprint("merchant", __name__)
 
-# The pages' policy plus same-origin scripts (the copy button); everything else as rendering's.
+# The pages' policy plus same-origin scripts (the copy button) and https images (posts' media
+# on the creators' and the store's CDNs, shown in the review queue); the rest as rendering's.
 PAGE_POLICY = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
     "form-action 'self'; base-uri 'none'; "
     f"frame-ancestors 'self' {rendering.SHOPIFY_FRAME_ANCESTORS}"
 )

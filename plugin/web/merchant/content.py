@@ -72,6 +72,7 @@ def content() -> ResponseReturnValue:
     settings = ugc_service.ugc_settings(shop.settings)
     public_url = current_app.config["TASTEMAKER"].public_url
     hosts = media_hosts(settings.media_hosts)
+    errors = _errors()
     return render_template(
         "merchant/content.html",
         shop=shop,
@@ -86,7 +87,9 @@ def content() -> ResponseReturnValue:
         sources=SOURCE_LABELS,
         scopes=SCOPE_LABELS,
         args=query_args(request.args, "status", "source"),
-        errors=_errors(),
+        errors=errors,
+        # A refused action on a post this filter does not list is still reported, at the top.
+        elsewhere={k: v for k, v in errors.items() if k not in {str(p.id) for p in posts}},
         now=utcnow(),
     )
 
