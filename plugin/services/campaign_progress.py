@@ -26,7 +26,7 @@ from plugin.models import (
 )
 from plugin.services.ledger import shop_timezone
 from plugin.services.metrics_queries import PAID_STATUSES
-from plugin.services.metrics_series import daily_series, day_bounds, day_range
+from plugin.services.metrics_series import DayPoint, daily_series, day_bounds, day_range
 
 KPI_LABELS = {
     "revenue": "Revenue",
@@ -77,14 +77,24 @@ def campaign_days(campaign: Campaign, shop: Shop, today: date) -> tuple[date, da
 
 
 def kpi_series(
-    session: Session, shop: Shop, campaign: Campaign, start: date, end: date
+    session: Session,
+    shop: Shop,
+    campaign: Campaign,
+    start: date,
+    end: date,
+    points: list[DayPoint] | None = None,
+    last_day: date | None = None,
 ) -> list[KpiDay]:
+    """Start to end (e.g. today); the pace line runs to `last_day` (default: end).
+    `points`: the campaign's daily series over the same days, when the caller has it."""
     kpi = campaign.primary_kpi
     days = day_range(start, end)
     daily: Counter[date] = Counter()
     if kpi in ("revenue", "orders", "clicks"):
         column = {"revenue": "revenue_minor", "orders": "orders", "clicks": "clicks"}[kpi]
-        for point in daily_series(session, shop.id, start=start, end=end, campaign_id=campaign.id):
+        if points is None:
+            points = daily_series(session, shop.id, start=start, end=end, campaign_id=campaign.id)
+        for point in points:
             daily[point.day] = getattr(point, column)
     else:
         low, high = day_bounds(start, end, shop_timezone(shop))
@@ -116,11 +126,11 @@ def kpi_series(
             )
         for (when,) in session.execute(statement):
             daily[_local(when, shop)] += 1
-    total, span = 0, max(len(days) - 1, 1)
-    series = []
+    span = ((last_day or end) - start).days
+    total, series = 0, []
     for index, day in enumerate(days):
         total += daily[day]
-        pace = campaign.kpi_target * index // span if len(days) > 1 else campaign.kpi_target
+        pace = campaign.kpi_target * min(index, span) // span if span > 0 else campaign.kpi_target
         series.append(KpiDay(day, total, pace))
     return series
 

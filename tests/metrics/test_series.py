@@ -90,3 +90,32 @@ def test_an_inverted_range_is_refused(session: Session) -> None:
     with pytest.raises(ValueError, match="end must not be before start"):
         daily_series(session, b.shop.id, start=date(2026, 3, 5), end=date(2026, 3, 4))
     assert DayPoint.__dataclass_fields__.keys() >= {"day", "clicks", "spend_minor", "currency"}
+
+
+def test_a_campaign_kpi_is_cumulative_and_its_pace_runs_to_the_last_day(session: Session) -> None:
+    from plugin.services.campaign_progress import campaign_days, kpi_series
+
+    # given an 11-day campaign (1-11 March) with a revenue target of 1,000.00
+    b = Builder(session, "kpi.example")
+    mia = b.creator("mia")
+    spring = b.add(
+        Campaign(
+            name="Spring",
+            format="shoppable_story",
+            primary_kpi="revenue",
+            kpi_target=100_000,
+            starts_at=when(1, 0),
+            ends_at=when(11, 12),
+        )
+    )
+    assert isinstance(spring, Campaign)
+    b.order(when(2, 12), 10_000, creator=mia, campaign=spring)
+    b.order(when(4, 12), 5_000, creator=mia, campaign=spring)
+    session.flush()
+    start, last = campaign_days(spring, b.shop, today=date(2026, 3, 6))
+    assert (start, last) == (date(2026, 3, 1), date(2026, 3, 11))
+    # when charted up to "today", the 6th
+    series = kpi_series(session, b.shop, spring, start, date(2026, 3, 6), last_day=last)
+    # then
+    assert [point.actual for point in series] == [0, 10_000, 10_000, 15_000, 15_000, 15_000]
+    assert [point.target for point in series] == [0, 10_000, 20_000, 30_000, 40_000, 50_000]

@@ -16,6 +16,7 @@ from plugin.models.creators import CAMPAIGN_FORMATS
 from plugin.services import campaign_progress as progress
 from plugin.services import creators as creator_service
 from plugin.services.links import public_link_url
+from plugin.services.metrics_series import daily_series
 from plugin.web import admin_auth, rendering
 from plugin.web.admin_api.campaigns import CAMPAIGN_INPUT, KPIS
 from plugin.web.charts import Series, line_chart
@@ -165,7 +166,8 @@ def campaign(campaign_id: int) -> ResponseReturnValue:
     # Charted up to today: days still to come have no numbers yet (the pace line says where the
     # campaign should be by now; the target card says where it should end).
     shown_end = max(min(end, today_in_shop(shop)), start)
-    series = progress.kpi_series(db, shop, campaign, start, end)[: (shown_end - start).days + 1]
+    points = daily_series(db, shop.id, start=start, end=shown_end, campaign_id=campaign.id)
+    series = progress.kpi_series(db, shop, campaign, start, shown_end, points, last_day=end)
     label = progress.KPI_LABELS.get(campaign.primary_kpi, campaign.primary_kpi)
 
     def fmt(value: int) -> str:
@@ -211,7 +213,7 @@ def campaign(campaign_id: int) -> ResponseReturnValue:
         end=end,
         members=progress.member_creators(db, shop.id, campaign.id),
         links=[(link, handle, public_link_url(public_url, link.slug)) for link, handle in links],
-        charts=program_charts(db, shop, start, shown_end, campaign_id=campaign.id),
+        charts=program_charts(db, shop, start, shown_end, campaign_id=campaign.id, points=points),
     )
 
 

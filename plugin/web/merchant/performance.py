@@ -39,11 +39,14 @@ def program_charts(
     *,
     creator_id: int | None = None,
     campaign_id: int | None = None,
+    points: list[DayPoint] | None = None,
 ) -> dict[str, Any]:
-    """The charts (and totals) for one scope: the whole program, a creator or a campaign."""
-    points = daily_series(
-        session, shop.id, start=start, end=end, creator_id=creator_id, campaign_id=campaign_id
-    )
+    """The charts (and totals) for one scope: the whole program, a creator or a campaign
+    (`points`: that scope's series when the caller already has it)."""
+    if points is None:
+        points = daily_series(
+            session, shop.id, start=start, end=end, creator_id=creator_id, campaign_id=campaign_id
+        )
     labels = [_label(point.day) for point in points]
     currency = shop.currency
 
