@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-03 11:13:00.265515
+Create Date: 2026-12-03 11:13:18.891035
 """
 
 from collections.abc import Sequence
@@ -61,6 +61,8 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('format', sa.String(length=32), nullable=False),
     sa.Column('primary_kpi', sa.String(length=32), nullable=False),
+    sa.Column('kpi_target', sa.BigInteger(), nullable=False),
+    sa.Column('archived_at', plugin.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('starts_at', plugin.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('ends_at', plugin.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('budget_minor', sa.BigInteger(), nullable=False),

@@ -19,6 +19,7 @@ DEMO_PARTS = (
     "plugin.demo.sandbox",
     "plugin.demo.ugc",
     "plugin.demo.creators",
+    "plugin.demo.admin_story",
     "plugin.demo.shopify",
     "plugin.demo.woocommerce",
 )
@@ -49,6 +50,8 @@ def run_demo(*, host: str, port: int, serve: bool = True) -> int:
     upgrade(settings.database_url)
     app = create_app(settings)
 
+    # Request lines would bury the banner (printed last, below): only warnings from the server.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = make_server(host, port, app, threaded=True)
     server_thread = threading.Thread(target=server.serve_forever, name="demo-http", daemon=True)
     server_thread.start()
@@ -63,6 +66,8 @@ def run_demo(*, host: str, port: int, serve: bool = True) -> int:
         if isinstance(backend, InProcessBackend):
             backend.drain(timeout=60)
 
+    # From here on only warnings reach the console, so the banner stays the last thing shown.
+    logging.getLogger().setLevel(logging.WARNING)
     print("\nTastemaker demo is running (SQLite + in-process jobs).\n")
     for line in lines:
         print(line)

@@ -7,7 +7,7 @@ are signed webhooks from the simulated store, payouts come from the payout servi
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -24,14 +24,15 @@ from plugin.services.links import create_link
 from plugin.services.payouts import batch_payouts
 from plugin.services.shops import create_or_reinstall_shop, issue_api_key
 from plugin.tenancy import Tenant
+from plugin.web.admin_api.campaigns import AGREEMENT_INPUT, CAMPAIGN_INPUT
 from workers.backends import InProcessBackend
 from workers.runtime import get_backend
 
 SHOP_DOMAIN = "glow-botanics.sandbox"
 BROWSER = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 Mobile"
-SERUM = Item(product_id=101, variant_id=1011, title="Rose Glow Serum", unit_price_minor=3400)
-BALM = Item(product_id=102, variant_id=1021, title="Cloud Lip Balm", unit_price_minor=1200)
-MIST = Item(product_id=103, variant_id=1031, title="Dew Face Mist", unit_price_minor=2200)
+SERUM = Item(product_id=1001, variant_id=2001, title="Rose Glow Serum", unit_price_minor=3400)
+BALM = Item(product_id=1002, variant_id=2002, title="Cloud Lip Balm", unit_price_minor=1200)
+MIST = Item(product_id=1003, variant_id=2003, title="Dew Face Mist", unit_price_minor=2200)
 
 CREATORS = (
     {
@@ -119,25 +120,38 @@ def _seed(app: Flask) -> dict[str, Any]:
     shop.payout_minimum_minor = 200
     tenant = Tenant(session, shop.id)
     _, api_key = issue_api_key(session, shop.id, label="demo")
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    # Seeded values go through the API's own schemas, so the demo never holds what the API
+    # would refuse.
     stories = creator_service.create_campaign(
         tenant,
-        {
-            "name": "Spring glow stories",
-            "format": "shoppable_story",
-            "primary_kpi": "revenue",
-            "budget_minor": 150_000,
-            "brief": "Three Stories with the serum in your morning routine.",
-        },
+        CAMPAIGN_INPUT.validate(
+            {
+                "name": "Spring glow stories",
+                "format": "shoppable_story",
+                "primary_kpi": "revenue",
+                "kpi_target": 200_000,
+                "starts_at": (today - timedelta(days=27)).isoformat(),
+                "ends_at": (today + timedelta(days=14)).isoformat(),
+                "budget_minor": 150_000,
+                "brief": "Three Stories with the serum in your morning routine.",
+            }
+        ),
     )
     tutorials = creator_service.create_campaign(
         tenant,
-        {
-            "name": "20-second tutorials",
-            "format": "micro_tutorial",
-            "primary_kpi": "conversion",
-            "budget_minor": 80_000,
-            "brief": "One product, one look, twenty seconds.",
-        },
+        CAMPAIGN_INPUT.validate(
+            {
+                "name": "20-second tutorials",
+                "format": "micro_tutorial",
+                "primary_kpi": "clicks",
+                "kpi_target": 450,
+                "starts_at": (today - timedelta(days=20)).isoformat(),
+                "ends_at": (today + timedelta(days=10)).isoformat(),
+                "budget_minor": 80_000,
+                "brief": "One product, one look, twenty seconds.",
+            }
+        ),
     )
     people = [creator_service.create_creator(tenant, values) for values in CREATORS]
     maya, leo, sam = people
@@ -148,8 +162,7 @@ def _seed(app: Flask) -> dict[str, Any]:
         (sam, stories, 800, 0, []),
     )
     for creator, campaign, rate, fee, tiers in terms:
-        creator_service.create_agreement(
-            tenant,
+        values = AGREEMENT_INPUT.validate(
             {
                 "creator_id": creator.id,
                 "campaign_id": campaign.id,
@@ -159,9 +172,10 @@ def _seed(app: Flask) -> dict[str, Any]:
                 "payment_schedule": "monthly",
                 "usage_rights_days": 90,
                 "usage_rights_territory": "US, CA",
-                "deliverables": [{"kind": "story", "count": 3}],
-            },
+                "deliverables": [{"kind": "story", "quantity": 3}],
+            }
         )
+        creator_service.create_agreement(tenant, values)
     codes = {
         "maya.glows": creator_service.create_discount_code(
             tenant, {"creator_id": maya.id, "code": "MAYA15", "kind": "percentage", "value": 1500}

@@ -29,10 +29,12 @@ from plugin.web.storefront_demo import hero_image_path
 
 HOSTILE_CAPTION = "<img src=x onerror=alert(1)>"
 HOSTILE_URL = "javascript:alert(1)"
+# The sandbox store's own catalog (plugin.demo.sandbox sells the same ids): posts, links and
+# orders all talk about the same three products.
 PRODUCTS = (
-    ("1001", "Linen Overshirt", 6800, "2001", "/products/linen-overshirt", ((176, 196, 222), 1)),
-    ("1002", "Canvas Tote", 2900, "2002", "/products/canvas-tote", ((222, 196, 160), 2)),
-    ("1003", "Everyday Sneaker", 9500, "2003", "/products/everyday-sneaker", ((200, 220, 200), 3)),
+    ("1001", "Rose Glow Serum", 3400, "2001", "/products/rose-glow-serum", ((244, 194, 194), 1)),
+    ("1002", "Cloud Lip Balm", 1200, "2002", "/products/cloud-lip-balm", ((222, 206, 240), 2)),
+    ("1003", "Dew Face Mist", 2200, "2003", "/products/dew-face-mist", ((198, 228, 222), 3)),
 )
 
 TITLES = {product[0]: product[1] for product in PRODUCTS}
@@ -54,7 +56,8 @@ POSTS = (
     DemoPost(
         "maya.moves",
         "creator",
-        "#ad Weekend uniform: the linen overshirt over everything, sleeves rolled.",
+        "#ad Morning routine: two drops of the Rose Glow Serum before sunscreen. "
+        "Glass skin by 8am.",
         ("1001",),
         ((255, 183, 148), (186, 104, 200)),
         "shown",
@@ -63,7 +66,7 @@ POSTS = (
     DemoPost(
         "sam.outdoors",
         "creator",
-        "Paid partnership: three days on the trail and the tote still looks new.",
+        "Paid partnership: three days of hiking; the lip balm kept my lips happy, serum at night.",
         ("1002", "1001"),
         ((129, 199, 132), (38, 120, 140)),
         "shown",
@@ -71,7 +74,7 @@ POSTS = (
     DemoPost(
         "lena.daily",
         "try_and_tag",
-        "Ordered it on Monday, wearing it on Wednesday. Fits true to size.",
+        "Ordered the serum on Monday, skin already looks brighter by Friday.",
         ("1001",),
         ((255, 224, 130), (239, 108, 0)),
         "shown",
@@ -79,7 +82,7 @@ POSTS = (
     DemoPost(
         "jo_runs",
         "merchant",
-        "Morning miles in the Everyday Sneaker.",
+        "Our Dew Face Mist, on the desk for the 3pm slump.",
         ("1003", "1001"),
         ((144, 202, 249), (48, 63, 159)),
         "shown",
@@ -96,7 +99,7 @@ POSTS = (
     DemoPost(
         "priya.makes",
         "creator",
-        "Tried the overshirt on a rainy walk, kept me dry. #sponsored",
+        "Tried the serum for two weeks, no breakouts. #sponsored",
         ("1001",),
         ((248, 187, 208), (194, 24, 91)),
         "pending",
@@ -104,7 +107,7 @@ POSTS = (
     DemoPost(
         "rae.wanders",
         "creator",
-        "Layering season: the overshirt over a hoodie. #ad",
+        "Serum under moisturiser, every single day. #ad",
         ("1001",),
         ((255, 171, 145), (191, 54, 12)),
         "revoked",
@@ -112,7 +115,7 @@ POSTS = (
     DemoPost(
         "eli.brews",
         "creator",
-        "Overshirt + cold brew = Sunday. #ad",
+        "Serum + cold brew = Sunday. #ad",
         ("1001",),
         ((179, 157, 219), (69, 39, 160)),
         "email_only",

@@ -19,6 +19,7 @@ from flask import Flask
 
 from connectors.woocommerce import WooCommerceConnector
 from connectors.woocommerce.simulator import Item, SimulatedStore, http_transport
+from connectors.woocommerce.simulator.storefront import ShopProduct
 from connectors.woocommerce.stores import origin_domain
 from plugin.db import get_db
 from plugin.extensions import connectors
@@ -41,6 +42,10 @@ CREATOR = {"handle": "nina.knits", "name": "Nina Berg", "email": "nina@example.c
 
 def start(app: Flask, base_url: str) -> list[str]:
     store = SimulatedStore(transport=http_transport).start(_port(app))
+    # The shop front the referral link lands on: the scarf's page, the coupon applied.
+    for product in (SCARF, MITTENS):
+        slug = product.name.lower().replace(" ", "-")
+        store.shop_products[slug] = ShopProduct(slug, product.name, product.price)
     app.extensions[STORE_KEY] = store
     _point_connector_at(app, store.url)
     api_key = _connect(base_url, store.url)
@@ -59,7 +64,7 @@ def start(app: Flask, base_url: str) -> list[str]:
     return [
         f"WooCommerce (a simulated store at {store.url}, connected through wc-auth):",
         f"  merchant admin      {base_url}/admin?key={api_key}",
-        f"  referral link       {base_url}/r/{slug}  (lands on the store with ?coupon={code})",
+        f"  referral link       {base_url}/r/{slug}  (lands on the scarf's page, {code} applied)",
         f"  store REST API      {store.url}/wp-json/wc/v3/orders  (keys in the shop's credentials)",
         f"  connect another     {base_url}/woocommerce/connect",
         f"  webhooks accepted   {accepted} of {len(store.deliveries)}; pings answered "

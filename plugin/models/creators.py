@@ -48,6 +48,9 @@ class Campaign(IdMixin, TenantMixin, TimestampMixin, Base):
     name: Mapped[str] = mapped_column(String(200))
     format: Mapped[str] = mapped_column(String(32))
     primary_kpi: Mapped[str] = mapped_column(String(32), default="revenue")
+    # The primary KPI's goal for the whole campaign, in the KPI's unit (minor units for revenue).
+    kpi_target: Mapped[int] = mapped_column(default=0)
+    archived_at: Mapped[datetime | None] = mapped_column(default=None)
     starts_at: Mapped[datetime | None] = mapped_column(default=None)
     ends_at: Mapped[datetime | None] = mapped_column(default=None)
     budget_minor: Mapped[int] = mapped_column(default=0)

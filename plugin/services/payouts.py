@@ -311,9 +311,13 @@ def _aware(value: datetime) -> datetime:
 
 
 def batch_csv(
-    session: Session, shop_id: int, batch_key: str, statuses: Sequence[str] = ("approved",)
+    session: Session,
+    shop_id: int,
+    batch_key: str,
+    statuses: Sequence[str] = ("approved", "paid"),
 ) -> str:
-    """The batch in the common bulk-payout layout; approved payouts only by default."""
+    """The batch in the common bulk-payout layout: approved and paid payouts by default, so a
+    batch already paid still exports for the books (pending and cancelled ones never do)."""
     rows = session.execute(
         select(Payout, Creator)
         .join(Creator, Creator.id == Payout.creator_id)

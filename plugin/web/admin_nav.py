@@ -13,7 +13,16 @@ class NavItem(NamedTuple):
 
 NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("Dashboard", "pages.dashboard"),
+    NavItem("Performance", "merchant.performance"),
+    NavItem("Creators", "merchant.creators"),
     NavItem("Applications", "joining.applications"),
     NavItem("Invitations", "joining.invitations"),
+    NavItem("Codes & links", "merchant.codes"),
+    NavItem("Campaigns", "merchant.campaigns"),
+    NavItem("Content", "merchant.content"),
+    NavItem("Try & Tag", "merchant.try_and_tag"),
+    NavItem("Sprints", "merchant.sprints"),
+    NavItem("Payouts", "merchant.payouts"),
+    NavItem("Settings", "merchant.settings"),
     NavItem("Outbox", "outbox.outbox"),
 )

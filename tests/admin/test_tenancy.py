@@ -217,6 +217,8 @@ def test_writes_create_rows_in_the_callers_shop_only(
 
 COVERED_ELSEWHERE = {
     ("POST", "/api/v1/creators"),
+    # tests/admin/test_creator_import.py: test_import_is_scoped_to_the_calling_shop
+    ("POST", "/api/v1/creators/import"),
     ("POST", "/api/v1/campaigns"),
     ("POST", "/api/v1/payouts/batches"),
     ("GET", "/api/v1/api-keys"),

@@ -107,7 +107,7 @@ def test_the_carousel_renders_the_eligible_posts(live: Live, watched: Watched) -
     first_image = page.locator("tastemaker-ugc .slide img").first
     assert first_image.get_attribute("loading") == "lazy"
     assert first_image.get_attribute("sizes") == "220px"
-    assert first_image.get_attribute("alt") == "@maya.moves with the Linen Overshirt"
+    assert first_image.get_attribute("alt") == "@maya.moves with the Rose Glow Serum"
     srcset = first_image.get_attribute("srcset") or ""
     assert [part.rsplit(" ", 1)[1] for part in srcset.split(", ")] == ["320w", "640w"]
     wait_for_images(page)
@@ -228,7 +228,7 @@ def test_add_to_cart_posts_the_variant_to_the_shopify_ajax_cart(
     # then
     status = page.locator("tastemaker-ugc .status")
     status.filter(has_text="Added to cart").wait_for()
-    assert status.inner_text() == "Added to cart: Linen Overshirt"
+    assert status.inner_text() == "Added to cart: Rose Glow Serum"
     assert requests == [
         {
             "method": "POST",

@@ -85,9 +85,9 @@ def test_the_sample_page_and_its_sandbox_cart(
             {
                 "id": "2001",
                 "product_id": "1001",
-                "title": "Linen Overshirt",
+                "title": "Rose Glow Serum",
                 "quantity": 1,
-                "price": 6800,
+                "price": 3400,
             }
         ]
     }

@@ -71,3 +71,29 @@ def test_demo_connects_a_store_and_takes_orders_through_signed_webhooks(
         f"{base_url}/api/v1/shop", headers={"Authorization": f"Bearer {key}"}, timeout=10
     )
     assert shop_api.json()["platform"] == "woocommerce"
+    # and the referral link lands on the store's product page with the creator's coupon applied
+    slug = lines[2].split("/r/", 1)[1].split()[0]
+    landing = requests.get(
+        f"{base_url}/r/{slug}",
+        headers={"User-Agent": "Mozilla/5.0 (Macintosh) AppleWebKit/605.1.15 Safari/605.1.15"},
+        timeout=10,
+    )
+    assert landing.status_code == 200
+    assert landing.url.startswith(f"{store.url}/product/merino-scarf/?")
+    assert "<h1 class=product_title>Merino scarf</h1>" in landing.text
+    assert "Coupon code “NINA10” applied successfully: 10% off at checkout." in landing.text
+
+
+def test_the_simulated_shop_front_refuses_unknown_pages_and_coupons() -> None:
+    from connectors.woocommerce.simulator import SimulatedStore
+    from connectors.woocommerce.simulator.storefront import ShopProduct
+
+    with SimulatedStore(transport=lambda url, body, headers: 200) as store:
+        store.shop_products["merino-scarf"] = ShopProduct("merino-scarf", "Merino scarf", "48.00")
+        store.create_coupon("HALF", amount="7.50", discount_type="fixed_cart")
+        unknown = requests.get(f"{store.url}/product/teapot/", timeout=10)
+        fake = requests.get(f"{store.url}/product/merino-scarf/?coupon=FREE", timeout=10)
+        fixed = requests.get(f"{store.url}/product/merino-scarf/?coupon=half", timeout=10)
+    assert (unknown.status_code, unknown.text) == (404, "<h1>Page not found</h1>")
+    assert "Coupon “FREE” does not exist!" in fake.text
+    assert "applied successfully: USD 7.50 off at checkout." in fixed.text

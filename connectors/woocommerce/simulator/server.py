@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from connectors.woocommerce.simulator import rest
+from connectors.woocommerce.simulator import rest, storefront
 
 if TYPE_CHECKING:
     from connectors.woocommerce.simulator.store import SimulatedStore
@@ -123,7 +123,8 @@ def _handler_for(store: SimulatedStore) -> type[BaseHTTPRequestHandler]:
                     )
                 return
             if not parts.path.startswith(rest.API_PREFIX):
-                self._send(404, b"<h1>Page not found</h1>", {"Content-Type": "text/html"})
+                status, page = storefront.product_page(store, parts.path, query.get("coupon"))
+                self._send(status, page.encode(), {"Content-Type": "text/html; charset=UTF-8"})
                 return
             self._handle_api(method, parts.path[len(rest.API_PREFIX) :].strip("/"), query, raw)
 

@@ -21,6 +21,7 @@ from typing import Any
 from connectors.woocommerce.simulator import hookshot, resources
 from connectors.woocommerce.simulator.orders import Item, build_order, modified_copy, money
 from connectors.woocommerce.simulator.rest import RestError, invalid_id
+from connectors.woocommerce.simulator.storefront import ShopProduct
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,8 @@ class SimulatedStore:
         self.fail_next: list[int] = []
         # A store that moved (e.g. to its www address) answers every API call with a 301 there.
         self.moved_to: str | None = None
+        # Product pages of the shop front, by slug (storefront.product_page serves them).
+        self.shop_products: dict[str, ShopProduct] = {}
         self._ids = itertools.count(100)
         self._last_tick = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=1)
         self.server: Any = None

@@ -8,9 +8,11 @@ from flask import current_app, g, jsonify
 from flask.typing import ResponseReturnValue
 
 from plugin.db import get_session
-from plugin.domain.validation import Field, Schema
+from plugin.domain.creator_input import CREATOR_INPUT
+from plugin.domain.validation import Field, Schema, ValidationFailed
 from plugin.models import Creator
 from plugin.models.creators import CREATOR_STATUSES
+from plugin.services import creator_import
 from plugin.services import creators as service
 from plugin.services.payouts import creator_balances
 from plugin.web.admin_api.base import (
@@ -33,32 +35,6 @@ from plugin.web.admin_api.base import (
     saved,
 )
 from plugin.web.auth import current_tenant
-
-HANDLE_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}"
-
-CREATOR_INPUT = Schema(
-    "CreatorInput",
-    (
-        Field(
-            "handle",
-            "string",
-            required=True,
-            max_length=64,
-            pattern=HANDLE_PATTERN,
-            pattern_hint="must start with a letter or digit and use only letters, digits, . _ -",
-        ),
-        Field("name", "string", max_length=200),
-        Field("email", "email", nullable=True),
-        Field("customer_ids", "array", item_kind="string", max_length=50),
-        Field("social_handles", "object", items=Schema("SocialHandles", (), free_form=True)),
-        Field("niche", "string", max_length=120),
-        Field("audience_size", "integer", minimum=0, maximum=10_000_000_000),
-        Field("engagement_rate_bps", "integer", minimum=0, maximum=10_000),
-        Field("status", "string", choices=CREATOR_STATUSES),
-        Field("payout_email", "email", nullable=True),
-        Field("payout_method", "string", choices=("bank_transfer", "paypal", "store_credit")),
-    ),
-)
 
 CREATOR = component(
     "Creator",
@@ -206,3 +182,79 @@ def issue_portal_link(creator_id: int) -> ResponseReturnValue:
     commit()
     base = current_app.config["TASTEMAKER"].public_url.rstrip("/")
     return jsonify(creator_id=creator.id, url=f"{base}/creator/{token}"), 201
+
+
+CREATOR_IMPORT_INPUT = Schema(
+    "CreatorImportInput",
+    (
+        Field(
+            "csv",
+            "string",
+            required=True,
+            min_length=1,
+            max_length=creator_import.MAX_BYTES,
+            description="the file's text; first line names the columns: "
+            + ",".join(creator_import.COLUMNS)
+            + " (customer_ids separated by ;)",
+        ),
+        Field("dry_run", "boolean", description="only say what would happen (default false)"),
+    ),
+)
+CREATOR_IMPORT = component(
+    "CreatorImportResult",
+    obj(
+        {
+            "dry_run": BOOL,
+            "created": INT,
+            "updated": INT,
+            "unchanged": INT,
+            "rows": {
+                "type": "array",
+                "items": obj(
+                    {
+                        "line": INT,
+                        "handle": STR,
+                        "action": {"type": "string", "enum": ["create", "update", "unchanged"]},
+                        "changes": {"type": "array", "items": STR},
+                    }
+                ),
+            },
+        }
+    ),
+)
+
+
+@api_route(
+    "/creators/import",
+    "POST",
+    summary="Add or update creators from CSV text, all rows or none; per-line errors as 422 "
+    "fields ('line 3: email'); importing the same file again changes nothing",
+    tag="creators",
+    request=CREATOR_IMPORT_INPUT,
+    response=CREATOR_IMPORT,
+)
+def import_creators() -> ResponseReturnValue:
+    values = json_body(CREATOR_IMPORT_INPUT)
+    tenant = current_tenant()
+    plan = creator_import.plan_import(tenant, values["csv"])
+    if plan.errors:
+        raise ValidationFailed(plan.as_fields())
+    dry_run = bool(values.get("dry_run", False))
+    if not dry_run:
+        creator_import.apply_import(tenant, plan)
+        commit()
+    return jsonify(
+        dry_run=dry_run,
+        created=plan.count("create"),
+        updated=plan.count("update"),
+        unchanged=plan.count("unchanged"),
+        rows=[
+            {
+                "line": row.line,
+                "handle": row.handle,
+                "action": row.action,
+                "changes": list(row.changes),
+            }
+            for row in plan.rows
+        ],
+    )
