@@ -1,6 +1,13 @@
 """All models, imported here so that metadata (and Alembic) sees every table."""
 
 from plugin.models.base import Base, utcnow
+from plugin.models.contracts import (
+    AgreementAcceptance,
+    AgreementVersion,
+    Deliverable,
+    DeliverableEvent,
+    HeldLink,
+)
 from plugin.models.creators import Agreement, Campaign, Creator
 from plugin.models.ledger import LedgerEntry, Payout
 from plugin.models.orders import Attribution, Order, Refund
@@ -12,13 +19,18 @@ from plugin.models.webhooks import WebhookEvent
 
 __all__ = [
     "Agreement",
+    "AgreementAcceptance",
+    "AgreementVersion",
     "ApiKey",
     "Attribution",
     "Base",
     "Campaign",
     "Click",
     "Creator",
+    "Deliverable",
+    "DeliverableEvent",
     "DiscountCode",
+    "HeldLink",
     "LedgerEntry",
     "OAuthState",
     "Order",

@@ -5,6 +5,7 @@ One module per resource group; each declares its routes on the shared blueprint 
 """
 
 from plugin.web.admin_api import (  # noqa: F401 - importing registers the routes
+    agreements,
     campaigns,
     codes,
     creators,

@@ -1,0 +1,477 @@
+"""Agreements (creator x campaign terms), their versions, deliverables and upcoming flat fees."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, jsonify
+from flask.typing import ResponseReturnValue
+
+from plugin.db import get_session
+from plugin.domain.contracts import (
+    DELIVERABLE_STATUSES,
+    REVIEW_DECISIONS,
+    DeliverableTransitionError,
+)
+from plugin.domain.validation import Field, Schema
+from plugin.models import Agreement, Deliverable, Shop, utcnow
+from plugin.models.creators import PAYMENT_SCHEDULES
+from plugin.services import agreements as agreement_service
+from plugin.services import creators as service
+from plugin.services import deliverables as deliverable_service
+from plugin.services.contract_payments import upcoming_payments
+from plugin.web.admin_api.base import (
+    BOOL,
+    CURRENCY,
+    INT,
+    PAGE_QUERY,
+    STR,
+    TIME,
+    api_route,
+    bp,
+    component,
+    iso,
+    json_body,
+    list_route,
+    nullable,
+    obj,
+    owned_or_404,
+    read_route,
+    ref,
+    saved,
+)
+from plugin.web.auth import current_tenant
+
+AGREEMENT_STATUSES = ("draft", "active", "completed", "terminated")
+ACCEPTANCE_STATES = ("not_required", "unsigned", "awaiting", "accepted")
+MAX_MINOR = 10**13
+
+DELIVERABLE_TERMS = Schema(
+    "DeliverableTerms",
+    (
+        Field("kind", "string", required=True, min_length=1, max_length=64),
+        Field("quantity", "integer", minimum=1, maximum=1000),
+        Field("due_at", "datetime", nullable=True),
+        Field("notes", "string", max_length=2000),
+    ),
+)
+BONUS_TIER = Schema(
+    "BonusTier",
+    (
+        Field("min_orders", "integer", required=True, minimum=1, maximum=1_000_000),
+        Field("extra_rate_bps", "integer", required=True, minimum=0, maximum=10_000),
+    ),
+)
+AGREEMENT_TERMS = (
+    Field("deliverables", "array", items=DELIVERABLE_TERMS, max_length=50),
+    Field("usage_rights_days", "integer", minimum=0, maximum=36_500),
+    Field("usage_rights_territory", "string", min_length=1, max_length=120),
+    Field(
+        "usage_rights_channels",
+        "array",
+        item_kind="string",
+        max_length=20,
+        description="where the store may reuse the content, e.g. instagram, email, paid ads",
+    ),
+    Field("exclusivity", "string", max_length=5000),
+    Field("termination_terms", "string", max_length=5000),
+    Field("payment_schedule", "string", choices=PAYMENT_SCHEDULES),
+    Field("flat_fee_minor", "integer", minimum=0, maximum=MAX_MINOR),
+    Field("commission_rate_bps", "integer", minimum=0, maximum=10_000),
+    Field("bonus_tiers", "array", items=BONUS_TIER, max_length=20),
+    Field("status", "string", choices=AGREEMENT_STATUSES),
+    Field("starts_at", "datetime", nullable=True),
+    Field("ends_at", "datetime", nullable=True),
+    Field(
+        "live_on_acceptance",
+        "boolean",
+        nullable=True,
+        description="hold the creator's new codes and links until they accept; null = the "
+        "shop's setting",
+    ),
+)
+AGREEMENT_INPUT = Schema(
+    "AgreementInput",
+    (
+        Field("creator_id", "integer", required=True, minimum=1),
+        Field("campaign_id", "integer", minimum=1, nullable=True),
+        *AGREEMENT_TERMS,
+    ),
+)
+AGREEMENT_UPDATE = Schema("AgreementUpdate", AGREEMENT_TERMS)
+REVIEW_INPUT = Schema(
+    "DeliverableReview",
+    (
+        Field("decision", "string", required=True, choices=REVIEW_DECISIONS),
+        Field(
+            "message",
+            "string",
+            max_length=5000,
+            description="required when asking for changes; shown to the creator",
+        ),
+    ),
+)
+
+AGREEMENT = component(
+    "Agreement",
+    obj(
+        {
+            "id": INT,
+            "creator_id": INT,
+            "campaign_id": nullable(INT),
+            "deliverables": {"type": "array", "items": DELIVERABLE_TERMS.json_schema()},
+            "usage_rights_days": INT,
+            "usage_rights_territory": STR,
+            "usage_rights_channels": {"type": "array", "items": STR},
+            "exclusivity": STR,
+            "termination_terms": STR,
+            "payment_schedule": STR,
+            "flat_fee_minor": INT,
+            "commission_rate_bps": INT,
+            "bonus_tiers": {"type": "array", "items": BONUS_TIER.json_schema()},
+            "currency": CURRENCY,
+            "status": STR,
+            "starts_at": nullable(TIME),
+            "ends_at": nullable(TIME),
+            "live_on_acceptance": {"type": ["boolean", "null"]},
+            "terms_version": INT,
+            "accepted_version": nullable(INT),
+            "signed_at": nullable(TIME),
+            "acceptance": {"type": "string", "enum": list(ACCEPTANCE_STATES)},
+            "created_at": TIME,
+        }
+    ),
+)
+AGREEMENT_VERSION = component(
+    "AgreementVersion",
+    obj(
+        {
+            "number": INT,
+            "created_at": TIME,
+            "created_by": STR,
+            "changed_fields": {"type": "array", "items": STR},
+            "terms": {"type": "object"},
+            "terms_digest": STR,
+            "acceptance": nullable(
+                obj({"accepted_by": STR, "accepted_at": TIME, "document_hash": STR})
+            ),
+        }
+    ),
+)
+VERSION_LIST = component(
+    "AgreementVersionList",
+    obj({"data": {"type": "array", "items": ref(AGREEMENT_VERSION)}}),
+)
+DELIVERABLE_EVENT = obj(
+    {
+        "category": STR,
+        "action": STR,
+        "actor": STR,
+        "occurred_at": TIME,
+        "detail": {"type": "object"},
+    }
+)
+DELIVERABLE = component(
+    "Deliverable",
+    obj(
+        {
+            "id": INT,
+            "agreement_id": INT,
+            "creator_id": INT,
+            "position": INT,
+            "kind": STR,
+            "quantity": INT,
+            "due_at": nullable(TIME),
+            "brief": STR,
+            "status": {"type": "string", "enum": list(DELIVERABLE_STATUSES)},
+            "post_url": nullable(STR),
+            "caption": STR,
+            "creator_notes": STR,
+            "submitted_at": nullable(TIME),
+            "reviewed_at": nullable(TIME),
+            "approved_at": nullable(TIME),
+            "feedback": STR,
+            "disclosure_ok": {"type": ["boolean", "null"]},
+            "disclosure_matches": {"type": "array", "items": STR},
+            "history": {"type": "array", "items": DELIVERABLE_EVENT},
+        },
+        optional=("history",),
+    ),
+)
+UPCOMING = component(
+    "UpcomingFlatFees",
+    obj(
+        {
+            "data": {
+                "type": "array",
+                "items": obj(
+                    {
+                        "agreement_id": INT,
+                        "creator_id": INT,
+                        "key": STR,
+                        "amount_minor": INT,
+                        "currency": CURRENCY,
+                        "expected_at": nullable(TIME),
+                        "condition": STR,
+                    }
+                ),
+            },
+            "total_minor": INT,
+            "waiting_on_events": BOOL,
+        }
+    ),
+)
+AGREEMENT_QUERY = (
+    Field("creator_id", "integer", minimum=1),
+    Field("campaign_id", "integer", minimum=1),
+    *PAGE_QUERY,
+)
+DELIVERABLE_QUERY = (
+    Field("agreement_id", "integer", minimum=1),
+    Field("creator_id", "integer", minimum=1),
+    Field("status", "string", choices=DELIVERABLE_STATUSES),
+    *PAGE_QUERY,
+)
+
+
+@bp.errorhandler(DeliverableTransitionError)
+def deliverable_conflict(error: DeliverableTransitionError) -> tuple[Response, int]:
+    return jsonify(error="conflict", message=str(error)), 409
+
+
+def agreement_json(agreement: Agreement) -> dict[str, Any]:
+    return {
+        "id": agreement.id,
+        "creator_id": agreement.creator_id,
+        "campaign_id": agreement.campaign_id,
+        "deliverables": list(agreement.deliverables),
+        "usage_rights_days": agreement.usage_rights_days,
+        "usage_rights_territory": agreement.usage_rights_territory,
+        "usage_rights_channels": list(agreement.usage_rights_channels or []),
+        "exclusivity": agreement.exclusivity,
+        "termination_terms": agreement.termination_terms,
+        "payment_schedule": agreement.payment_schedule,
+        "flat_fee_minor": agreement.flat_fee_minor,
+        "commission_rate_bps": agreement.commission_rate_bps,
+        "bonus_tiers": list(agreement.bonus_tiers),
+        "currency": agreement.currency,
+        "status": agreement.status,
+        "starts_at": iso(agreement.starts_at),
+        "ends_at": iso(agreement.ends_at),
+        "live_on_acceptance": agreement.live_on_acceptance,
+        "terms_version": agreement.terms_version,
+        "accepted_version": agreement.accepted_version,
+        "signed_at": iso(agreement.signed_at),
+        "acceptance": agreement_service.acceptance_state(agreement),
+        "created_at": iso(agreement.created_at),
+    }
+
+
+def deliverable_json(row: Deliverable, *, with_history: bool = False) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "id": row.id,
+        "agreement_id": row.agreement_id,
+        "creator_id": row.creator_id,
+        "position": row.position,
+        "kind": row.kind,
+        "quantity": row.quantity,
+        "due_at": iso(row.due_at),
+        "brief": row.brief,
+        "status": row.status,
+        "post_url": row.post_url,
+        "caption": row.caption,
+        "creator_notes": row.creator_notes,
+        "submitted_at": iso(row.submitted_at),
+        "reviewed_at": iso(row.reviewed_at),
+        "approved_at": iso(row.approved_at),
+        "feedback": row.feedback,
+        "disclosure_ok": row.disclosure_ok,
+        "disclosure_matches": list(row.disclosure_matches or []),
+    }
+    if with_history:
+        body["history"] = [
+            {
+                "category": event.category,
+                "action": event.action,
+                "actor": event.actor,
+                "occurred_at": iso(event.occurred_at),
+                "detail": dict(event.detail or {}),
+            }
+            for event in deliverable_service.history(current_tenant(), row.id)
+        ]
+    return body
+
+
+def _json_ready_terms(values: dict[str, Any]) -> dict[str, Any]:
+    # Deliverables live in a JSON column: their due dates are stored as ISO strings.
+    if "deliverables" in values:
+        values["deliverables"] = [
+            {**item, "due_at": iso(item["due_at"])} if item.get("due_at") else item
+            for item in values["deliverables"]
+        ]
+    return values
+
+
+list_route(
+    "/agreements",
+    Agreement,
+    agreement_json,
+    name="list_agreements",
+    summary="List agreements",
+    tag="agreements",
+    response=AGREEMENT,
+    query=AGREEMENT_QUERY,
+    match=("creator_id", "campaign_id"),
+)
+
+
+@api_route(
+    "/agreements",
+    "POST",
+    summary="Agree terms with a creator, for a campaign or store-wide (campaign_id null); "
+    "records version 1, which the creator accepts on their page",
+    tag="agreements",
+    request=AGREEMENT_INPUT,
+    response=AGREEMENT,
+    status=201,
+)
+def create_agreement() -> ResponseReturnValue:
+    values = _json_ready_terms(json_body(AGREEMENT_INPUT))
+    agreement = service.create_agreement(current_tenant(), values)
+    return saved(agreement_json, agreement, status=201)
+
+
+read_route(
+    "/agreements/<int:agreement_id>",
+    Agreement,
+    agreement_json,
+    name="get_agreement",
+    summary="Read an agreement",
+    tag="agreements",
+    response=AGREEMENT,
+)
+
+
+@api_route(
+    "/agreements/<int:agreement_id>",
+    "PATCH",
+    summary="Update an agreement; a change to its terms records a new version the creator "
+    "must accept",
+    tag="agreements",
+    request=AGREEMENT_UPDATE,
+    partial=True,
+    response=AGREEMENT,
+)
+def update_agreement(agreement_id: int) -> ResponseReturnValue:
+    agreement = owned_or_404(Agreement, agreement_id)
+    values = _json_ready_terms(json_body(AGREEMENT_UPDATE, partial=True))
+    service.update_agreement(current_tenant(), agreement, values)
+    return saved(agreement_json, agreement)
+
+
+@api_route(
+    "/agreements/<int:agreement_id>/versions",
+    "GET",
+    summary="Every version of an agreement's terms, newest first, with its acceptance",
+    tag="agreements",
+    response=VERSION_LIST,
+)
+def list_agreement_versions(agreement_id: int) -> ResponseReturnValue:
+    tenant = current_tenant()
+    agreement = owned_or_404(Agreement, agreement_id)
+    accepted = {a.version_number: a for a in agreement_service.acceptances(tenant, agreement)}
+    data = []
+    for version in agreement_service.versions(tenant, agreement):
+        acceptance = accepted.get(version.number)
+        data.append(
+            {
+                "number": version.number,
+                "created_at": iso(version.created_at),
+                "created_by": version.created_by,
+                "changed_fields": list(version.changed_fields),
+                "terms": dict(version.terms),
+                "terms_digest": version.terms_digest,
+                "acceptance": {
+                    "accepted_by": acceptance.accepted_by,
+                    "accepted_at": iso(acceptance.accepted_at),
+                    "document_hash": acceptance.document_hash,
+                }
+                if acceptance
+                else None,
+            }
+        )
+    return jsonify(data=data)
+
+
+list_route(
+    "/deliverables",
+    Deliverable,
+    deliverable_json,
+    name="list_deliverables",
+    summary="List deliverables (the work agreements list) with their review status",
+    tag="agreements",
+    response=DELIVERABLE,
+    query=DELIVERABLE_QUERY,
+    match=("agreement_id", "creator_id", "status"),
+)
+
+
+@api_route(
+    "/deliverables/<int:deliverable_id>",
+    "GET",
+    summary="Read a deliverable with its audit trail (submissions, disclosure checks, reviews)",
+    tag="agreements",
+    response=DELIVERABLE,
+)
+def get_deliverable(deliverable_id: int) -> ResponseReturnValue:
+    row = owned_or_404(Deliverable, deliverable_id)
+    return jsonify(deliverable_json(row, with_history=True))
+
+
+@api_route(
+    "/deliverables/<int:deliverable_id>/review",
+    "POST",
+    summary="Approve a submitted deliverable or ask for changes (with a message)",
+    tag="agreements",
+    request=REVIEW_INPUT,
+    response=DELIVERABLE,
+    errors=(409,),
+)
+def review_deliverable(deliverable_id: int) -> ResponseReturnValue:
+    row = owned_or_404(Deliverable, deliverable_id)
+    values = json_body(REVIEW_INPUT)
+    deliverable_service.review(
+        current_tenant(), row, values["decision"], values.get("message", ""), actor="api"
+    )
+    return saved(lambda r: deliverable_json(r, with_history=True), row)
+
+
+@api_route(
+    "/flat-fees/upcoming",
+    "GET",
+    summary="Flat fees not yet booked, by when they fall due (the next three months of monthly "
+    "fees; fees that wait on an acceptance, an approval or completion have no date)",
+    tag="agreements",
+    response=UPCOMING,
+)
+def upcoming_flat_fees() -> ResponseReturnValue:
+    tenant = current_tenant()
+    shop = get_session().get(Shop, tenant.shop_id)
+    assert shop is not None
+    rows = upcoming_payments(get_session(), shop, utcnow())
+    return jsonify(
+        data=[
+            {
+                "agreement_id": row.agreement_id,
+                "creator_id": row.creator.id,
+                "key": row.key,
+                "amount_minor": row.amount_minor,
+                "currency": row.currency,
+                "expected_at": iso(row.expected_at),
+                "condition": row.condition,
+            }
+            for row in rows
+        ],
+        total_minor=sum(row.amount_minor for row in rows),
+        waiting_on_events=any(row.expected_at is None for row in rows),
+    )
