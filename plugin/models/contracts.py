@@ -91,7 +91,7 @@ class DeliverableEvent(IdMixin, TenantMixin, Base):
 
 class HeldLink(IdMixin, TenantMixin, TimestampMixin, Base):
     """A referral link created inactive because its creator had not yet accepted their
-    agreement; acceptance activates it. (Held codes carry the status awaiting_acceptance.)"""
+    agreement; acceptance activates it. (Held codes carry the status awaiting_signing.)"""
 
     __tablename__ = "held_links"
     __table_args__ = (UniqueConstraint("link_id"),)

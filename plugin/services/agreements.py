@@ -7,7 +7,7 @@
   the terms changed while the creator read them, and nothing is recorded.
 - "Go live on acceptance": when an agreement asks for it (its own flag, else the shop's setting
   `Shop.settings["contracts"]["live_on_acceptance"]`), the creator's new codes are stored as
-  `awaiting_acceptance` (not sent to the store) and new links inactive, until the creator accepts;
+  `awaiting_signing` (not sent to the store) and new links inactive, until the creator accepts;
   acceptance then sends the codes through the usual codes job and activates the links.
 
 Nothing here commits: the caller owns the transaction. Jobs go after commit.
@@ -258,7 +258,7 @@ def hold_code_if_awaiting(tenant: Tenant, code: DiscountCode) -> bool:
     """Called as a code is created: True (and the code held) when it must wait."""
     if not creator_awaits_acceptance(tenant, code.creator_id):
         return False
-    code.status = "awaiting_acceptance"
+    code.status = "awaiting_signing"
     return True
 
 
@@ -278,7 +278,7 @@ def release_holds(tenant: Tenant, creator_id: int) -> tuple[int, int]:
     codes = tenant.all(
         DiscountCode,
         DiscountCode.creator_id == creator_id,
-        DiscountCode.status == "awaiting_acceptance",
+        DiscountCode.status == "awaiting_signing",
     )
     for code in codes:
         code.status = "pending"
@@ -305,7 +305,7 @@ def held_items(tenant: Tenant, creator_id: int) -> tuple[list[DiscountCode], lis
     codes = tenant.all(
         DiscountCode,
         DiscountCode.creator_id == creator_id,
-        DiscountCode.status == "awaiting_acceptance",
+        DiscountCode.status == "awaiting_signing",
     )
     links = list(
         tenant.session.scalars(
