@@ -159,7 +159,7 @@ def _seed(app: Flask) -> dict[str, Any]:
                 "payment_schedule": "monthly",
                 "usage_rights_days": 90,
                 "usage_rights_territory": "US, CA",
-                "deliverables": [{"kind": "story", "count": 3}],
+                "deliverables": [{"kind": "story", "quantity": 3}],
             },
         )
     codes = {

@@ -135,13 +135,16 @@ def document(terms: Mapping[str, Any], *, hold_days: int) -> list[Clause]:
     if terms["bonus_tiers"]:
         clauses.append(Clause("Bonus tiers", _bonus(terms)))
     clauses.append(Clause("Flat fee", _flat_fee(terms, currency)))
+    held = (
+        f"Commissions are held for {hold_days} days after the order is paid (the store's "
+        "return window), then go into the next payout"
+        if hold_days
+        else "Commissions go into the next payout once the order is paid"
+    )
     clauses.append(
         Clause(
             "When commissions are paid",
-            "Commissions are held for "
-            + (f"{hold_days} days after the order is paid" if hold_days else "no days")
-            + " (the store's return window) and then go into the next payout; a refund takes "
-            "back the commission on what was refunded.",
+            held + "; a refund takes back the commission on what was refunded.",
         )
     )
     clauses.append(Clause("Deliverables", _deliverables(terms)))

@@ -16,6 +16,8 @@ BLUEPRINT_MODULES = (
     "plugin.web.admin_api",
     "plugin.web.pages",
     "plugin.web.creator_portal",
+    "plugin.web.admin_contracts",
+    "plugin.web.creator_contract",
     "plugin.web.storefront",
     "plugin.web.ugc_api",
     "plugin.web.shopify_auth",

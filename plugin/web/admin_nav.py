@@ -11,4 +11,7 @@ class NavItem(NamedTuple):
     endpoint: str
 
 
-NAV_ITEMS: tuple[NavItem, ...] = (NavItem("Dashboard", "pages.dashboard"),)
+NAV_ITEMS: tuple[NavItem, ...] = (
+    NavItem("Dashboard", "pages.dashboard"),
+    NavItem("Contracts", "contracts_admin.overview"),
+)
