@@ -246,3 +246,22 @@ def test_upcoming_monthly_fees_leave_out_what_is_booked(
         ("2026-03", datetime(2026, 3, 1, tzinfo=UTC)),
         ("2026-04", datetime(2026, 4, 1, tzinfo=UTC)),
     ]
+
+
+def test_a_booked_flat_fee_shows_in_program_spend(
+    session: Session, shop: Shop, creator: Creator
+) -> None:
+    # given the USD 150 signing fee that used to show nowhere
+    from plugin.services.metrics import shop_summary
+
+    agreement = make_versioned_agreement(
+        session, shop, creator, flat_fee_minor=15_000, payment_schedule="on_signing"
+    )
+    accept_current(session, shop, agreement, creator)
+    # when the fee is booked
+    post_due_flat_fees(session, shop, utcnow() + timedelta(seconds=1))
+    # then it is in the shop's spend for the period
+    summary = shop_summary(
+        session, shop.id, start=utcnow() - timedelta(days=1), end=utcnow() + timedelta(days=1)
+    )
+    assert summary.attributed.spend_minor == 15_000
