@@ -82,22 +82,20 @@ def test_review_a_deliverable_through_the_api(api: Api, shop_a: ShopKey, session
     listed = api.get(f"/api/v1/deliverables?agreement_id={agreement.id}", shop_a).get_json()
     assert [(d["kind"], d["status"]) for d in listed["data"]] == [("story", "due"), ("reel", "due")]
     # reviewing work not handed in is a conflict
-    early = api.post(f"/api/v1/deliverables/{reel.id}/review", shop_a, {"decision": "approve"})
+    early = api.post(f"/api/v1/deliverables/{reel.id}/approve", shop_a, {})
     assert early.status_code == 409
     work.submit(Tenant(session, shop_a.id), reel, anna, post_url="https://instagram.com/p/1")
     session.commit()
     # asking for changes needs a message
-    empty = api.post(
-        f"/api/v1/deliverables/{reel.id}/review", shop_a, {"decision": "request_changes"}
-    )
-    assert (empty.status_code, empty.get_json()["fields"]) == (
+    missing = api.post(f"/api/v1/deliverables/{reel.id}/request-changes", shop_a, {})
+    assert (missing.status_code, missing.get_json()["fields"]) == (422, {"message": "is required"})
+    blank = api.post(f"/api/v1/deliverables/{reel.id}/request-changes", shop_a, {"message": "   "})
+    assert (blank.status_code, blank.get_json()["fields"]) == (
         422,
-        {"message": "tell the creator what to change"},
+        {"message": "must not be empty"},
     )
-    bad = api.post(f"/api/v1/deliverables/{reel.id}/review", shop_a, {"decision": "maybe"})
-    assert bad.status_code == 422
     # when approved
-    done = api.post(f"/api/v1/deliverables/{reel.id}/review", shop_a, {"decision": "approve"})
+    done = api.post(f"/api/v1/deliverables/{reel.id}/approve", shop_a, {"message": "Great"})
     # then, with its audit trail
     assert done.status_code == 200
     result = done.get_json()
@@ -123,5 +121,5 @@ def test_another_shops_deliverable_is_not_found(
     (reel, _story) = work.for_agreement(Tenant(session, shop_a.id), body["id"])
     session.commit()
     assert api.get(f"/api/v1/deliverables/{reel.id}", shop_b).status_code == 404
-    response = api.post(f"/api/v1/deliverables/{reel.id}/review", shop_b, {"decision": "approve"})
+    response = api.post(f"/api/v1/deliverables/{reel.id}/approve", shop_b, {})
     assert response.status_code == 404

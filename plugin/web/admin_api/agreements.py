@@ -8,11 +8,7 @@ from flask import Response, jsonify
 from flask.typing import ResponseReturnValue
 
 from plugin.db import get_session
-from plugin.domain.contracts import (
-    DELIVERABLE_STATUSES,
-    REVIEW_DECISIONS,
-    DeliverableTransitionError,
-)
+from plugin.domain.contracts import DELIVERABLE_STATUSES, DeliverableTransitionError
 from plugin.domain.validation import Field, Schema
 from plugin.models import Agreement, Deliverable, Shop, utcnow
 from plugin.models.creators import PAYMENT_SCHEDULES
@@ -45,11 +41,21 @@ from plugin.web.auth import current_tenant
 AGREEMENT_STATUSES = ("draft", "active", "completed", "terminated")
 ACCEPTANCE_STATES = ("not_required", "unsigned", "awaiting", "accepted")
 MAX_MINOR = 10**13
+# Documents "not only whitespace" (the validator strips text first) for strict API clients.
+NOT_BLANK = r"[\s\S]*\S[\s\S]*"
 
 DELIVERABLE_TERMS = Schema(
     "DeliverableTerms",
     (
-        Field("kind", "string", required=True, min_length=1, max_length=64),
+        Field(
+            "kind",
+            "string",
+            required=True,
+            min_length=1,
+            max_length=64,
+            pattern=NOT_BLANK,
+            pattern_hint="must not be empty",
+        ),
         Field("quantity", "integer", minimum=1, maximum=1000),
         Field("due_at", "datetime", nullable=True),
         Field("notes", "string", max_length=2000),
@@ -65,7 +71,14 @@ BONUS_TIER = Schema(
 AGREEMENT_TERMS = (
     Field("deliverables", "array", items=DELIVERABLE_TERMS, max_length=50),
     Field("usage_rights_days", "integer", minimum=0, maximum=36_500),
-    Field("usage_rights_territory", "string", min_length=1, max_length=120),
+    Field(
+        "usage_rights_territory",
+        "string",
+        min_length=1,
+        max_length=120,
+        pattern=NOT_BLANK,
+        pattern_hint="must not be empty",
+    ),
     Field(
         "usage_rights_channels",
         "array",
@@ -99,15 +112,22 @@ AGREEMENT_INPUT = Schema(
     ),
 )
 AGREEMENT_UPDATE = Schema("AgreementUpdate", AGREEMENT_TERMS)
-REVIEW_INPUT = Schema(
-    "DeliverableReview",
+APPROVAL_INPUT = Schema(
+    "DeliverableApproval",
+    (Field("message", "string", max_length=5000, description="optional; shown to the creator"),),
+)
+CHANGES_INPUT = Schema(
+    "DeliverableChangeRequest",
     (
-        Field("decision", "string", required=True, choices=REVIEW_DECISIONS),
         Field(
             "message",
             "string",
+            required=True,
+            min_length=1,
             max_length=5000,
-            description="required when asking for changes; shown to the creator",
+            pattern=NOT_BLANK,
+            pattern_hint="tell the creator what to change",
+            description="what the creator should change; shown to them",
         ),
     ),
 )
@@ -429,19 +449,35 @@ def get_deliverable(deliverable_id: int) -> ResponseReturnValue:
 
 
 @api_route(
-    "/deliverables/<int:deliverable_id>/review",
+    "/deliverables/<int:deliverable_id>/approve",
     "POST",
-    summary="Approve a submitted deliverable or ask for changes (with a message)",
+    summary="Approve a submitted deliverable (books its flat-fee share on an on_delivery schedule)",
     tag="agreements",
-    request=REVIEW_INPUT,
+    request=APPROVAL_INPUT,
     response=DELIVERABLE,
     errors=(409,),
 )
-def review_deliverable(deliverable_id: int) -> ResponseReturnValue:
+def approve_deliverable(deliverable_id: int) -> ResponseReturnValue:
+    return _review(deliverable_id, "approve", json_body(APPROVAL_INPUT))
+
+
+@api_route(
+    "/deliverables/<int:deliverable_id>/request-changes",
+    "POST",
+    summary="Send a submitted deliverable back to the creator with what to change",
+    tag="agreements",
+    request=CHANGES_INPUT,
+    response=DELIVERABLE,
+    errors=(409,),
+)
+def request_deliverable_changes(deliverable_id: int) -> ResponseReturnValue:
+    return _review(deliverable_id, "request_changes", json_body(CHANGES_INPUT))
+
+
+def _review(deliverable_id: int, decision: str, values: dict[str, Any]) -> ResponseReturnValue:
     row = owned_or_404(Deliverable, deliverable_id)
-    values = json_body(REVIEW_INPUT)
     deliverable_service.review(
-        current_tenant(), row, values["decision"], values.get("message", ""), actor="api"
+        current_tenant(), row, decision, values.get("message", ""), actor="api"
     )
     return saved(lambda r: deliverable_json(r, with_history=True), row)
 
