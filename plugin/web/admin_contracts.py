@@ -216,6 +216,34 @@ def save_agreement(creator_id: int) -> ResponseReturnValue:
     )
 
 
+@bp.get("/admin/creators/<int:creator_id>/agreement/<int:agreement_id>/terminate")
+@admin_auth.admin_page
+def confirm_termination(creator_id: int, agreement_id: int) -> ResponseReturnValue:
+    shop = admin_auth.current_shop()
+    tenant = admin_auth.current_tenant()
+    creator = _creator_or_404(tenant, creator_id)
+    agreement = _chosen(tenant, creator, agreement_id)
+    return render_template(
+        "contracts/admin_terminate.html", shop=shop, creator=creator, agreement=agreement
+    )
+
+
+@bp.post("/admin/creators/<int:creator_id>/agreement/<int:agreement_id>/terminate")
+@admin_auth.admin_action
+def terminate(creator_id: int, agreement_id: int) -> ResponseReturnValue:
+    tenant = admin_auth.current_tenant()
+    creator = _creator_or_404(tenant, creator_id)
+    agreement = _chosen(tenant, creator, agreement_id)
+    assert agreement is not None
+    if agreement.status != "terminated":
+        creator_service.update_agreement(tenant, agreement, {"status": "terminated"})
+        get_session().commit()
+    flash("Agreement terminated: no further flat fees fall due under it.", "ok")
+    return redirect(
+        url_for("contracts_admin.agreement_page", creator_id=creator.id, agreement=agreement.id)
+    )
+
+
 def _json_ready(values: dict[str, Any]) -> dict[str, Any]:
     for item in values.get("deliverables", []):
         if item.get("due_at") is not None:

@@ -83,6 +83,7 @@ def _render_contract(token: str, errors: dict[int, str], status: int = 200) -> R
             creator=creator,
             shop=shop,
             views=views,
+            held=agreement_service.held_items(tenant, creator.id),
             errors=errors,
             tz=shop_timezone(shop),
         ),

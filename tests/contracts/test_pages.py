@@ -341,3 +341,41 @@ def test_a_creator_cannot_touch_another_creators_work(
     )
     assert accept.status_code == 404
     assert client.get("/creator/not-a-token/contract").status_code == 404
+
+
+def test_terminating_asks_for_confirmation_first(
+    client: FlaskClient, shop_a: ShopKey, session: Session
+) -> None:
+    anna = make_creator(session, shop_a.shop, "anna")
+    agreement = make_versioned_agreement(session, shop_a.shop, anna)
+    session.commit()
+    sign_in(client, shop_a)
+    page = client.get(f"/admin/creators/{anna.id}/agreement/{agreement.id}/terminate")
+    html = page.get_data(as_text=True)
+    assert "Terminate the agreement with @anna?" in html
+    session.expire_all()
+    assert agreement.status == "active"  # looking at the question changes nothing
+    done = client.post(
+        f"/admin/creators/{anna.id}/agreement/{agreement.id}/terminate",
+        data={"csrf_token": csrf(html)},
+        follow_redirects=True,
+    )
+    assert "Agreement terminated" in done.get_data(as_text=True)
+    session.expire_all()
+    assert (agreement.status, agreement.terms_version) == ("terminated", 1)
+
+
+def test_the_creator_sees_which_code_waits_for_acceptance(
+    client: FlaskClient, shop_a: ShopKey, session: Session
+) -> None:
+    from plugin.services import creators as creator_service
+
+    anna = make_creator(session, shop_a.shop, "anna")
+    make_versioned_agreement(session, shop_a.shop, anna, live_on_acceptance=True)
+    creator_service.create_discount_code(
+        Tenant(session, shop_a.id),
+        {"creator_id": anna.id, "code": "ANNA15", "kind": "percentage", "value": 1500},
+    )
+    token = _portal(session, shop_a, anna)
+    html = client.get(f"/creator/{token}/contract").get_data(as_text=True)
+    assert "Your code <code>ANNA15</code> goes live when you accept." in html
