@@ -37,7 +37,7 @@ from plugin.models import (
     utcnow,
 )
 from plugin.services import contract_notices
-from plugin.services.deliverables import sync_deliverables
+from plugin.services.deliverables import check_removable, sync_deliverables
 from plugin.tenancy import Tenant
 from workers.runtime import enqueue_after_commit
 
@@ -64,40 +64,72 @@ def record_first_version(tenant: Tenant, agreement: Agreement, actor: str = "mer
     """Version 1 of a new agreement, and its deliverable rows."""
     agreement.deliverables = current_terms(agreement)["deliverables"]
     tenant.session.flush()
-    first = _record_version(tenant, agreement, list(terms_rules.TERM_FIELDS), actor)
+    terms = current_terms(agreement)
+    first = _record_version(tenant, agreement, terms, list(terms_rules.TERM_FIELDS), actor)
     sync_deliverables(tenant, agreement)
     contract_notices.notify_contract_changed(tenant.session, agreement.id, first.number)
+
+
+def latest_terms(tenant: Tenant, agreement: Agreement) -> dict[str, Any]:
+    """The newest version's terms: in force once accepted, proposed until then."""
+    if agreement.terms_version:
+        row = version(tenant, agreement, agreement.terms_version)
+        if row is not None:
+            return dict(row.terms)
+    return current_terms(agreement)
 
 
 def apply_update(
     tenant: Tenant, agreement: Agreement, values: Mapping[str, Any], actor: str = "merchant"
 ) -> AgreementVersion | None:
-    """Set the given columns; a change to any term makes (and returns) a new version."""
-    before = current_terms(agreement)
+    """Apply an update; a change to any term records (and returns) a new version.
+
+    Terms a creator has signed stay in force until they accept the new version: the row (which
+    commissions and flat fees read) changes only then. Before the first signature there is
+    nothing in force to protect, so new terms apply at once. Other columns (status, the
+    go-live setting) always apply at once.
+    """
+    term_values = {k: v for k, v in values.items() if k in terms_rules.TERM_FIELDS}
     for column, value in values.items():
-        setattr(agreement, column, value)
-    agreement.deliverables = current_terms(agreement)["deliverables"]  # one stored shape
-    changed = terms_rules.changed_fields(before, current_terms(agreement))
+        if column not in term_values:
+            setattr(agreement, column, value)
+    latest = latest_terms(tenant, agreement)
+    proposed = terms_rules.snapshot({**latest, **term_values})
+    changed = terms_rules.changed_fields(latest, proposed)
     if not changed:
         tenant.session.flush()
         return None
-    if "deliverables" in changed:
-        sync_deliverables(tenant, agreement)
-    version = _record_version(tenant, agreement, changed, actor)
+    check_removable(tenant, agreement, len(proposed["deliverables"]))
+    version = _record_version(tenant, agreement, proposed, changed, actor)
+    if agreement.signed_at is None:
+        _put_in_force(tenant, agreement, proposed)
     contract_notices.notify_contract_changed(tenant.session, agreement.id, version.number)
     return version
 
 
+def _put_in_force(tenant: Tenant, agreement: Agreement, terms: Mapping[str, Any]) -> None:
+    for name in terms_rules.TERM_FIELDS:
+        value = terms[name]
+        if name in ("starts_at", "ends_at"):
+            value = datetime.fromisoformat(value) if value else None
+        setattr(agreement, name, value)
+    tenant.session.flush()
+    sync_deliverables(tenant, agreement)
+
+
 def _record_version(
-    tenant: Tenant, agreement: Agreement, changed: list[str], actor: str
+    tenant: Tenant,
+    agreement: Agreement,
+    terms: Mapping[str, Any],
+    changed: list[str],
+    actor: str,
 ) -> AgreementVersion:
-    terms = current_terms(agreement)
     agreement.terms_version = (agreement.terms_version or 0) + 1
     version = tenant.add(
         AgreementVersion(
             agreement_id=agreement.id,
             number=agreement.terms_version,
-            terms=terms,
+            terms=dict(terms),
             terms_digest=_digest(terms),
             changed_fields=changed,
             created_by=actor[:120],
@@ -208,6 +240,7 @@ def accept(
             raise
         return found
     savepoint.commit()
+    _put_in_force(tenant, agreement, row.terms)
     agreement.accepted_version = version_number
     if agreement.signed_at is None:
         agreement.signed_at = moment

@@ -47,18 +47,23 @@ def for_agreement(tenant: Tenant, agreement_id: int) -> list[Deliverable]:
     )
 
 
-def sync_deliverables(tenant: Tenant, agreement: Agreement) -> list[Deliverable]:
-    """Make the rows match the agreement's listed deliverables (by position)."""
-    wanted = list(agreement.deliverables or [])
-    rows = {row.position: row for row in for_agreement(tenant, agreement.id)}
-    for position, row in rows.items():
-        if position >= len(wanted) and row.status in STARTED:
+def check_removable(tenant: Tenant, agreement: Agreement, count: int) -> None:
+    """Terms listing `count` deliverables must not drop one already handed in."""
+    for row in for_agreement(tenant, agreement.id):
+        if row.position >= count and row.status in STARTED:
             raise ValidationFailed(
                 {
-                    "deliverables": f"deliverable {position + 1} ({row.kind}) is already "
+                    "deliverables": f"deliverable {row.position + 1} ({row.kind}) is already "
                     f"{row.status.replace('_', ' ')} and cannot be removed"
                 }
             )
+
+
+def sync_deliverables(tenant: Tenant, agreement: Agreement) -> list[Deliverable]:
+    """Make the rows match the agreement's listed deliverables (by position)."""
+    wanted = list(agreement.deliverables or [])
+    check_removable(tenant, agreement, len(wanted))
+    rows = {row.position: row for row in for_agreement(tenant, agreement.id)}
     for position, row in list(rows.items()):
         if position >= len(wanted):
             tenant.session.delete(row)

@@ -126,7 +126,9 @@ def agreement_page(creator_id: int) -> ResponseReturnValue:
     agreement = None
     if not request.args.get("new"):
         agreement = _chosen(tenant, creator, request.args.get("agreement", type=int))
-    form = contract_forms.from_agreement(agreement, shop.currency, shop_timezone(shop))
+    terms = agreement_service.latest_terms(tenant, agreement) if agreement else None
+    currency = agreement.currency if agreement else shop.currency
+    form = contract_forms.from_agreement(agreement, terms, currency, shop_timezone(shop))
     return _render_agreement(shop, tenant, creator, agreement, form)
 
 
@@ -196,12 +198,15 @@ def save_agreement(creator_id: int) -> ResponseReturnValue:
         else:
             before = agreement.terms_version
             creator_service.update_agreement(tenant, agreement, clean)
-            message = (
-                f"Saved as version {agreement.terms_version}: the creator must accept the new "
-                "terms."
-                if agreement.terms_version != before
-                else "Saved (no change to the terms, so no new version)."
-            )
+            if agreement.terms_version == before:
+                message = "Saved (no change to the terms, so no new version)."
+            elif agreement.accepted_version:
+                message = (
+                    f"Saved as version {agreement.terms_version}: the creator must accept it; "
+                    f"until then version {agreement.accepted_version} stays in force."
+                )
+            else:
+                message = f"Saved as version {agreement.terms_version}: the creator must accept it."
     except ValidationFailed as failed:
         get_session().rollback()
         if not form.errors:

@@ -63,8 +63,14 @@ def _date_text(value: datetime | str | None, tz: ZoneInfo) -> str:
     return moment.astimezone(tz).date().isoformat()
 
 
-def from_agreement(agreement: Agreement | None, currency: str, tz: ZoneInfo) -> AgreementForm:
-    if agreement is None:
+def from_agreement(
+    agreement: Agreement | None,
+    terms: Mapping[str, Any] | None,
+    currency: str,
+    tz: ZoneInfo,
+) -> AgreementForm:
+    """The form for an agreement's newest terms (`terms`, a version snapshot), or a new one."""
+    if agreement is None or terms is None:
         values: dict[str, Any] = {
             "commission_rate": "10",
             "flat_fee": _decimal_text(0, currency_exponent(currency)),
@@ -79,27 +85,27 @@ def from_agreement(agreement: Agreement | None, currency: str, tz: ZoneInfo) -> 
         }
         return AgreementForm(values)
     values = {
-        "commission_rate": _percent_text(agreement.commission_rate_bps),
-        "flat_fee": _decimal_text(agreement.flat_fee_minor, currency_exponent(agreement.currency)),
-        "payment_schedule": agreement.payment_schedule,
+        "commission_rate": _percent_text(int(terms["commission_rate_bps"])),
+        "flat_fee": _decimal_text(int(terms["flat_fee_minor"]), currency_exponent(currency)),
+        "payment_schedule": terms["payment_schedule"],
         "status": agreement.status,
-        "starts_on": _date_text(agreement.starts_at, tz),
-        "ends_on": _date_text(agreement.ends_at, tz),
-        "usage_rights_days": str(agreement.usage_rights_days),
-        "usage_rights_territory": agreement.usage_rights_territory,
-        "channels": list(agreement.usage_rights_channels or []),
-        "exclusivity": agreement.exclusivity,
-        "termination_terms": agreement.termination_terms,
+        "starts_on": _date_text(terms["starts_at"], tz),
+        "ends_on": _date_text(terms["ends_at"], tz),
+        "usage_rights_days": str(terms["usage_rights_days"]),
+        "usage_rights_territory": terms["usage_rights_territory"],
+        "channels": list(terms["usage_rights_channels"] or []),
+        "exclusivity": terms["exclusivity"],
+        "termination_terms": terms["termination_terms"],
         "live_on_acceptance": {None: "", True: "yes", False: "no"}[agreement.live_on_acceptance],
     }
-    deliverables = list(agreement.deliverables or [])
+    deliverables = list(terms["deliverables"] or [])
     for index, item in enumerate(deliverables):
         values[f"deliverable-{index}-kind"] = item.get("kind", "")
         values[f"deliverable-{index}-quantity"] = str(item.get("quantity") or 1)
         values[f"deliverable-{index}-due_on"] = _date_text(item.get("due_at"), tz)
         values[f"deliverable-{index}-notes"] = item.get("notes", "")
     values["deliverable_rows"] = len(deliverables) + EXTRA_ROWS
-    tiers = list(agreement.bonus_tiers or [])
+    tiers = list(terms["bonus_tiers"] or [])
     for index, tier in enumerate(tiers):
         values[f"tier-{index}-min_orders"] = str(tier["min_orders"])
         values[f"tier-{index}-extra_rate"] = _percent_text(int(tier["extra_rate_bps"]))

@@ -70,6 +70,19 @@ def test_every_change_to_terms_is_a_new_version_and_status_changes_are_not(
         (1, history[1].changed_fields),
     ]
     assert (agreement.accepted_version, acceptance_state(agreement)) == (1, "awaiting")
+    # and the signed rate stays in force until the creator accepts the new one
+    assert agreement.commission_rate_bps == 1000
+    accept_current(session, shop, agreement, creator)
+    assert (agreement.commission_rate_bps, acceptance_state(agreement)) == (1500, "accepted")
+
+
+def test_before_the_first_signature_new_terms_apply_at_once(
+    session: Session, shop: Shop, creator: Creator
+) -> None:
+    tenant = Tenant(session, shop.id)
+    agreement = make_versioned_agreement(session, shop, creator)
+    creator_service.update_agreement(tenant, agreement, {"commission_rate_bps": 1500})
+    assert (agreement.commission_rate_bps, agreement.terms_version) == (1500, 2)
 
 
 def test_acceptance_records_who_when_which_version_and_the_hash_of_what_was_shown(

@@ -221,9 +221,12 @@ def test_changing_a_deliverable_keeps_its_progress(
         agreement,
         {"deliverables": [{"kind": "reel", "due_at": "2026-12-27T17:00:00+00:00"}]},
     )
+    # the signed list stays until the creator accepts version 2
+    assert len(work.for_agreement(tenant, agreement.id)) == 2
+    accept_current(session, shop, agreement, creator)
     (row,) = work.for_agreement(tenant, agreement.id)
     assert (row.id, row.status, row.due_at.day) == (reel.id, "submitted", 27)  # type: ignore[union-attr]
-    assert agreement.terms_version == 2
+    assert (agreement.terms_version, agreement.accepted_version) == (2, 2)
 
 
 def test_upcoming_monthly_fees_leave_out_what_is_booked(
@@ -265,3 +268,31 @@ def test_a_booked_flat_fee_shows_in_program_spend(
         session, shop.id, start=utcnow() - timedelta(days=1), end=utcnow() + timedelta(days=1)
     )
     assert summary.attributed.spend_minor == 15_000
+
+
+def test_a_proposed_fee_is_not_booked_until_accepted(
+    session: Session, shop: Shop, creator: Creator
+) -> None:
+    # given a signed monthly fee of 50, and a proposal of 90 the creator has not accepted
+    tenant = Tenant(session, shop.id)
+    agreement = make_versioned_agreement(
+        session,
+        shop,
+        creator,
+        flat_fee_minor=5_000,
+        payment_schedule="monthly",
+        starts_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+    accept_current(session, shop, agreement, creator, now=datetime(2026, 1, 2, tzinfo=UTC))
+    creator_service.update_agreement(tenant, agreement, {"flat_fee_minor": 9_000})
+    # when February's fee falls due
+    post_due_flat_fees(session, shop, datetime(2026, 2, 2, tzinfo=UTC))
+    # then it is the signed amount; after acceptance March's is the new one
+    accept_current(session, shop, agreement, creator, now=datetime(2026, 2, 20, tzinfo=UTC))
+    post_due_flat_fees(session, shop, datetime(2026, 3, 2, tzinfo=UTC))
+    prefix = f"flat_fee:agreement:{agreement.id}"
+    assert fees(session, shop) == [
+        (f"{prefix}:2026-01", 5_000),
+        (f"{prefix}:2026-02", 5_000),
+        (f"{prefix}:2026-03", 9_000),
+    ]

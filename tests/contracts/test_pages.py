@@ -153,7 +153,10 @@ def test_editing_terms_makes_a_new_version(
         follow_redirects=True,
     )
     html = response.get_data(as_text=True)
-    assert "Saved as version 2: the creator must accept the new terms." in html
+    assert (
+        "Saved as version 2: the creator must accept it; until then version 1 stays in force."
+        in html
+    )
     assert "new version to accept" in html
 
 
