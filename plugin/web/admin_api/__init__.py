@@ -9,6 +9,7 @@ from plugin.web.admin_api import (  # noqa: F401 - importing registers the route
     campaigns,
     codes,
     creators,
+    deliverables,
     keys,
     ledger,
     metrics,
