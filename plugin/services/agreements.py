@@ -267,6 +267,15 @@ def shop_live_on_acceptance(shop: Shop | None) -> bool:
     return bool(raw.get("live_on_acceptance", False)) if isinstance(raw, Mapping) else False
 
 
+def set_shop_live_on_acceptance(shop: Shop, value: bool) -> None:
+    settings = dict(shop.settings or {})
+    contracts = settings.get("contracts")
+    contracts = dict(contracts) if isinstance(contracts, Mapping) else {}
+    contracts["live_on_acceptance"] = value
+    settings["contracts"] = contracts
+    shop.settings = settings  # a new dict: the JSON column sees the change
+
+
 def live_on_acceptance(agreement: Agreement, shop: Shop | None) -> bool:
     if agreement.live_on_acceptance is not None:
         return agreement.live_on_acceptance

@@ -80,6 +80,7 @@ def overview() -> ResponseReturnValue:
         .limit(PAGE_SIZE + 1)
     ).all()
     creators = {c.id: c for c in tenant.all(Creator)}
+    signed = set(db.scalars(select(Agreement.creator_id).where(Agreement.shop_id == shop.id)))
     open_work = deliverable_service.open_work(tenant)
     upcoming = upcoming_payments(db, shop, utcnow())
     return render_template(
@@ -97,7 +98,28 @@ def overview() -> ResponseReturnValue:
         booked=booked_flat_fees(db, shop.id, limit=10),
         tz=shop_timezone(shop),
         now=utcnow(),
+        live_on_acceptance=agreement_service.shop_live_on_acceptance(shop),
+        without=[c for c in creators.values() if c.status == "active" and c.id not in signed],
     )
+
+
+@bp.post("/admin/contracts/settings")
+@admin_auth.admin_action
+def save_settings() -> ResponseReturnValue:
+    shop = admin_auth.current_shop()
+    choice = request.form.get("live_on_acceptance")
+    if choice not in ("yes", "no"):
+        flash("Choose when codes and links go live.", "error")
+        return redirect(url_for("contracts_admin.overview"))
+    agreement_service.set_shop_live_on_acceptance(shop, choice == "yes")
+    get_session().commit()
+    flash(
+        "New codes and links now wait for the creator's acceptance."
+        if choice == "yes"
+        else "New codes and links now go live at once.",
+        "ok",
+    )
+    return redirect(url_for("contracts_admin.overview"))
 
 
 def _creator_or_404(tenant: Tenant, creator_id: int) -> Creator:

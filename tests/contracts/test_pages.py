@@ -382,3 +382,20 @@ def test_the_creator_sees_which_code_waits_for_acceptance(
     token = _portal(session, shop_a, anna)
     html = client.get(f"/creator/{token}/contract").get_data(as_text=True)
     assert "Your code <code>ANNA15</code> goes live when you accept." in html
+
+
+def test_the_shop_default_for_going_live_is_set_on_the_contracts_page(
+    client: FlaskClient, shop_a: ShopKey, session: Session
+) -> None:
+    sign_in(client, shop_a)
+    html = client.get("/admin/contracts").get_data(as_text=True)
+    done = client.post(
+        "/admin/contracts/settings",
+        data={"csrf_token": csrf(html), "live_on_acceptance": "yes"},
+        follow_redirects=True,
+    )
+    assert "New codes and links now wait for the creator&#39;s acceptance." in done.get_data(
+        as_text=True
+    )
+    session.expire_all()
+    assert shop_a.shop.settings["contracts"] == {"live_on_acceptance": True}
