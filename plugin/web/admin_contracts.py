@@ -19,7 +19,16 @@ from sqlalchemy import func, select
 from plugin.db import get_session
 from plugin.domain.contracts import DeliverableTransitionError, document
 from plugin.domain.validation import ValidationFailed
-from plugin.models import Agreement, Campaign, Creator, Deliverable, Shop, utcnow
+from plugin.models import (
+    Agreement,
+    Campaign,
+    Creator,
+    Deliverable,
+    DiscountCode,
+    ReferralLink,
+    Shop,
+    utcnow,
+)
 from plugin.services import agreements as agreement_service
 from plugin.services import creators as creator_service
 from plugin.services import deliverables as deliverable_service
@@ -81,6 +90,10 @@ def overview() -> ResponseReturnValue:
     ).all()
     creators = {c.id: c for c in tenant.all(Creator)}
     signed = set(db.scalars(select(Agreement.creator_id).where(Agreement.shop_id == shop.id)))
+    # Affiliates (a code or a link) without terms; UGC-only authors are not offered here.
+    affiliates = set(
+        db.scalars(select(DiscountCode.creator_id).where(DiscountCode.shop_id == shop.id))
+    ) | set(db.scalars(select(ReferralLink.creator_id).where(ReferralLink.shop_id == shop.id)))
     open_work = deliverable_service.open_work(tenant)
     upcoming = upcoming_payments(db, shop, utcnow())
     return render_template(
@@ -99,7 +112,11 @@ def overview() -> ResponseReturnValue:
         tz=shop_timezone(shop),
         now=utcnow(),
         live_on_acceptance=agreement_service.shop_live_on_acceptance(shop),
-        without=[c for c in creators.values() if c.status == "active" and c.id not in signed],
+        without=[
+            c
+            for c in creators.values()
+            if c.status == "active" and c.id in affiliates and c.id not in signed
+        ],
     )
 
 

@@ -399,3 +399,18 @@ def test_the_shop_default_for_going_live_is_set_on_the_contracts_page(
     )
     session.expire_all()
     assert shop_a.shop.settings["contracts"] == {"live_on_acceptance": True}
+
+
+def test_affiliates_without_terms_are_offered_a_new_agreement(
+    client: FlaskClient, shop_a: ShopKey, session: Session
+) -> None:
+    from tests.admin.factories import make_code
+
+    anna = make_creator(session, shop_a.shop, "anna")
+    make_code(session, shop_a.shop, anna, "ANNA10", status="active")
+    make_creator(session, shop_a.shop, "ugc.only")  # a UGC author: no code, no link
+    session.commit()
+    sign_in(client, shop_a)
+    html = client.get("/admin/contracts").get_data(as_text=True)
+    assert f'href="/admin/creators/{anna.id}/agreement">@anna: set terms</a>' in html
+    assert "@ugc.only" not in html
