@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from plugin.domain import contracts as terms_rules
+from plugin.domain.validation import ValidationFailed
 from plugin.models import (
     Agreement,
     AgreementAcceptance,
@@ -205,6 +206,12 @@ def accept(
     _clauses, expected = document_for(row.terms, shop)
     if shown_hash != expected:
         raise AcceptanceRefused("the terms changed since you opened them: read the new version")
+    try:
+        check_removable(tenant, agreement, len(row.terms["deliverables"]))
+    except ValidationFailed:
+        raise AcceptanceRefused(
+            "this version drops work you have already handed in: ask the store to update it"
+        ) from None
     existing = tenant.first(
         AgreementAcceptance,
         AgreementAcceptance.agreement_id == agreement.id,

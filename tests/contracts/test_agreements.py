@@ -215,3 +215,24 @@ def test_an_ended_agreement_cannot_be_accepted(
     )
     with pytest.raises(AcceptanceRefused, match="terminated"):
         accept_current(session, shop, agreement, creator)
+
+
+def test_a_version_dropping_work_handed_in_meanwhile_cannot_be_accepted(
+    session: Session, shop: Shop, creator: Creator
+) -> None:
+    from plugin.services import deliverables as work
+
+    # given a signed agreement with two deliverables, and a proposal keeping only the first
+    tenant = Tenant(session, shop.id)
+    agreement = make_versioned_agreement(
+        session, shop, creator, deliverables=[{"kind": "reel"}, {"kind": "story"}]
+    )
+    accept_current(session, shop, agreement, creator)
+    creator_service.update_agreement(tenant, agreement, {"deliverables": [{"kind": "reel"}]})
+    # when the creator hands in the story before accepting
+    _reel, story = work.for_agreement(tenant, agreement.id)
+    work.submit(tenant, story, creator, post_url="https://instagram.com/s/1")
+    # then the proposal cannot be accepted, and version 1 stays in force
+    with pytest.raises(AcceptanceRefused, match="drops work you have already handed in"):
+        accept_current(session, shop, agreement, creator)
+    assert (agreement.accepted_version, len(agreement.deliverables)) == (1, 2)
