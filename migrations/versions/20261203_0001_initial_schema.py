@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-03 11:13:18.891035
+Create Date: 2026-12-03 11:13:33.330032
 """
 
 from collections.abc import Sequence
@@ -333,6 +333,7 @@ def upgrade() -> None:
     sa.Column('deliverables', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('usage_rights_days', sa.BigInteger(), nullable=False),
     sa.Column('usage_rights_territory', sa.String(length=120), nullable=False),
+    sa.Column('usage_rights_channels', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('exclusivity', sa.Text(), nullable=False),
     sa.Column('termination_terms', sa.Text(), nullable=False),
     sa.Column('payment_schedule', sa.String(length=32), nullable=False),
@@ -343,6 +344,10 @@ def upgrade() -> None:
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('starts_at', plugin.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('ends_at', plugin.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('terms_version', sa.BigInteger(), nullable=False),
+    sa.Column('accepted_version', sa.BigInteger(), nullable=True),
+    sa.Column('signed_at', plugin.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('live_on_acceptance', sa.Boolean(), nullable=True),
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('shop_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('created_at', plugin.models.base.UTCDateTime(timezone=True), nullable=False),
@@ -496,6 +501,45 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_ugc_posts_shop_id'), ['shop_id'], unique=False)
         batch_op.create_index('ix_ugc_posts_shop_id_moderation_status', ['shop_id', 'moderation_status'], unique=False)
 
+    op.create_table('agreement_acceptances',
+    sa.Column('agreement_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('version_number', sa.BigInteger(), nullable=False),
+    sa.Column('creator_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('accepted_by', sa.String(length=200), nullable=False),
+    sa.Column('accepted_at', plugin.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('document_hash', sa.String(length=64), nullable=False),
+    sa.Column('user_agent', sa.String(length=300), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('shop_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.ForeignKeyConstraint(['agreement_id'], ['agreements.id'], name=op.f('fk_agreement_acceptances_agreement_id_agreements'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['creator_id'], ['creators.id'], name=op.f('fk_agreement_acceptances_creator_id_creators'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_agreement_acceptances_shop_id_shops'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_agreement_acceptances')),
+    sa.UniqueConstraint('agreement_id', 'version_number', name=op.f('uq_agreement_acceptances_agreement_id_version_number'))
+    )
+    with op.batch_alter_table('agreement_acceptances', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_agreement_acceptances_agreement_id'), ['agreement_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_agreement_acceptances_shop_id'), ['shop_id'], unique=False)
+
+    op.create_table('agreement_versions',
+    sa.Column('agreement_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('number', sa.BigInteger(), nullable=False),
+    sa.Column('terms', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('terms_digest', sa.String(length=64), nullable=False),
+    sa.Column('changed_fields', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('created_by', sa.String(length=120), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('shop_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('created_at', plugin.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['agreement_id'], ['agreements.id'], name=op.f('fk_agreement_versions_agreement_id_agreements'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_agreement_versions_shop_id_shops'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_agreement_versions')),
+    sa.UniqueConstraint('agreement_id', 'number', name=op.f('uq_agreement_versions_agreement_id_number'))
+    )
+    with op.batch_alter_table('agreement_versions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_agreement_versions_agreement_id'), ['agreement_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_agreement_versions_shop_id'), ['shop_id'], unique=False)
+
     op.create_table('attributions',
     sa.Column('order_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('creator_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
@@ -518,6 +562,39 @@ def upgrade() -> None:
     with op.batch_alter_table('attributions', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_attributions_creator_id'), ['creator_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_attributions_shop_id'), ['shop_id'], unique=False)
+
+    op.create_table('deliverables',
+    sa.Column('agreement_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('creator_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('position', sa.BigInteger(), nullable=False),
+    sa.Column('kind', sa.String(length=64), nullable=False),
+    sa.Column('quantity', sa.BigInteger(), nullable=False),
+    sa.Column('due_at', plugin.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('brief', sa.Text(), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('post_url', sa.String(length=2048), nullable=True),
+    sa.Column('caption', sa.Text(), nullable=False),
+    sa.Column('creator_notes', sa.Text(), nullable=False),
+    sa.Column('submitted_at', plugin.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('reviewed_at', plugin.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('feedback', sa.Text(), nullable=False),
+    sa.Column('approved_at', plugin.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('disclosure_ok', sa.Boolean(), nullable=True),
+    sa.Column('disclosure_matches', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('shop_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('created_at', plugin.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['agreement_id'], ['agreements.id'], name=op.f('fk_deliverables_agreement_id_agreements'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['creator_id'], ['creators.id'], name=op.f('fk_deliverables_creator_id_creators'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_deliverables_shop_id_shops'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_deliverables')),
+    sa.UniqueConstraint('agreement_id', 'position', name=op.f('uq_deliverables_agreement_id_position'))
+    )
+    with op.batch_alter_table('deliverables', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_deliverables_agreement_id'), ['agreement_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_deliverables_due_at'), ['due_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_deliverables_shop_id'), ['shop_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_deliverables_status'), ['status'], unique=False)
 
     op.create_table('discount_codes',
     sa.Column('creator_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -700,6 +777,23 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_ugc_widget_events_shop_id'), ['shop_id'], unique=False)
         batch_op.create_index('ix_ugc_widget_events_shop_id_ugc_post_id_kind', ['shop_id', 'ugc_post_id', 'kind'], unique=False)
 
+    op.create_table('deliverable_events',
+    sa.Column('deliverable_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('category', sa.String(length=16), nullable=False),
+    sa.Column('action', sa.String(length=32), nullable=False),
+    sa.Column('actor', sa.String(length=200), nullable=False),
+    sa.Column('detail', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('occurred_at', plugin.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('shop_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.ForeignKeyConstraint(['deliverable_id'], ['deliverables.id'], name=op.f('fk_deliverable_events_deliverable_id_deliverables'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_deliverable_events_shop_id_shops'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_deliverable_events'))
+    )
+    with op.batch_alter_table('deliverable_events', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_deliverable_events_deliverable_id'), ['deliverable_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_deliverable_events_shop_id'), ['shop_id'], unique=False)
+
     op.create_table('referral_links',
     sa.Column('creator_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('campaign_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
@@ -738,6 +832,23 @@ def upgrade() -> None:
     with op.batch_alter_table('clicks', schema=None) as batch_op:
         batch_op.create_index('ix_clicks_shop_id_occurred_at', ['shop_id', 'occurred_at'], unique=False)
 
+    op.create_table('held_links',
+    sa.Column('creator_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('link_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('released_at', plugin.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('shop_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('created_at', plugin.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['creator_id'], ['creators.id'], name=op.f('fk_held_links_creator_id_creators'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['link_id'], ['referral_links.id'], name=op.f('fk_held_links_link_id_referral_links'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_held_links_shop_id_shops'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_held_links')),
+    sa.UniqueConstraint('link_id', name=op.f('uq_held_links_link_id'))
+    )
+    with op.batch_alter_table('held_links', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_held_links_creator_id'), ['creator_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_held_links_shop_id'), ['shop_id'], unique=False)
+
     op.create_table('metric_click_days',
     sa.Column('shop_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('day', sa.Date(), nullable=False),
@@ -759,6 +870,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_metric_click_days_link_id'))
 
     op.drop_table('metric_click_days')
+    with op.batch_alter_table('held_links', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_held_links_shop_id'))
+        batch_op.drop_index(batch_op.f('ix_held_links_creator_id'))
+
+    op.drop_table('held_links')
     with op.batch_alter_table('clicks', schema=None) as batch_op:
         batch_op.drop_index('ix_clicks_shop_id_occurred_at')
 
@@ -767,6 +883,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_referral_links_shop_id'))
 
     op.drop_table('referral_links')
+    with op.batch_alter_table('deliverable_events', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_deliverable_events_shop_id'))
+        batch_op.drop_index(batch_op.f('ix_deliverable_events_deliverable_id'))
+
+    op.drop_table('deliverable_events')
     with op.batch_alter_table('ugc_widget_events', schema=None) as batch_op:
         batch_op.drop_index('ix_ugc_widget_events_shop_id_ugc_post_id_kind')
         batch_op.drop_index(batch_op.f('ix_ugc_widget_events_shop_id'))
@@ -808,11 +929,28 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_discount_codes_shop_id'))
 
     op.drop_table('discount_codes')
+    with op.batch_alter_table('deliverables', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_deliverables_status'))
+        batch_op.drop_index(batch_op.f('ix_deliverables_shop_id'))
+        batch_op.drop_index(batch_op.f('ix_deliverables_due_at'))
+        batch_op.drop_index(batch_op.f('ix_deliverables_agreement_id'))
+
+    op.drop_table('deliverables')
     with op.batch_alter_table('attributions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_attributions_shop_id'))
         batch_op.drop_index(batch_op.f('ix_attributions_creator_id'))
 
     op.drop_table('attributions')
+    with op.batch_alter_table('agreement_versions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_agreement_versions_shop_id'))
+        batch_op.drop_index(batch_op.f('ix_agreement_versions_agreement_id'))
+
+    op.drop_table('agreement_versions')
+    with op.batch_alter_table('agreement_acceptances', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_agreement_acceptances_shop_id'))
+        batch_op.drop_index(batch_op.f('ix_agreement_acceptances_agreement_id'))
+
+    op.drop_table('agreement_acceptances')
     with op.batch_alter_table('ugc_posts', schema=None) as batch_op:
         batch_op.drop_index('ix_ugc_posts_shop_id_moderation_status')
         batch_op.drop_index(batch_op.f('ix_ugc_posts_shop_id'))

@@ -17,6 +17,7 @@ from werkzeug.serving import make_server
 
 DEMO_PARTS = (
     "plugin.demo.sandbox",
+    "plugin.demo.contracts",
     "plugin.demo.ugc",
     "plugin.demo.creators",
     "plugin.demo.admin_story",

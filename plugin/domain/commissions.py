@@ -19,7 +19,7 @@ the exact rational, and rounded half to even in the currency's minor unit
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
@@ -129,6 +129,10 @@ class FlatFeeTerms:
     ends_at: datetime | None = None
     # One entry per deliverable: when it was delivered, or None while outstanding.
     delivered_at: tuple[datetime | None, ...] = ()
+    # Agreements with versioned terms owe nothing until the creator first accepts them; then
+    # "on signing" means that acceptance, and monthly fees run from it.
+    requires_signature: bool = False
+    signed_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -141,6 +145,10 @@ class DueFee:
 
 def due_flat_fees(terms: FlatFeeTerms, now: datetime, tz: tzinfo) -> list[DueFee]:
     """Every flat-fee installment due by `now`; posting them by key makes this idempotent."""
+    if terms.requires_signature:
+        if terms.signed_at is None or terms.signed_at > now:
+            return []
+        terms = replace(terms, starts_at=max(terms.starts_at, terms.signed_at))
     if terms.fee_minor <= 0 or terms.status not in FEE_STATUSES or terms.starts_at > now:
         return []
     prefix = f"flat_fee:agreement:{terms.agreement_id}"

@@ -138,15 +138,19 @@ def _coerce_array(field: Field, value: object, where: str) -> list[Any]:
             if field.items is not None:
                 clean.append(field.items.validate(item, path=item_path))
             else:
-                item_field = Field(
-                    name=field.name, kind=field.item_kind or "string", max_length=200
-                )
+                item_field = _scalar_item(field)
                 clean.append(_coerce_scalar(item_field.kind, item_field, item, item_path))
         except ValidationFailed as failed:
             errors.update(failed.fields)
     if errors:
         raise ValidationFailed(errors)
     return clean
+
+
+def _scalar_item(field: Field) -> Field:
+    """The rule for each item of an array of scalars (validated and documented alike)."""
+    kind = field.item_kind or "string"
+    return Field(name=field.name, kind=kind, max_length=200 if kind == "string" else None)
 
 
 def _coerce_scalar(kind: str, field: Field, value: object, where: str) -> Any:
@@ -217,7 +221,7 @@ def _field_schema(field: Field) -> dict[str, Any]:
         if field.items is not None:
             item_schema = field.items.json_schema()
         else:
-            item_schema = _field_schema(Field(name=field.name, kind=field.item_kind or "string"))
+            item_schema = _field_schema(_scalar_item(field))
         schema = {"type": "array", "items": item_schema}
         if field.max_length is not None:
             schema["maxItems"] = field.max_length

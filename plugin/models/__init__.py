@@ -1,6 +1,13 @@
 """All models, imported here so that metadata (and Alembic) sees every table."""
 
 from plugin.models.base import Base, utcnow
+from plugin.models.contracts import (
+    AgreementAcceptance,
+    AgreementVersion,
+    Deliverable,
+    DeliverableEvent,
+    HeldLink,
+)
 from plugin.models.creators import Agreement, Campaign, Creator
 from plugin.models.email import OutboundEmail
 from plugin.models.joining import CreatorApplication, CreatorInvitation
@@ -22,6 +29,8 @@ from plugin.models.webhooks import WebhookEvent
 
 __all__ = [
     "Agreement",
+    "AgreementAcceptance",
+    "AgreementVersion",
     "ApiKey",
     "Attribution",
     "Base",
@@ -33,7 +42,10 @@ __all__ = [
     "CreatorApplication",
     "CreatorInvitation",
     "CustomerCohort",
+    "Deliverable",
+    "DeliverableEvent",
     "DiscountCode",
+    "HeldLink",
     "LedgerEntry",
     "MetricState",
     "OAuthState",

@@ -71,6 +71,8 @@ class Agreement(IdMixin, TenantMixin, TimestampMixin, Base):
     deliverables: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
     usage_rights_days: Mapped[int] = mapped_column(default=0)
     usage_rights_territory: Mapped[str] = mapped_column(String(120), default="worldwide")
+    # Where the store may reuse the content, e.g. ["instagram", "email", "paid ads"].
+    usage_rights_channels: Mapped[list[str]] = mapped_column(default=list)
     exclusivity: Mapped[str] = mapped_column(Text, default="")
     termination_terms: Mapped[str] = mapped_column(Text, default="")
     payment_schedule: Mapped[str] = mapped_column(String(32), default="monthly")
@@ -82,3 +84,11 @@ class Agreement(IdMixin, TenantMixin, TimestampMixin, Base):
     status: Mapped[str] = mapped_column(String(16), default="active")
     starts_at: Mapped[datetime | None] = mapped_column(default=None)
     ends_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Versioned terms (plugin.services.agreements): 0 for rows made before versioning, which
+    # need no acceptance. The creator's acceptances live in agreement_acceptances; these columns
+    # summarise them for lists and for the ledger.
+    terms_version: Mapped[int] = mapped_column(default=0)
+    accepted_version: Mapped[int | None] = mapped_column(default=None)
+    signed_at: Mapped[datetime | None] = mapped_column(default=None)  # the first acceptance
+    # Hold the creator's new codes and links until they accept; None = the shop's setting.
+    live_on_acceptance: Mapped[bool | None] = mapped_column(default=None)

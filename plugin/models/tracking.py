@@ -10,7 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from plugin.models.base import Base, BigId, IdMixin, TenantMixin, TimestampMixin, utcnow
 
-CODE_STATUSES = ("pending", "active", "taken", "failed", "deactivated")
+# awaiting_signing: held until the creator accepts their agreement (plugin.services.agreements)
+CODE_STATUSES = ("pending", "active", "taken", "failed", "deactivated", "awaiting_signing")
 
 
 class DiscountCode(IdMixin, TenantMixin, TimestampMixin, Base):

@@ -113,16 +113,20 @@ def create_agreement(tenant: Tenant, values: Mapping[str, Any]) -> Agreement:
     agreement = Agreement(**merged)
     with _unique_or_field_error(tenant.session, {"campaign_id": "already has an agreement"}):
         tenant.add(agreement)
+    from plugin.services.agreements import record_first_version
+
+    record_first_version(tenant, agreement)
     return agreement
 
 
 def update_agreement(tenant: Tenant, agreement: Agreement, values: Mapping[str, Any]) -> Agreement:
+    """Update columns; a change to the terms records a new version (plugin.services.agreements)."""
+    from plugin.services.agreements import apply_update
+
     _check_period(
         values.get("starts_at", agreement.starts_at), values.get("ends_at", agreement.ends_at)
     )
-    for column, value in values.items():
-        setattr(agreement, column, value)
-    tenant.session.flush()
+    apply_update(tenant, agreement, values)
     return agreement
 
 
@@ -149,7 +153,10 @@ def create_discount_code(tenant: Tenant, values: Mapping[str, Any]) -> DiscountC
     )
     with _unique_or_field_error(tenant.session, {"code": "already exists in this shop"}):
         tenant.add(code)
-    _enqueue_creation(tenant.session, code.id)
+    from plugin.services.agreements import hold_code_if_awaiting
+
+    if not hold_code_if_awaiting(tenant, code):  # held codes go to the store on acceptance
+        _enqueue_creation(tenant.session, code.id)
     return code
 
 

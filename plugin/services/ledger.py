@@ -36,7 +36,7 @@ from sqlalchemy import Table, case, func, select
 from sqlalchemy.orm import Session
 
 from plugin.domain.commissions import FlatFeeTerms, due_flat_fees
-from plugin.models import Agreement, Creator, LedgerEntry, Shop, utcnow
+from plugin.models import Agreement, Creator, Deliverable, LedgerEntry, Shop, utcnow
 from plugin.services import rollups
 from plugin.tenancy import Tenant
 
@@ -121,7 +121,9 @@ def post_due_flat_fees(session: Session, shop: Shop, now: datetime | None = None
             status=agreement.status,
             starts_at=agreement.starts_at or agreement.created_at,
             ends_at=agreement.ends_at,
-            delivered_at=tuple(_delivered_at(item) for item in agreement.deliverables),
+            delivered_at=_delivered(session, agreement),
+            requires_signature=bool(agreement.terms_version),
+            signed_at=agreement.signed_at,
         )
         due = due_flat_fees(terms, moment, tz)
         if due and agreement.currency.upper() != shop.currency.upper():
@@ -147,6 +149,20 @@ def post_due_flat_fees(session: Session, shop: Shop, now: datetime | None = None
                 reason=fee.reason,
             )
     return posted
+
+
+def _delivered(session: Session, agreement: Agreement) -> tuple[datetime | None, ...]:
+    """When each deliverable was delivered: approved in review for versioned agreements (rows in
+    `deliverables`), else the `delivered_at` an integrator wrote into the terms."""
+    if agreement.terms_version:
+        rows = session.execute(
+            select(Deliverable.position, Deliverable.approved_at)
+            .where(Deliverable.agreement_id == agreement.id)
+            .order_by(Deliverable.position)
+        ).all()
+        approved = {int(position): at for position, at in rows}
+        return tuple(approved.get(index) for index in range(len(agreement.deliverables)))
+    return tuple(_delivered_at(item) for item in agreement.deliverables)
 
 
 def _delivered_at(deliverable: Mapping[str, Any]) -> datetime | None:

@@ -139,6 +139,9 @@ def create_link(
                 raise  # not a slug collision
             logger.warning("referral link slug collision, retrying")
             continue
+        from plugin.services.agreements import hold_link_if_awaiting
+
+        hold_link_if_awaiting(tenant, link)  # inactive until the creator accepts, if asked
         return link
     raise RuntimeError("could not find a free referral link slug in 5 attempts")
 

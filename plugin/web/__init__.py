@@ -17,6 +17,8 @@ BLUEPRINT_MODULES = (
     "plugin.web.pages",
     "plugin.web.merchant",
     "plugin.web.creator_portal",
+    "plugin.web.admin_contracts",
+    "plugin.web.creator_contract",
     "plugin.web.storefront",
     "plugin.web.ugc_api",
     "plugin.web.shopify_auth",

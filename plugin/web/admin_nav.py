@@ -17,6 +17,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("Creators", "merchant.creators"),
     NavItem("Applications", "joining.applications"),
     NavItem("Invitations", "joining.invitations"),
+    NavItem("Contracts", "contracts_admin.overview"),
     NavItem("Codes & links", "merchant.codes"),
     NavItem("Campaigns", "merchant.campaigns"),
     NavItem("Content", "merchant.content"),

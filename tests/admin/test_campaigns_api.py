@@ -85,9 +85,10 @@ def test_create_an_agreement_with_every_term(api: Api, shop_a: ShopKey, session:
     # then
     assert response.status_code == 201
     body = response.get_json()
+    # stored in one shape: every deliverable has all four fields
     assert body["deliverables"] == [
-        {"kind": "reel", "quantity": 2, "due_at": "2026-09-15T12:00:00+00:00"},
-        {"kind": "story"},
+        {"kind": "reel", "quantity": 2, "due_at": "2026-09-15T12:00:00+00:00", "notes": ""},
+        {"kind": "story", "quantity": 1, "due_at": None, "notes": ""},
     ]
     assert (body["commission_rate_bps"], body["flat_fee_minor"], body["currency"]) == (
         1_250,

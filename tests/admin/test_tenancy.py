@@ -13,7 +13,7 @@ import pytest
 from flask import Flask
 from sqlalchemy.orm import Session
 
-from plugin.models import Agreement
+from plugin.models import Agreement, Deliverable
 from plugin.services.payouts import batch_payouts
 from plugin.services.shops import issue_api_key
 from tests.admin.conftest import Api, ShopKey
@@ -36,6 +36,10 @@ BY_ID: list[tuple[str, str, Any]] = [
     ("PATCH", "/api/v1/campaigns/{campaign}", {"name": "Taken over"}),
     ("GET", "/api/v1/agreements/{agreement}", None),
     ("PATCH", "/api/v1/agreements/{agreement}", {"commission_rate_bps": 9_999}),
+    ("GET", "/api/v1/agreements/{agreement}/versions", None),
+    ("GET", "/api/v1/deliverables/{deliverable}", None),
+    ("POST", "/api/v1/deliverables/{deliverable}/approve", {}),
+    ("POST", "/api/v1/deliverables/{deliverable}/request-changes", {"message": "mine now"}),
     ("GET", "/api/v1/discount-codes/{code}", None),
     ("POST", "/api/v1/discount-codes/{code}/retry", {"code": "MINE"}),
     ("POST", "/api/v1/discount-codes/{code}/deactivate", None),
@@ -57,6 +61,9 @@ LISTS = [
     "/api/v1/campaigns",
     "/api/v1/agreements",
     "/api/v1/agreements?creator_id={creator}",
+    "/api/v1/deliverables",
+    "/api/v1/deliverables?agreement_id={agreement}",
+    "/api/v1/flat-fees/upcoming",
     "/api/v1/discount-codes",
     "/api/v1/discount-codes?creator_id={creator}",
     "/api/v1/links",
@@ -98,6 +105,17 @@ def world_a(session: Session, shop_a: ShopKey) -> dict[str, Any]:
     campaign = make_campaign(session, shop)
     agreement = Agreement(shop_id=shop.id, creator_id=creator.id, campaign_id=campaign.id)
     session.add(agreement)
+    session.flush()
+    deliverable = Deliverable(
+        shop_id=shop.id,
+        agreement_id=agreement.id,
+        creator_id=creator.id,
+        position=0,
+        kind="reel",
+        status="submitted",
+        post_url="https://instagram.com/p/a",
+    )
+    session.add(deliverable)
     code = make_code(session, shop, creator, "ANNA10", status="taken")
     link = make_link(session, shop, creator)
     order = make_order(session, shop)
@@ -110,6 +128,7 @@ def world_a(session: Session, shop_a: ShopKey) -> dict[str, Any]:
         "creator": creator.id,
         "campaign": campaign.id,
         "agreement": agreement.id,
+        "deliverable": deliverable.id,
         "code": code.id,
         "link": link.id,
         "attribution": attribution.id,

@@ -5,9 +5,11 @@ One module per resource group; each declares its routes on the shared blueprint 
 """
 
 from plugin.web.admin_api import (  # noqa: F401 - importing registers the routes
+    agreements,
     campaigns,
     codes,
     creators,
+    deliverables,
     keys,
     ledger,
     metrics,
