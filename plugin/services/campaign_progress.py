@@ -93,7 +93,9 @@ def kpi_series(
     if kpi in ("revenue", "orders", "clicks"):
         column = {"revenue": "revenue_minor", "orders": "orders", "clicks": "clicks"}[kpi]
         if points is None:
-            points = daily_series(session, shop.id, start=start, end=end, campaign_id=campaign.id)
+            points = daily_series(
+                session, shop.id, start=start, end=end + timedelta(days=1), campaign_id=campaign.id
+            )
         for point in points:
             daily[point.day] = getattr(point, column)
     else:

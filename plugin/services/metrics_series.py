@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -36,6 +37,18 @@ class DayPoint:
     revenue_minor: int
     spend_minor: int
     currency: str
+
+
+def day_range(start: date, end: date) -> list[date]:
+    """The days from start to end, both included."""
+    return [start + timedelta(days=offset) for offset in range((end - start).days + 1)]
+
+
+def day_bounds(start: date, end: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """UTC instants from the first day's local midnight to the midnight after the last day."""
+    low = datetime.combine(start, time.min, tzinfo=zone)
+    high = datetime.combine(end + timedelta(days=1), time.min, tzinfo=zone)
+    return low, high
 
 
 def _local_day(value: date | datetime, zone_name: str | None, *, ceil: bool) -> date:

@@ -26,7 +26,6 @@ from flask import (
 from flask.typing import ResponseReturnValue
 
 from plugin.db import get_session
-from plugin.domain import reasons
 from plugin.domain.money import format_minor_units
 from plugin.domain.validation import Field, Schema, ValidationFailed
 from plugin.models import Creator, Shop, utcnow

@@ -3,6 +3,7 @@ against its target over time; archive (confirmed first)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -166,7 +167,9 @@ def campaign(campaign_id: int) -> ResponseReturnValue:
     # Charted up to today: days still to come have no numbers yet (the pace line says where the
     # campaign should be by now; the target card says where it should end).
     shown_end = max(min(end, today_in_shop(shop)), start)
-    points = daily_series(db, shop.id, start=start, end=shown_end, campaign_id=campaign.id)
+    points = daily_series(
+        db, shop.id, start=start, end=shown_end + timedelta(days=1), campaign_id=campaign.id
+    )
     series = progress.kpi_series(db, shop, campaign, start, shown_end, points, last_day=end)
     label = progress.KPI_LABELS.get(campaign.primary_kpi, campaign.primary_kpi)
 

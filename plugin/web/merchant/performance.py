@@ -45,7 +45,12 @@ def program_charts(
     (`points`: that scope's series when the caller already has it)."""
     if points is None:
         points = daily_series(
-            session, shop.id, start=start, end=end, creator_id=creator_id, campaign_id=campaign_id
+            session,
+            shop.id,
+            start=start,
+            end=end + timedelta(days=1),
+            creator_id=creator_id,
+            campaign_id=campaign_id,
         )
     labels = [_label(point.day) for point in points]
     currency = shop.currency
