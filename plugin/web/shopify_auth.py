@@ -4,8 +4,11 @@
 (`_signed_query`) with a one-time state nonce kept in the database and bound to the browser by a
 signed cookie; the callback stores an expiring offline token encrypted, sends the webhook
 registration job after commit and lands in the embedded admin.
-The authenticator below accepts App Bridge session tokens on the admin API; a shop whose
-offline token is missing or refused gets a new one by token exchange on the way in.
+Inside the Shopify admin (Shopify-managed installation, `application_url` = /admin) the app is
+opened with a session token: `embedded_admin_shop` checks it for `admin_auth` and the admin API,
+installs a new shop by token exchange (no OAuth redirect inside the iframe) and renews a shop's
+offline token the same way when it is missing or refused. When OAuth must leave the iframe it
+does so through App Bridge (`open(url, "_top")`), never by a 302 inside the frame.
 """
 
 from __future__ import annotations
@@ -29,13 +32,13 @@ from flask import (
     current_app,
     jsonify,
     redirect,
+    render_template,
     request,
 )
 from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import CursorResult, delete, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import CursorResult, delete, update
 
 from connectors.base import (
     ConnectorError,
@@ -48,14 +51,12 @@ from connectors.shopify.session_tokens import InvalidSessionToken
 from connectors.shopify.urls import valid_shop_domain
 from plugin.db import get_db, get_session
 from plugin.extensions import connectors, credentials, manifest
-from plugin.models import ApiKey, OAuthState, Shop, utcnow
+from plugin.models import OAuthState, Shop, utcnow
 from plugin.services import privacy
 from plugin.services.credentials import ensure_fresh_credentials
 from plugin.services.shops import (
-    API_KEY_PREFIX,
     create_or_reinstall_shop,
     find_shop,
-    issue_api_key,
 )
 from plugin.web import admin_auth
 from plugin.web.auth import current_tenant, register_authenticator, require_shop
@@ -69,7 +70,6 @@ PLATFORM = "shopify"
 STATE_COOKIE = "shopify_app_state"
 STATE_TTL = timedelta(minutes=5)
 STATE_SALT = "tastemaker-shopify-oauth-state"
-ADMIN_KEY_LABEL = "shopify admin"
 
 
 class SignedQuery(NamedTuple):
@@ -106,6 +106,10 @@ def install() -> ResponseReturnValue:
     if not isinstance(verified, SignedQuery):
         return verified
     connector, params, shop = verified
+    if _inside_a_frame():
+        # Shopify's authorize page refuses to be framed and the state cookie would be a
+        # third-party cookie here: App Bridge sends the top window to this same signed URL.
+        return render_template("pages/exit_iframe.html", target=request.full_path), 200
     session = get_session()
     existing = find_shop(session, PLATFORM, shop)
     if (
@@ -178,35 +182,22 @@ def callback() -> ResponseReturnValue:
     )
     enqueue_after_commit(session, register_shopify_webhooks, installed.id)
     enqueue_after_commit(session, publish_shopify_app_data, installed.id)
-    admin_key = _admin_key(session, installed.id)
+    # The browser that completed OAuth is the merchant's (state cookie + Shopify's signature).
+    admin_auth.sign_in_browser(installed.id)
     # This install is done: its nonce (used) and any abandoned ones for the shop can go.
     session.execute(
         delete(OAuthState).where(OAuthState.platform == PLATFORM, OAuthState.domain == shop)
     )
     session.commit()
-    _sign_in_to_admin(installed.id, admin_key.id)
     logger.info("shopify shop %s installed as shop %s", shop, installed.id)
     response = redirect(_admin_url(shop, params.get("host")))
     response.delete_cookie(STATE_COOKIE, path="/shopify")
     return response
 
 
-def _admin_key(session: Session, shop_id: int) -> ApiKey:
-    """The key the merchant's browser session stands on (only its id is ever used here)."""
-    key = session.scalars(
-        select(ApiKey).where(
-            ApiKey.shop_id == shop_id, ApiKey.label == ADMIN_KEY_LABEL, ApiKey.revoked_at.is_(None)
-        )
-    ).first()
-    if key is None:
-        key, _clear = issue_api_key(session, shop_id, label=ADMIN_KEY_LABEL)
-    return key
-
-
-def _sign_in_to_admin(shop_id: int, key_id: int) -> None:
-    # The browser that completed OAuth is the merchant's (state cookie + Shopify's signature):
-    # sign it in to the /admin dashboard the way its own sign-in does, without a key in a URL.
-    admin_auth.remember_shop(shop_id, key_id)
+def _inside_a_frame() -> bool:
+    dest = request.headers.get("Sec-Fetch-Dest")
+    return dest == "iframe" or (dest is None and request.args.get("embedded") == "1")
 
 
 # -- the embedded admin's session tokens --------------------------------------------------------
@@ -214,13 +205,21 @@ def _sign_in_to_admin(shop_id: int, key_id: int) -> None:
 
 @register_authenticator
 def session_token_authenticator(req: Request) -> int | None:
-    """`Authorization: Bearer <App Bridge session token>` -> the installed shop it names."""
-    header = req.headers.get("Authorization", "")
-    if not header.lower().startswith("bearer "):
-        return None
-    token = header[7:].strip()
-    if token.startswith(API_KEY_PREFIX) or token.count(".") != 2:
-        return None  # an API key, or not a JWT: another authenticator's business
+    """`Authorization: Bearer <App Bridge session token>` on the JSON API -> its shop."""
+    found = admin_auth.request_token(req)
+    if found is None or found[1]:
+        return None  # an API key, not a JWT, or a token in a URL: not for the API
+    shop = embedded_admin_shop(found[0], may_install=False)
+    return shop.id if shop is not None else None
+
+
+@admin_auth.register_token_resolver
+def embedded_admin_shop(token: str, may_install: bool) -> Shop | None:
+    """The installed shop a valid session token names; its offline token renewed by token
+    exchange when missing or refused. On the admin's document load (`may_install`), a shop we
+    do not know yet (Shopify-managed installation) or that uninstalled and came back is
+    installed by token exchange: Shopify only exchanges tokens of shops the app is installed on.
+    Any other request for an unknown or uninstalled shop is refused."""
     connector = _connector()
     if connector is None:
         return None
@@ -231,13 +230,40 @@ def session_token_authenticator(req: Request) -> int | None:
         return None
     session = get_session()
     shop = find_shop(session, PLATFORM, claims.shop)
-    if shop is None or shop.status == "uninstalled":
-        # Reinstalling runs OAuth again; a token alone never brings a shop back.
+    if shop is not None and shop.status != "uninstalled":
+        stored = credentials().open(shop.credentials_encrypted)
+        if shop.status == "needs_reconnect" or not connector.credentials_usable(stored):
+            _exchange_for_offline_token(connector, shop, token)
+        return shop
+    if not may_install:
         return None
-    stored = credentials().open(shop.credentials_encrypted)
-    if shop.status == "needs_reconnect" or not connector.credentials_usable(stored):
-        _exchange_for_offline_token(connector, shop, token)
-    return shop.id
+    return _install_by_token_exchange(connector, claims.shop, token)
+
+
+def _install_by_token_exchange(connector: ShopifyConnector, domain: str, token: str) -> Shop | None:
+    try:
+        tokens = connector.exchange_session_token(domain, token)
+        details = connector.shop_details(domain, tokens.access_token)
+    except ConnectorError as exc:
+        logger.warning("embedded install of %s by token exchange failed: %s", domain, exc)
+        get_session().rollback()
+        return None
+    session = get_session()
+    installed = create_or_reinstall_shop(
+        session,
+        credentials(),
+        platform=PLATFORM,
+        domain=domain,
+        credentials=tokens.as_credentials(),
+        currency=details.currency,
+        name=details.name,
+        timezone=details.timezone,
+    )
+    enqueue_after_commit(session, register_shopify_webhooks, installed.id)
+    enqueue_after_commit(session, publish_shopify_app_data, installed.id)
+    session.commit()
+    logger.info("shopify shop %s installed by token exchange as shop %s", domain, installed.id)
+    return installed
 
 
 def _exchange_for_offline_token(connector: ShopifyConnector, shop: Shop, token: str) -> None:
