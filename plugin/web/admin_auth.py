@@ -100,11 +100,11 @@ def embedded_request(req: Request | None = None) -> bool:
 # Per-request memo, kept in the WSGI environ: `g` can outlive a request (tests push one app
 # context for many requests).
 _SIGNED_IN = "tastemaker.admin.signed_in"
-_BY_TOKEN = "tastemaker.admin.by_token"
+_VIA_SESSION_TOKEN = "tastemaker.admin.via_session_token"  # noqa: S105 - a key name
 
 
 def token_authenticated() -> bool:
-    return bool(request.environ.get(_BY_TOKEN))
+    return bool(request.environ.get(_VIA_SESSION_TOKEN))
 
 
 def signed_in_shop() -> Shop | None:
@@ -119,7 +119,7 @@ def signed_in_shop() -> Shop | None:
         for resolver in _RESOLVERS:
             shop = resolver(token, may_install)
             if shop is not None:
-                request.environ[_BY_TOKEN] = True
+                request.environ[_VIA_SESSION_TOKEN] = True
                 break
     elif not embedded_request():
         shop = _cookie_shop()
