@@ -276,6 +276,11 @@ class ShopifySimulator:
             if self.before_token_grant is not None:
                 self.before_token_grant(domain, grant)
             with self.state.lock:
+                if grant == "token_exchange" and not self.shop(domain).installed:
+                    # Shopify exchanges session tokens only for shops the app is installed on.
+                    return jsonify(
+                        error="invalid_subject_token", error_description="app not installed"
+                    ), 400
                 answer, status = self.tokens.answer(domain, body)
             return jsonify(answer), status
 
