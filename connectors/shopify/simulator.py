@@ -55,8 +55,12 @@ class ShopifySimulator:
         fixtures_dir: Path | None = None,
         clock: Callable[[], float] = time.monotonic,
         access_token_seconds: int = ACCESS_TOKEN_SECONDS,
+        config_webhooks: Mapping[str, str] | None = None,
     ) -> None:
         self.api_key = api_key
+        # Subscriptions the app declares in shopify.app.toml (topic -> URL): Shopify delivers
+        # them for every shop, whatever the shop subscribed through the API.
+        self.config_webhooks = dict(config_webhooks or {})
         self.api_secret = api_secret
         self.app_url = app_url.rstrip("/") if app_url else None
         self.fixtures_dir = fixtures_dir
@@ -191,7 +195,7 @@ class ShopifySimulator:
             "X-Shopify-Topic": topic,
             "X-Shopify-Hmac-Sha256": sign(body, self.api_secret if secret is None else secret),
             "X-Shopify-Shop-Domain": domain,
-            "X-Shopify-API-Version": "2025-07",
+            "X-Shopify-API-Version": "2026-10",
             "X-Shopify-Webhook-Id": secrets.token_hex(16),
             "X-Shopify-Event-Id": event_id or secrets.token_hex(16),
             "X-Shopify-Triggered-At": datetime.now(UTC)
@@ -204,11 +208,13 @@ class ShopifySimulator:
     def deliver(self, domain: str, topic: str, body: bytes) -> list[int]:
         """POST `body` to every subscription of `domain` for `topic`; returns the statuses."""
         enum = topic.replace("/", "_").upper()
-        hooks = [hook for hook in self.shop(domain).webhooks if hook["topic"] == enum]
+        urls = [hook["url"] for hook in self.shop(domain).webhooks if hook["topic"] == enum]
+        if topic in self.config_webhooks:
+            urls.append(self.config_webhooks[topic])
         event_id = secrets.token_hex(16)
         return [
-            self.send_webhook(hook["url"], domain, topic, body, event_id=event_id).status_code
-            for hook in hooks
+            self.send_webhook(url, domain, topic, body, event_id=event_id).status_code
+            for url in urls
         ]
 
     def uninstall(self, domain: str) -> list[int]:

@@ -13,6 +13,7 @@ from dataclasses import replace
 from flask import Flask
 
 from connectors.shopify import ShopifyConnector
+from connectors.shopify.app_toml import APP_CONFIG_TOPICS
 from connectors.shopify.simulator import ShopifySimulator
 from plugin.extensions import connectors
 from plugin.web.shopify_auth import install_credentials_refresher
@@ -34,6 +35,8 @@ def start(app: Flask, base_url: str) -> list[str]:
         config.shopify_api_key or DEMO_API_KEY,
         config.shopify_api_secret or DEMO_API_SECRET,
         app_url=base_url,
+        # What shopify.app.toml subscribes for every shop (see connectors.shopify.app_toml).
+        config_webhooks=dict.fromkeys(APP_CONFIG_TOPICS, base_url + "/webhooks/shopify"),
     ).start()
     # Everything the app sends to https://{shop} now goes to the simulator (path-prefixed).
     config = replace(config, shopify_base_url_override=simulator.url)

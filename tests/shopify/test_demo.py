@@ -89,7 +89,7 @@ def test_the_printed_link_installs_the_shop_and_lands_in_the_admin(served: Serve
         shop = find_shop(session, "shopify", demo.DEMO_SHOPS[0])
         assert isinstance(shop, Shop)
         assert shop.status == "active"
-    assert len(served.simulator.shop(demo.DEMO_SHOPS[0]).webhooks) == 6
+    assert len(served.simulator.shop(demo.DEMO_SHOPS[0]).webhooks) == 5
     assert served.simulator.shop(demo.DEMO_SHOPS[0]).app_metafields["tastemaker.api_url"] == (
         served.base
     )
