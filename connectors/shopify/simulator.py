@@ -67,6 +67,8 @@ class ShopifySimulator:
         self.state = SimulatorState(clock)
         self.tokens = TokenAuthority(api_key, api_secret, clock, access_token_seconds)
         self.calls: list[Call] = []
+        # Every GraphQL body received (query and variables): tests check them against the schema.
+        self.graphql_bodies: list[dict[str, Any]] = []
         # Runs before the token endpoint answers a grant: tests use it to hold a refresh open.
         self.before_token_grant: Callable[[str, str], None] | None = None
         self._server: Any = None
@@ -297,6 +299,7 @@ class ShopifySimulator:
             query = str(body.get("query") or "")
             match = ROOT_FIELD.search(query)
             self.calls.append(Call(domain, f"graphql:{match.group(1) if match else ''}"))
+            self.graphql_bodies.append(body)
             with self.state.lock:
                 if not self.tokens.valid(domain, request.headers.get("X-Shopify-Access-Token")):
                     return jsonify(errors=INVALID_TOKEN), 401
