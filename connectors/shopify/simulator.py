@@ -56,11 +56,15 @@ class ShopifySimulator:
         clock: Callable[[], float] = time.monotonic,
         access_token_seconds: int = ACCESS_TOKEN_SECONDS,
         config_webhooks: Mapping[str, str] | None = None,
+        open_app: Callable[[str], str] | None = None,
     ) -> None:
         self.api_key = api_key
         # Subscriptions the app declares in shopify.app.toml (topic -> URL): Shopify delivers
         # them for every shop, whatever the shop subscribed through the API.
         self.config_webhooks = dict(config_webhooks or {})
+        # Shopify-managed installation: after approving, the merchant lands on this URL (the
+        # admin page framing the app for the shop); without it the app's OAuth install runs.
+        self.open_app = open_app
         self.api_secret = api_secret
         self.app_url = app_url.rstrip("/") if app_url else None
         self.fixtures_dir = fixtures_dir
@@ -242,6 +246,8 @@ class ShopifySimulator:
                 abort(404)
             with self.state.lock:
                 self.shop(domain).installed = True
+            if self.open_app is not None:
+                return redirect(self.open_app(domain))
             query = self.signed_query(
                 {
                     "host": self.host_param(domain),
