@@ -289,3 +289,23 @@ def test_an_uninstalled_shop_is_refused_in_the_frame(served: Served, browser: An
     ).to_be_visible()
     expect(app.get_by_text("ghost.creator")).to_have_count(0)
     page.close()
+
+
+def test_a_document_load_without_a_token_is_fetched_again_with_one(
+    served: Served, browser: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    page = browser.new_page()
+    watch = Watch(page, served.app_url)
+    page.goto(served.admin.app_link(SHOP_A))
+    app = page.frame_locator("#app-frame")
+    expect(app.get_by_role("heading", name="Creator program")).to_be_visible()
+    # when the frame itself navigates to a page (a reload, a link the script did not handle)
+    frame = next(f for f in page.frames if f.url.startswith(served.app_url))
+    frame.evaluate(f"window.location.href = '/admin/keys?embedded=1&shop={SHOP_A}'")
+    # then the app answers "loading" without its cookie and the script fetches it with a token
+    expect(app.get_by_role("heading", name="API keys", exact=True)).to_be_visible()
+    assert watch.cookies_sent == []
+    assert watch.errors == []
+    page.close()
