@@ -87,14 +87,18 @@ def request_token(req: Request | None = None) -> tuple[str, bool] | None:
     return None
 
 
+# Pages the Shopify admin frames; elsewhere (a storefront form someone frames) a frame changes
+# nothing about how the request is authenticated.
+EMBEDDABLE_PATHS = ("/admin", "/shopify/install")
+
+
 def embedded_request(req: Request | None = None) -> bool:
     """Inside the platform admin's iframe (or claiming to be): the cookie is not consulted."""
     req = req or request
-    return (
-        request_token(req) is not None
-        or req.headers.get("Sec-Fetch-Dest") == "iframe"
-        or req.args.get("embedded") == "1"
-    )
+    if request_token(req) is not None:
+        return True
+    framed = req.headers.get("Sec-Fetch-Dest") == "iframe" or req.args.get("embedded") == "1"
+    return framed and req.path.startswith(EMBEDDABLE_PATHS)
 
 
 # Per-request memo, kept in the WSGI environ: `g` can outlive a request (tests push one app
