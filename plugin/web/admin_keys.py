@@ -11,6 +11,7 @@ from plugin.db import get_session
 from plugin.models import ApiKey, utcnow
 from plugin.services.shops import issue_api_key
 from plugin.web import admin_auth, rendering
+from plugin.web.woocommerce_auth import plugin_settings
 
 bp = Blueprint("admin_keys", __name__)
 rendering.install(bp)
@@ -84,4 +85,6 @@ def _keys_page(
         clear_key=clear_key,
         label=label,
         browser_label=admin_auth.BROWSER_KEY_LABEL,
+        # A WooCommerce store's plugin needs these once more after a WordPress reinstall.
+        plugin_settings=plugin_settings(shop) if shop.platform == "woocommerce" else None,
     )

@@ -164,3 +164,15 @@ def test_reconnecting_keeps_the_login_secret(
     session.expire_all()
     shop = session.scalars(select(Shop)).one()
     assert login_secret(shop) == secret
+
+
+def test_the_keys_page_shows_a_woocommerce_shop_its_plugin_settings(
+    client: FlaskClient, session: Session, wire: SimulatedStore
+) -> None:
+    _, location = connect_store(client, wire)
+    client.get(location.removeprefix(PUBLIC_URL), **HTTPS)  # type: ignore[arg-type]
+    page = client.get("/admin/keys", **HTTPS).get_data(as_text=True)  # type: ignore[arg-type]
+    shop = only_shop(session)
+    assert "WordPress plugin settings" in page
+    assert login_secret(shop) in page
+    assert shop.public_key in page
