@@ -81,6 +81,7 @@
     var fresh = new DOMParser().parseFromString(html, "text/html");
     document.title = fresh.title;
     replaceBy("ui-nav-menu", fresh);
+    replaceBy("ui-title-bar", fresh);
     replaceBy("main#content", fresh);
     window.scrollTo(0, 0);
   }

@@ -193,6 +193,7 @@ def test_a_merchant_works_in_the_framed_admin_with_session_tokens_only(
     # when they create an API key for an integration, from the admin's navigation
     sidebar.get_by_role("link", name="API keys").click()
     expect(app.get_by_role("heading", name="API keys", exact=True)).to_be_visible()
+    expect(page.locator("#host-title")).to_have_text("Tastemaker · API keys")  # <ui-title-bar>
     app.get_by_label("Label").fill("Zapier")
     app.get_by_role("button", name="Create key").click()
     # then the key is shown once

@@ -57,6 +57,7 @@
     } else if (data.type === "tm:nav-menu") {
       current = data.current || current;
       menu(Array.isArray(data.items) ? data.items : []);
+      document.getElementById("host-title").textContent = "Tastemaker" + (data.title ? " · " + data.title : "");
     }
   });
 })();

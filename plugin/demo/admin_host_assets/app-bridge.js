@@ -51,10 +51,12 @@
     var items = Array.prototype.map.call(menu.querySelectorAll("a"), function (link) {
       return { label: link.textContent.trim(), path: link.getAttribute("href") };
     });
-    var message = JSON.stringify({ items: items, current: window.location.pathname });
+    var bar = document.querySelector("ui-title-bar");
+    var title = bar ? bar.getAttribute("title") : "";
+    var message = JSON.stringify({ items: items, current: window.location.pathname, title: title });
     if (message !== sent) {
       sent = message;
-      post({ type: "tm:nav-menu", items: items, current: window.location.pathname });
+      post({ type: "tm:nav-menu", items: items, current: window.location.pathname, title: title });
     }
   }
   new MutationObserver(sendMenu).observe(document.documentElement, { childList: true, subtree: true });
