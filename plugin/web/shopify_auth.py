@@ -1,14 +1,13 @@
-"""Installing Tastemaker on a Shopify store, and the embedded admin's session tokens.
+"""Installing Tastemaker on a Shopify store the OAuth way (non-embedded installs).
 
 `/shopify/install` and `/shopify/callback` run the authorization code grant over a signed query
 (`_signed_query`) with a one-time state nonce kept in the database and bound to the browser by a
 signed cookie; the callback stores an expiring offline token encrypted, sends the webhook
 registration job after commit and lands in the embedded admin.
 Inside the Shopify admin (Shopify-managed installation, `application_url` = /admin) the app is
-opened with a session token: `embedded_admin_shop` checks it for `admin_auth` and the admin API,
-installs a new shop by token exchange (no OAuth redirect inside the iframe) and renews a shop's
-offline token the same way when it is missing or refused. When OAuth must leave the iframe it
-does so through App Bridge (`open(url, "_top")`), never by a 302 inside the frame.
+opened with a session token instead: see `plugin.web.shopify_embedded`, imported here so its
+token resolver and authenticator are registered with the blueprint. When OAuth must leave the
+iframe it does so through App Bridge (`open(url, "_top")`), never by a 302 inside the frame.
 """
 
 from __future__ import annotations
@@ -47,11 +46,10 @@ from connectors.base import (
 )
 from connectors.shopify import ShopifyConnector
 from connectors.shopify.oauth import query_hmac_valid, timestamp_fresh
-from connectors.shopify.session_tokens import InvalidSessionToken
 from connectors.shopify.urls import valid_shop_domain
 from plugin.db import get_db, get_session
 from plugin.extensions import connectors, credentials, manifest
-from plugin.models import OAuthState, Shop, utcnow
+from plugin.models import OAuthState, utcnow
 from plugin.services import privacy
 from plugin.services.credentials import ensure_fresh_credentials
 from plugin.services.shops import (
@@ -59,7 +57,8 @@ from plugin.services.shops import (
     find_shop,
 )
 from plugin.web import admin_auth
-from plugin.web.auth import current_tenant, register_authenticator, require_shop
+from plugin.web.auth import current_tenant, require_shop
+from plugin.web.shopify_embedded import connector as _connector
 from workers.jobs.shopify import publish_shopify_app_data, register_shopify_webhooks
 from workers.runtime import enqueue_after_commit
 
@@ -200,88 +199,6 @@ def _inside_a_frame() -> bool:
     return dest == "iframe" or (dest is None and request.args.get("embedded") == "1")
 
 
-# -- the embedded admin's session tokens --------------------------------------------------------
-
-
-@register_authenticator
-def session_token_authenticator(req: Request) -> int | None:
-    """`Authorization: Bearer <App Bridge session token>` on the JSON API -> its shop."""
-    found = admin_auth.request_token(req)
-    if found is None or found[1]:
-        return None  # an API key, not a JWT, or a token in a URL: not for the API
-    shop = embedded_admin_shop(found[0], may_install=False)
-    return shop.id if shop is not None else None
-
-
-@admin_auth.register_token_resolver
-def embedded_admin_shop(token: str, may_install: bool) -> Shop | None:
-    """The installed shop a valid session token names; its offline token renewed by token
-    exchange when missing or refused. On the admin's document load (`may_install`), a shop we
-    do not know yet (Shopify-managed installation) or that uninstalled and came back is
-    installed by token exchange: Shopify only exchanges tokens of shops the app is installed on.
-    Any other request for an unknown or uninstalled shop is refused."""
-    connector = _connector()
-    if connector is None:
-        return None
-    try:
-        claims = connector.decode_session_token(token)
-    except InvalidSessionToken as exc:
-        logger.info("session token refused: %s", exc.reason)
-        return None
-    session = get_session()
-    shop = find_shop(session, PLATFORM, claims.shop)
-    if shop is not None and shop.status != "uninstalled":
-        stored = credentials().open(shop.credentials_encrypted)
-        if shop.status == "needs_reconnect" or not connector.credentials_usable(stored):
-            _exchange_for_offline_token(connector, shop, token)
-        return shop
-    if not may_install:
-        return None
-    return _install_by_token_exchange(connector, claims.shop, token)
-
-
-def _install_by_token_exchange(connector: ShopifyConnector, domain: str, token: str) -> Shop | None:
-    try:
-        tokens = connector.exchange_session_token(domain, token)
-        details = connector.shop_details(domain, tokens.access_token)
-    except ConnectorError as exc:
-        logger.warning("embedded install of %s by token exchange failed: %s", domain, exc)
-        get_session().rollback()
-        return None
-    session = get_session()
-    installed = create_or_reinstall_shop(
-        session,
-        credentials(),
-        platform=PLATFORM,
-        domain=domain,
-        credentials=tokens.as_credentials(),
-        currency=details.currency,
-        name=details.name,
-        timezone=details.timezone,
-    )
-    enqueue_after_commit(session, register_shopify_webhooks, installed.id)
-    enqueue_after_commit(session, publish_shopify_app_data, installed.id)
-    session.commit()
-    logger.info("shopify shop %s installed by token exchange as shop %s", domain, installed.id)
-    return installed
-
-
-def _exchange_for_offline_token(connector: ShopifyConnector, shop: Shop, token: str) -> None:
-    try:
-        tokens = connector.exchange_session_token(shop.domain, token)
-    except ConnectorError as exc:
-        logger.warning("token exchange for shop %s failed: %s", shop.id, exc)
-        return
-    session = get_session()
-    session.execute(
-        update(Shop)
-        .where(Shop.id == shop.id, Shop.status != "uninstalled")
-        .values(credentials_encrypted=credentials().seal(tokens.as_credentials()), status="active")
-    )
-    session.commit()
-    logger.info("shop %s: offline token obtained by token exchange", shop.id)
-
-
 # -- privacy exports (customers/data_request) ---------------------------------------------------
 
 
@@ -330,13 +247,6 @@ def install_credentials_refresher(app: Flask) -> None:
             session.close()
 
     connector.credentials_refresher = refresh
-
-
-def _connector() -> ShopifyConnector | None:
-    connector = connectors().get(PLATFORM)
-    if not isinstance(connector, ShopifyConnector) or not connector.api_key:
-        return None
-    return connector if connector.secrets else None
 
 
 def _query_params(req: Request) -> dict[str, Any] | None:
