@@ -174,15 +174,19 @@ def return_page() -> ResponseReturnValue:
         )
     started_here = _cookie_names(state.nonce)
     session.delete(state)
-    if started_here:
-        admin_auth.sign_in_browser(shop.id)
+    if not started_here:
+        session.commit()
+        return _result(
+            "Store connected",
+            "Tastemaker now receives this store's orders.",
+            signed_in=False,
+            domain=shop.domain,
+        )
+    admin_auth.sign_in_browser(shop.id)
     session.commit()
-    return _result(
-        "Store connected",
-        "Tastemaker now receives this store's orders.",
-        signed_in=started_here,
-        domain=shop.domain,
-        plugin_settings=plugin_settings(shop) if started_here else None,
+    # The merchant lands in their admin, signed in, with what the WordPress plugin needs.
+    return render_template(
+        "woocommerce/connected.html", shop=shop, plugin_settings=plugin_settings(shop)
     )
 
 
@@ -254,5 +258,4 @@ def _app_url(name: str) -> str:
 def _result(title: str, message: str, **context: Any) -> ResponseReturnValue:
     context.setdefault("retry", False)
     context.setdefault("signed_in", False)
-    context.setdefault("plugin_settings", None)
     return render_template("woocommerce/result.html", title=title, message=message, **context)

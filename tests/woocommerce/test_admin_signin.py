@@ -61,11 +61,12 @@ def test_the_return_page_signs_the_connecting_browser_in_without_a_key(
     _, location = connect_store(client, wire)
     # when WooCommerce sends the merchant back
     page = client.get(location.removeprefix(PUBLIC_URL), **HTTPS)  # type: ignore[arg-type]
-    # then the page shows the plugin's settings, no API key, and the browser is signed in
+    # then they are in the admin, signed in, with the plugin's settings and no API key
     text = page.get_data(as_text=True)
     shop = only_shop(session)
     assert page.status_code == 200
     assert "Store connected" in text
+    assert 'aria-label="Tastemaker"' in text  # the admin's navigation
     assert shop.public_key in text
     assert login_secret(shop) in text
     assert "tmk_" not in text
