@@ -71,8 +71,11 @@ class Settings:
     shopify_api_key: str | None = None
     shopify_api_secret: str | None = None
     shopify_previous_api_secret: str | None = None
-    shopify_api_version: str = "2025-07"
+    shopify_api_version: str = "2026-10"
     shopify_base_url_override: str | None = None
+    # Where the embedded admin lives and where App Bridge comes from (the demo's stand-ins).
+    shopify_admin_origin: str = "https://admin.shopify.com"
+    shopify_app_bridge_url: str = "https://cdn.shopify.com/shopifycloud/app-bridge.js"
     woocommerce_base_url_override: str | None = None
     spool_dir: Path = DEFAULT_INSTANCE_DIR / "spool"
     media_dir: Path = DEFAULT_INSTANCE_DIR / "media"
@@ -158,6 +161,20 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             None,
             schemes=("http", "https"),
         ),
+        shopify_admin_origin=as_url(
+            "TASTEMAKER_SHOPIFY_ADMIN_ORIGIN",
+            env.get("TASTEMAKER_SHOPIFY_ADMIN_ORIGIN"),
+            defaults.shopify_admin_origin,
+            schemes=("http", "https"),
+        )
+        or defaults.shopify_admin_origin,
+        shopify_app_bridge_url=as_url(
+            "TASTEMAKER_SHOPIFY_APP_BRIDGE_URL",
+            env.get("TASTEMAKER_SHOPIFY_APP_BRIDGE_URL"),
+            defaults.shopify_app_bridge_url,
+            schemes=("http", "https"),
+        )
+        or defaults.shopify_app_bridge_url,
         woocommerce_base_url_override=as_url(
             "TASTEMAKER_WOOCOMMERCE_BASE_URL",
             env.get("TASTEMAKER_WOOCOMMERCE_BASE_URL"),

@@ -34,10 +34,13 @@ def test_the_demo_seeds_every_part_and_prints_where_to_look(tmp_path: Path) -> N
     assert result.returncode == 0, result.stderr[-3000:]
     out = result.stdout
     base = f"http://127.0.0.1:{port}"
-    assert re.search(rf"merchant admin\s+{re.escape(base)}/admin\?key=tmk_", out)
+    assert re.search(rf"merchant admin\s+{re.escape(base)}/admin ", out)
+    assert "?key=" not in out  # no secret in a printed URL
+    assert re.search(r"Authorization: Bearer tmk_", out)
     assert re.search(rf"creator page \(Maya\) {re.escape(base)}/creator/\S+", out)
     assert f"{base}/demo/shop/" in out
-    assert "Shopify (a simulated Shopify" in out
+    assert "Shopify (simulated at" in out
+    assert re.search(r"open Tastemaker inside tastemaker-demo\S+ admin: http://localhost:", out)
     assert "WooCommerce (a simulated store" in out
     assert "payouts awaiting approval in the admin: 2" in out
     assert (tmp_path / "demo.sqlite3").exists()

@@ -1,10 +1,12 @@
 """`shopify.app.toml`, generated from manifest.yml so the two can never disagree.
 
-The Shopify CLI deploys the app's configuration from this file. It declares the mandatory
-compliance topics, which Shopify accepts only from app configuration, never through the API, and
-app/uninstalled, which must reach us even before the install job has subscribed the shop. That
-job subscribes every non-compliance manifest topic per shop (webhookSubscriptionCreate), so
-app/uninstalled may arrive twice; both deliveries carry one X-Shopify-Event-Id and dedupe.
+The Shopify CLI deploys the app's configuration from this file. Installation is Shopify-managed:
+`application_url` is the embedded admin (/admin), which Shopify opens with a session token that
+the app exchanges for an offline token; the OAuth callback stays for non-embedded installs. The
+file declares the mandatory compliance topics, which Shopify accepts only from app
+configuration, and app/uninstalled (APP_CONFIG_TOPICS), which must reach us even before the
+install job has subscribed the shop; that job subscribes every other manifest topic per shop
+through the API, so each uninstall arrives once.
 
     python -m connectors.shopify.app_toml [--app-url https://…] [--output path]
 """
@@ -24,7 +26,7 @@ MANIFEST = ROOT / "manifest.yml"
 OUTPUT = ROOT / "widgets" / "shopify" / "shopify.app.toml"
 PLACEHOLDER_APP_URL = "https://tastemaker.example.com"
 PLACEHOLDER_CLIENT_ID = "SET-YOUR-SHOPIFY-CLIENT-ID"
-CONFIG_TOPICS = ("app/uninstalled",)
+APP_CONFIG_TOPICS = ("app/uninstalled",)
 
 
 def render_app_toml(manifest: Mapping[str, Any], app_url: str) -> str:
@@ -35,7 +37,7 @@ def render_app_toml(manifest: Mapping[str, Any], app_url: str) -> str:
     app_level = [
         hook["topic"]
         for hook in shopify["webhooks"]
-        if not hook.get("compliance") and hook["topic"] in CONFIG_TOPICS
+        if not hook.get("compliance") and hook["topic"] in APP_CONFIG_TOPICS
     ]
     lines = [
         "# Generated from manifest.yml by `python -m connectors.shopify.app_toml`; do not edit.",
@@ -43,15 +45,15 @@ def render_app_toml(manifest: Mapping[str, Any], app_url: str) -> str:
         f"client_id = {_string(PLACEHOLDER_CLIENT_ID)}",
         f"name = {_string(manifest['name'])}",
         f"handle = {_string(manifest['handle'])}",
-        f"application_url = {_string(base + shopify['install_url'])}",
+        f"application_url = {_string(base + manifest['urls']['admin'])}",
         "embedded = true",
         "",
         "[build]",
-        "include_config_on_deploy = true",
         "automatically_update_urls_on_dev = false",
         "",
         "[access_scopes]",
         f"scopes = {_string(','.join(shopify['scopes']))}",
+        "use_legacy_install_flow = false",
         "",
         "[auth]",
         f"redirect_urls = {_array([base + shopify['callback_url']])}",

@@ -53,7 +53,7 @@ mutation DeactivateCode($id: ID!) {
 WEBHOOK_SUBSCRIPTIONS = """
 query WebhookSubscriptions($after: String) {
   webhookSubscriptions(first: 100, after: $after) {
-    nodes { id topic endpoint { __typename ... on WebhookHttpEndpoint { callbackUrl } } }
+    nodes { id topic uri }
     pageInfo { hasNextPage endCursor }
   }
 }
@@ -153,7 +153,7 @@ def basic_code_input(spec: DiscountCodeSpec, shop_currency: str) -> dict[str, An
         "code": spec.code,
         "startsAt": spec.starts_at.isoformat(),
         "endsAt": spec.ends_at.isoformat() if spec.ends_at else None,
-        "customerSelection": {"all": True},
+        "context": {"all": "ALL"},
         "customerGets": {"value": value, "items": {"all": True}},
         "appliesOncePerCustomer": spec.once_per_customer,
         "usageLimit": spec.usage_limit,
@@ -231,7 +231,7 @@ def register_webhooks(
             continue
         variables = {
             "topic": enum,
-            "webhookSubscription": {"callbackUrl": callback_url, "format": "JSON"},
+            "webhookSubscription": {"uri": callback_url, "format": "JSON"},
         }
         data = client.execute(shop, token, CREATE_WEBHOOK, variables, estimated_cost=10)
         errors = user_errors(data.get("webhookSubscriptionCreate"))
@@ -252,8 +252,7 @@ def _existing_subscriptions(client: GraphQLClient, shop: str, token: str) -> set
         )
         connection = data.get("webhookSubscriptions") or {}
         for node in connection.get("nodes") or ():
-            endpoint = node.get("endpoint") or {}
-            found.add((str(node.get("topic")), str(endpoint.get("callbackUrl"))))
+            found.add((str(node.get("topic")), str(node.get("uri"))))
         page = connection.get("pageInfo") or {}
         if not page.get("hasNextPage"):
             return found

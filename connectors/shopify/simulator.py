@@ -55,14 +55,24 @@ class ShopifySimulator:
         fixtures_dir: Path | None = None,
         clock: Callable[[], float] = time.monotonic,
         access_token_seconds: int = ACCESS_TOKEN_SECONDS,
+        config_webhooks: Mapping[str, str] | None = None,
+        open_app: Callable[[str], str] | None = None,
     ) -> None:
         self.api_key = api_key
+        # Subscriptions the app declares in shopify.app.toml (topic -> URL): Shopify delivers
+        # them for every shop, whatever the shop subscribed through the API.
+        self.config_webhooks = dict(config_webhooks or {})
+        # Shopify-managed installation: after approving, the merchant lands on this URL (the
+        # admin page framing the app for the shop); without it the app's OAuth install runs.
+        self.open_app = open_app
         self.api_secret = api_secret
         self.app_url = app_url.rstrip("/") if app_url else None
         self.fixtures_dir = fixtures_dir
         self.state = SimulatorState(clock)
         self.tokens = TokenAuthority(api_key, api_secret, clock, access_token_seconds)
         self.calls: list[Call] = []
+        # Every GraphQL body received (query and variables): tests check them against the schema.
+        self.graphql_bodies: list[dict[str, Any]] = []
         # Runs before the token endpoint answers a grant: tests use it to hold a refresh open.
         self.before_token_grant: Callable[[str, str], None] | None = None
         self._server: Any = None
@@ -191,7 +201,7 @@ class ShopifySimulator:
             "X-Shopify-Topic": topic,
             "X-Shopify-Hmac-Sha256": sign(body, self.api_secret if secret is None else secret),
             "X-Shopify-Shop-Domain": domain,
-            "X-Shopify-API-Version": "2025-07",
+            "X-Shopify-API-Version": "2026-10",
             "X-Shopify-Webhook-Id": secrets.token_hex(16),
             "X-Shopify-Event-Id": event_id or secrets.token_hex(16),
             "X-Shopify-Triggered-At": datetime.now(UTC)
@@ -204,11 +214,13 @@ class ShopifySimulator:
     def deliver(self, domain: str, topic: str, body: bytes) -> list[int]:
         """POST `body` to every subscription of `domain` for `topic`; returns the statuses."""
         enum = topic.replace("/", "_").upper()
-        hooks = [hook for hook in self.shop(domain).webhooks if hook["topic"] == enum]
+        urls = [hook["url"] for hook in self.shop(domain).webhooks if hook["topic"] == enum]
+        if topic in self.config_webhooks:
+            urls.append(self.config_webhooks[topic])
         event_id = secrets.token_hex(16)
         return [
-            self.send_webhook(hook["url"], domain, topic, body, event_id=event_id).status_code
-            for hook in hooks
+            self.send_webhook(url, domain, topic, body, event_id=event_id).status_code
+            for url in urls
         ]
 
     def uninstall(self, domain: str) -> list[int]:
@@ -234,6 +246,8 @@ class ShopifySimulator:
                 abort(404)
             with self.state.lock:
                 self.shop(domain).installed = True
+            if self.open_app is not None:
+                return redirect(self.open_app(domain))
             query = self.signed_query(
                 {
                     "host": self.host_param(domain),
@@ -276,6 +290,11 @@ class ShopifySimulator:
             if self.before_token_grant is not None:
                 self.before_token_grant(domain, grant)
             with self.state.lock:
+                if grant == "token_exchange" and not self.shop(domain).installed:
+                    # Shopify exchanges session tokens only for shops the app is installed on.
+                    return jsonify(
+                        error="invalid_subject_token", error_description="app not installed"
+                    ), 400
                 answer, status = self.tokens.answer(domain, body)
             return jsonify(answer), status
 
@@ -286,6 +305,7 @@ class ShopifySimulator:
             query = str(body.get("query") or "")
             match = ROOT_FIELD.search(query)
             self.calls.append(Call(domain, f"graphql:{match.group(1) if match else ''}"))
+            self.graphql_bodies.append(body)
             with self.state.lock:
                 if not self.tokens.valid(domain, request.headers.get("X-Shopify-Access-Token")):
                     return jsonify(errors=INVALID_TOKEN), 401

@@ -281,7 +281,7 @@ class SimulatorState:
                 {
                     "id": hook["id"],
                     "topic": hook["topic"],
-                    "endpoint": {"__typename": "WebhookHttpEndpoint", "callbackUrl": hook["url"]},
+                    "uri": hook["url"],
                 }
                 for hook in shop.webhooks
             ],
@@ -290,7 +290,7 @@ class SimulatorState:
 
     def op_webhookSubscriptionCreate(self, shop: SimShop, variables: Mapping[str, Any]) -> Any:
         topic = str(variables.get("topic") or "")
-        url = str((variables.get("webhookSubscription") or {}).get("callbackUrl") or "")
+        url = str((variables.get("webhookSubscription") or {}).get("uri") or "")
         error = None
         if topic in COMPLIANCE_ENUMS or not re.fullmatch(r"[A-Z]+(_[A-Z]+)+", topic):
             error = {
@@ -299,12 +299,12 @@ class SimulatorState:
             }
         elif not url.startswith(("https://", "http://")):
             error = {
-                "field": ["webhookSubscription", "callbackUrl"],
+                "field": ["webhookSubscription", "uri"],
                 "message": "Address is invalid",
             }
         elif any(hook["topic"] == topic and hook["url"] == url for hook in shop.webhooks):
             error = {
-                "field": ["webhookSubscription", "callbackUrl"],
+                "field": ["webhookSubscription", "uri"],
                 "message": "Address for this topic has already been taken",
             }
         if error:
@@ -363,7 +363,7 @@ def _discount_input_errors(data: Mapping[str, Any]) -> list[dict[str, Any]]:
         for name in ("title", "code", "startsAt", "customerGets")
         if not data.get(name)
     ]
-    if not data.get("context") and not data.get("customerSelection"):
+    if not data.get("context"):
         errors.append(
             {
                 "field": ["basicCodeDiscount", "context"],

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-03 11:13:33.330032
+Create Date: 2026-12-03 11:15:53.235360
 """
 
 from collections.abc import Sequence

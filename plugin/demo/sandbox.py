@@ -95,7 +95,7 @@ def start(app: Flask, base_url: str) -> list[str]:
     key = seeded["api_key"]
     return [
         "Sandbox store 'Glow Botanics' (3 creators, 2 campaigns, codes, links, orders):",
-        f"  merchant admin      {base_url}/admin?key={key}",
+        f"  merchant admin      {base_url}/admin  (sign in with the API key below)",
         f"  creator page (Maya) {base_url}/creator/{seeded['portal_token']}",
         f"  referral link       {base_url}/r/{slugs['maya.glows']}",
         f"  admin API           curl -H 'Authorization: Bearer {key}' {base_url}/api/v1/creators",

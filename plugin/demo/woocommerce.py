@@ -9,7 +9,6 @@ webhooks on /webhooks/woocommerce.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -26,7 +25,7 @@ from plugin.extensions import connectors
 from plugin.models import DiscountCode
 from plugin.services import creators as creator_service
 from plugin.services.links import create_link
-from plugin.services.shops import find_shop
+from plugin.services.shops import find_shop, issue_api_key
 from plugin.tenancy import Tenant
 from workers.backends import InProcessBackend
 from workers.runtime import get_backend
@@ -48,10 +47,10 @@ def start(app: Flask, base_url: str) -> list[str]:
         store.shop_products[slug] = ShopProduct(slug, product.name, product.price)
     app.extensions[STORE_KEY] = store
     _point_connector_at(app, store.url)
-    api_key = _connect(base_url, store.url)
+    _connect(base_url, store.url)
     _wait_for_jobs(app)
     with app.app_context():
-        slug, code = _seed_creator(app, origin_domain(store.url))
+        slug, code, api_key = _seed_creator(app, origin_domain(store.url))
     _wait_for_jobs(app)
     click = _click(base_url, slug)
     coupon = code if code.lower() in {c["code"] for c in store.coupons.values()} else None
@@ -63,7 +62,8 @@ def start(app: Flask, base_url: str) -> list[str]:
     accepted = sum(1 for delivery in store.deliveries if 200 <= delivery.status < 303)
     return [
         f"WooCommerce (a simulated store at {store.url}, connected through wc-auth):",
-        f"  merchant admin      {base_url}/admin?key={api_key}",
+        f"  merchant admin      {base_url}/admin  (sign in with the API key {api_key}; a real",
+        "                      store's wp-admin opens it signed in: WooCommerce > Tastemaker)",
         f"  referral link       {base_url}/r/{slug}  (lands on the scarf's page, {code} applied)",
         f"  store REST API      {store.url}/wp-json/wc/v3/orders  (keys in the shop's credentials)",
         f"  connect another     {base_url}/woocommerce/connect",
@@ -87,8 +87,8 @@ def _point_connector_at(app: Flask, url: str) -> None:
         connector.configure(registry.config)
 
 
-def _connect(base_url: str, store_url: str) -> str:
-    """The merchant's side of the connect flow; returns the admin key the return page shows."""
+def _connect(base_url: str, store_url: str) -> None:
+    """The merchant's side of the connect flow (the return page signs that browser in)."""
     form = requests.post(
         f"{base_url}/woocommerce/connect",
         data={"store_url": store_url},
@@ -97,13 +97,11 @@ def _connect(base_url: str, store_url: str) -> str:
     )
     authorize = requests.get(form.headers["Location"], allow_redirects=False, timeout=60)
     returned = requests.get(authorize.headers["Location"], timeout=30)
-    found = re.search(r'id="api-key">([^<]+)<', returned.text)
-    if found is None:
+    if "Store connected" not in returned.text:
         raise RuntimeError(f"WooCommerce demo store did not connect: {returned.text[:300]}")
-    return found.group(1)
 
 
-def _seed_creator(app: Flask, domain: str) -> tuple[str, str]:
+def _seed_creator(app: Flask, domain: str) -> tuple[str, str, str]:
     session = get_db(app).session()
     shop = find_shop(session, "woocommerce", domain)
     if shop is None:
@@ -123,8 +121,9 @@ def _seed_creator(app: Flask, domain: str) -> tuple[str, str]:
     link = create_link(
         session, shop.id, creator.id, target_path="/product/merino-scarf/", discount_code_id=code.id
     )
+    _, api_key = issue_api_key(session, shop.id, label="demo")
     session.commit()
-    return link.slug, code.code
+    return link.slug, code.code, api_key
 
 
 def _click(base_url: str, slug: str) -> str | None:

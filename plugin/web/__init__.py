@@ -16,6 +16,8 @@ BLUEPRINT_MODULES = (
     "plugin.web.admin_api",
     "plugin.web.pages",
     "plugin.web.merchant",
+    "plugin.web.admin_keys",
+    "plugin.web.wordpress_login",
     "plugin.web.creator_portal",
     "plugin.web.admin_contracts",
     "plugin.web.creator_contract",
@@ -31,6 +33,13 @@ BLUEPRINT_MODULES = (
 )
 
 
+# Each exposes `init_app(app)`: how merchants are signed in (the session cookie only where a
+# cookie is the proof) and what embedded pages need in their templates.
+INIT_MODULES = ("plugin.web.admin_auth", "plugin.web.embedding")
+
+
 def init_app(app: Flask) -> None:
+    for name in INIT_MODULES:
+        importlib.import_module(name).init_app(app)
     for name in BLUEPRINT_MODULES:
         app.register_blueprint(importlib.import_module(name).bp)

@@ -25,5 +25,6 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("Sprints", "merchant.sprints"),
     NavItem("Payouts", "merchant.payouts"),
     NavItem("Settings", "merchant.settings"),
+    NavItem("API keys", "admin_keys.keys"),
     NavItem("Outbox", "outbox.outbox"),
 )

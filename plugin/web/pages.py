@@ -1,9 +1,8 @@
 """The merchant dashboard at /admin: creators, attributions, ledger, payouts and metrics.
 
-Sign-in for the embedded and demo cases: `/admin?key=<api key>` (or the sign-in form) checks the
-key once, keeps the shop and the key's id in the signed session cookie, and redirects to a URL
-without the key. Every request re-checks that the key is still live, so revoking it signs out.
-Actions are POST forms with a CSRF token; the page loads no script.
+Who is signed in is `admin_auth`'s business (a session token inside the Shopify admin, a session
+cookie standalone). No secret travels in a URL: `?key=` is ignored; the standalone API-key
+sign-in is a POST form with a CSRF token. Actions are POST forms with a CSRF token.
 """
 
 from __future__ import annotations
@@ -42,18 +41,8 @@ PERIODS = (7, 30, 90, 365)
 
 
 @bp.get("/admin")
-def dashboard() -> ResponseReturnValue:
-    key = request.args.get("key")
-    if key is not None:
-        if admin_auth.sign_in_with_key(key.strip()):
-            return redirect(url_for("pages.dashboard"))
-        flash("That API key is not valid or was revoked.", "error")
-        return redirect(url_for("pages.dashboard"))
-    return _dashboard()
-
-
 @admin_auth.admin_page
-def _dashboard() -> ResponseReturnValue:
+def dashboard() -> ResponseReturnValue:
     shop = admin_auth.current_shop()
     days = request.args.get("days", type=int) or 30
     if days not in PERIODS:

@@ -1,7 +1,8 @@
 """What the server-rendered pages share: money and date filters, CSRF tokens, security headers.
 
 Forms carry a per-session CSRF token (a random value kept in the signed session cookie) that is
-compared in constant time on every POST; the pages load no script and no outside asset.
+compared in constant time on every POST. The Content-Security-Policy is built per request by
+`plugin.web.embedding` (which shop's admin may frame the page, whether App Bridge may load).
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from plugin.domain.money import currency_exponent
 
 CSRF_KEY = "tm_csrf"
 NO_VALUE = "\u2013"  # an en dash: shown where a quotient has no value
-SHOPIFY_FRAME_ANCESTORS = "https://admin.shopify.com https://*.myshopify.com"
 
 
 def money(minor: int | None, currency: str) -> str:
@@ -71,11 +71,9 @@ def install(bp: Blueprint) -> None:
 
     @bp.after_request
     def security_headers(response: Response) -> Response:
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
-            f"base-uri 'none'; frame-ancestors 'self' {SHOPIFY_FRAME_ANCESTORS}",
-        )
+        from plugin.web import embedding  # imports admin_auth, which imports this module
+
+        response.headers.setdefault("Content-Security-Policy", embedding.content_security_policy())
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         response.headers.setdefault("Cache-Control", "no-store")

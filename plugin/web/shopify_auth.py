@@ -1,11 +1,13 @@
-"""Installing Tastemaker on a Shopify store, and the embedded admin's session tokens.
+"""Installing Tastemaker on a Shopify store the OAuth way (non-embedded installs).
 
 `/shopify/install` and `/shopify/callback` run the authorization code grant over a signed query
 (`_signed_query`) with a one-time state nonce kept in the database and bound to the browser by a
 signed cookie; the callback stores an expiring offline token encrypted, sends the webhook
 registration job after commit and lands in the embedded admin.
-The authenticator below accepts App Bridge session tokens on the admin API; a shop whose
-offline token is missing or refused gets a new one by token exchange on the way in.
+Inside the Shopify admin (Shopify-managed installation, `application_url` = /admin) the app is
+opened with a session token instead: see `plugin.web.shopify_embedded`, imported here so its
+token resolver and authenticator are registered with the blueprint. When OAuth must leave the
+iframe it does so through App Bridge (`open(url, "_top")`), never by a 302 inside the frame.
 """
 
 from __future__ import annotations
@@ -29,13 +31,13 @@ from flask import (
     current_app,
     jsonify,
     redirect,
+    render_template,
     request,
 )
 from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import CursorResult, delete, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import CursorResult, delete, update
 
 from connectors.base import (
     ConnectorError,
@@ -44,21 +46,19 @@ from connectors.base import (
 )
 from connectors.shopify import ShopifyConnector
 from connectors.shopify.oauth import query_hmac_valid, timestamp_fresh
-from connectors.shopify.session_tokens import InvalidSessionToken
 from connectors.shopify.urls import valid_shop_domain
 from plugin.db import get_db, get_session
 from plugin.extensions import connectors, credentials, manifest
-from plugin.models import ApiKey, OAuthState, Shop, utcnow
+from plugin.models import OAuthState, utcnow
 from plugin.services import privacy
 from plugin.services.credentials import ensure_fresh_credentials
 from plugin.services.shops import (
-    API_KEY_PREFIX,
     create_or_reinstall_shop,
     find_shop,
-    issue_api_key,
 )
 from plugin.web import admin_auth
-from plugin.web.auth import current_tenant, register_authenticator, require_shop
+from plugin.web.auth import current_tenant, require_shop
+from plugin.web.shopify_embedded import connector as _connector
 from workers.jobs.shopify import publish_shopify_app_data, register_shopify_webhooks
 from workers.runtime import enqueue_after_commit
 
@@ -69,7 +69,6 @@ PLATFORM = "shopify"
 STATE_COOKIE = "shopify_app_state"
 STATE_TTL = timedelta(minutes=5)
 STATE_SALT = "tastemaker-shopify-oauth-state"
-ADMIN_KEY_LABEL = "shopify admin"
 
 
 class SignedQuery(NamedTuple):
@@ -106,6 +105,10 @@ def install() -> ResponseReturnValue:
     if not isinstance(verified, SignedQuery):
         return verified
     connector, params, shop = verified
+    if _inside_a_frame():
+        # Shopify's authorize page refuses to be framed and the state cookie would be a
+        # third-party cookie here: App Bridge sends the top window to this same signed URL.
+        return render_template("pages/exit_iframe.html", target=request.full_path), 200
     session = get_session()
     existing = find_shop(session, PLATFORM, shop)
     if (
@@ -178,82 +181,22 @@ def callback() -> ResponseReturnValue:
     )
     enqueue_after_commit(session, register_shopify_webhooks, installed.id)
     enqueue_after_commit(session, publish_shopify_app_data, installed.id)
-    admin_key = _admin_key(session, installed.id)
+    # The browser that completed OAuth is the merchant's (state cookie + Shopify's signature).
+    admin_auth.sign_in_browser(installed.id)
     # This install is done: its nonce (used) and any abandoned ones for the shop can go.
     session.execute(
         delete(OAuthState).where(OAuthState.platform == PLATFORM, OAuthState.domain == shop)
     )
     session.commit()
-    _sign_in_to_admin(installed.id, admin_key.id)
     logger.info("shopify shop %s installed as shop %s", shop, installed.id)
     response = redirect(_admin_url(shop, params.get("host")))
     response.delete_cookie(STATE_COOKIE, path="/shopify")
     return response
 
 
-def _admin_key(session: Session, shop_id: int) -> ApiKey:
-    """The key the merchant's browser session stands on (only its id is ever used here)."""
-    key = session.scalars(
-        select(ApiKey).where(
-            ApiKey.shop_id == shop_id, ApiKey.label == ADMIN_KEY_LABEL, ApiKey.revoked_at.is_(None)
-        )
-    ).first()
-    if key is None:
-        key, _clear = issue_api_key(session, shop_id, label=ADMIN_KEY_LABEL)
-    return key
-
-
-def _sign_in_to_admin(shop_id: int, key_id: int) -> None:
-    # The browser that completed OAuth is the merchant's (state cookie + Shopify's signature):
-    # sign it in to the /admin dashboard the way its own sign-in does, without a key in a URL.
-    admin_auth.remember_shop(shop_id, key_id)
-
-
-# -- the embedded admin's session tokens --------------------------------------------------------
-
-
-@register_authenticator
-def session_token_authenticator(req: Request) -> int | None:
-    """`Authorization: Bearer <App Bridge session token>` -> the installed shop it names."""
-    header = req.headers.get("Authorization", "")
-    if not header.lower().startswith("bearer "):
-        return None
-    token = header[7:].strip()
-    if token.startswith(API_KEY_PREFIX) or token.count(".") != 2:
-        return None  # an API key, or not a JWT: another authenticator's business
-    connector = _connector()
-    if connector is None:
-        return None
-    try:
-        claims = connector.decode_session_token(token)
-    except InvalidSessionToken as exc:
-        logger.info("session token refused: %s", exc.reason)
-        return None
-    session = get_session()
-    shop = find_shop(session, PLATFORM, claims.shop)
-    if shop is None or shop.status == "uninstalled":
-        # Reinstalling runs OAuth again; a token alone never brings a shop back.
-        return None
-    stored = credentials().open(shop.credentials_encrypted)
-    if shop.status == "needs_reconnect" or not connector.credentials_usable(stored):
-        _exchange_for_offline_token(connector, shop, token)
-    return shop.id
-
-
-def _exchange_for_offline_token(connector: ShopifyConnector, shop: Shop, token: str) -> None:
-    try:
-        tokens = connector.exchange_session_token(shop.domain, token)
-    except ConnectorError as exc:
-        logger.warning("token exchange for shop %s failed: %s", shop.id, exc)
-        return
-    session = get_session()
-    session.execute(
-        update(Shop)
-        .where(Shop.id == shop.id, Shop.status != "uninstalled")
-        .values(credentials_encrypted=credentials().seal(tokens.as_credentials()), status="active")
-    )
-    session.commit()
-    logger.info("shop %s: offline token obtained by token exchange", shop.id)
+def _inside_a_frame() -> bool:
+    dest = request.headers.get("Sec-Fetch-Dest")
+    return dest == "iframe" or (dest is None and request.args.get("embedded") == "1")
 
 
 # -- privacy exports (customers/data_request) ---------------------------------------------------
@@ -304,13 +247,6 @@ def install_credentials_refresher(app: Flask) -> None:
             session.close()
 
     connector.credentials_refresher = refresh
-
-
-def _connector() -> ShopifyConnector | None:
-    connector = connectors().get(PLATFORM)
-    if not isinstance(connector, ShopifyConnector) or not connector.api_key:
-        return None
-    return connector if connector.secrets else None
 
 
 def _query_params(req: Request) -> dict[str, Any] | None:

@@ -3,7 +3,9 @@
 The merchant enters the store address; we send them to the store with a one-time, unguessable
 `user_id`. The store POSTs the new keys as JSON to our callback (unauthenticated: the `user_id`
 is the only correlation, so it is claimed atomically and only after the keys proved themselves
-against the store), then sends the merchant back to the return page.
+against the store), then sends the merchant back to the return page, which signs the browser
+that started the connection (a signed cookie names its `user_id`) in to the new shop's admin:
+no key to copy. Later visits start from wp-admin (`plugin.web.wordpress_login`).
 """
 
 from __future__ import annotations
@@ -15,28 +17,34 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request
 from flask.typing import ResponseReturnValue
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import CursorResult, select, update
 
 from connectors.base import ConnectorError, CredentialsRevoked
 from connectors.woocommerce import WooCommerceConnector
 from connectors.woocommerce.stores import InvalidStoreUrl, normalize_store_url
 from connectors.woocommerce.subscriptions import verify_keys
-from plugin.crypto import new_token
+from plugin.crypto import constant_time_equals, new_token
 from plugin.db import get_session
 from plugin.extensions import connectors, credentials, manifest
 from plugin.models import OAuthState, Shop, utcnow
-from plugin.services.shops import create_or_reinstall_shop, find_shop, issue_api_key
+from plugin.services.shops import create_or_reinstall_shop, find_shop
+from plugin.web import admin_auth, rendering
 from plugin.web.auth import require_shop
 from workers.jobs.woocommerce import disconnect_woocommerce, register_woocommerce_webhooks
 from workers.runtime import enqueue_after_commit
 
 bp = Blueprint("woocommerce_auth", __name__)
+rendering.install(bp)
 logger = logging.getLogger(__name__)
 
 PLATFORM = "woocommerce"
 APP_NAME = "Tastemaker"
 SCOPE = "read_write"
 STATE_TTL = timedelta(minutes=30)
+STATE_COOKIE = "tm_wc_connect"
+STATE_SALT = "tastemaker-woocommerce-connect"
+LOGIN_SECRET = "login_secret"  # noqa: S105 - the credentials key of the wp-admin link secret
 
 
 @bp.get("/woocommerce/connect")
@@ -72,7 +80,19 @@ def connect() -> ResponseReturnValue:
             "callback_url": callback_url,
         }
     )
-    return redirect(f"{connector.base_url(domain)}/wc-auth/v1/authorize?{query}", code=302)
+    response = redirect(f"{connector.base_url(domain)}/wc-auth/v1/authorize?{query}", code=302)
+    # Binds the return page's sign-in to this browser: a return URL opened elsewhere (a link
+    # an attacker connected their own store with) signs nobody in.
+    response.set_cookie(
+        STATE_COOKIE,
+        _state_signer().dumps(nonce),
+        max_age=int(STATE_TTL.total_seconds()),
+        path="/woocommerce",
+        secure=request.is_secure or callback_url.startswith("https://"),
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
 
 
 @bp.post("/woocommerce/callback")
@@ -120,7 +140,8 @@ def callback() -> ResponseReturnValue:
             "key_id": keys.get("key_id"),
             "key_permissions": SCOPE,
             "query_string_auth": info.query_string_auth,
-            "webhook_secret": _webhook_secret(domain),
+            "webhook_secret": _kept_secret(domain, "webhook_secret"),
+            LOGIN_SECRET: _kept_secret(domain, LOGIN_SECRET),
         },
         currency=info.currency,
         name=domain,
@@ -151,16 +172,21 @@ def return_page() -> ResponseReturnValue:
             "The store has not confirmed the connection yet. If this persists, connect again.",
             retry=True,
         )
-    # The return page is the merchant's first visit: it hands over the first admin key, once.
-    _, api_key = issue_api_key(session, shop.id, label="woocommerce connect")
+    started_here = _cookie_names(state.nonce)
     session.delete(state)
+    if not started_here:
+        session.commit()
+        return _result(
+            "Store connected",
+            "Tastemaker now receives this store's orders.",
+            signed_in=False,
+            domain=shop.domain,
+        )
+    admin_auth.sign_in_browser(shop.id)
     session.commit()
-    return _result(
-        "Store connected",
-        "Tastemaker now receives this store's orders.",
-        api_key=api_key,
-        domain=shop.domain,
-        public_key=shop.public_key,
+    # The merchant lands in their admin, signed in, with what the WordPress plugin needs.
+    return render_template(
+        "woocommerce/connected.html", shop=shop, plugin_settings=plugin_settings(shop)
     )
 
 
@@ -190,11 +216,34 @@ def _pending_state(nonce: str) -> OAuthState | None:
     return state
 
 
-def _webhook_secret(domain: str) -> str:
-    """Keep a reconnecting shop's secret: its webhooks stay valid while they are re-registered."""
+def _kept_secret(domain: str, name: str) -> str:
+    """Keep a reconnecting shop's secrets: its webhooks and the companion plugin's sign-in link
+    stay valid while the store reconnects."""
     shop = find_shop(get_session(), PLATFORM, domain)
     existing = credentials().open(shop.credentials_encrypted) if shop is not None else {}
-    return str(existing.get("webhook_secret") or new_token(32))
+    return str(existing.get(name) or new_token(32))
+
+
+def plugin_settings(shop: Shop) -> dict[str, str]:
+    """What the companion plugin's settings page asks for, to show the merchant."""
+    return {
+        "Tastemaker URL": str(current_app.config["TASTEMAKER"].public_url).rstrip("/"),
+        "Public shop key": shop.public_key,
+        "Sign-in secret": str(credentials().open(shop.credentials_encrypted).get(LOGIN_SECRET)),
+    }
+
+
+def _state_signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key or "", salt=STATE_SALT)
+
+
+def _cookie_names(nonce: str) -> bool:
+    cookie = request.cookies.get(STATE_COOKIE, "")
+    try:
+        signed = _state_signer().loads(cookie, max_age=int(STATE_TTL.total_seconds()))
+    except BadSignature:
+        return False
+    return isinstance(signed, str) and constant_time_equals(signed, nonce)
 
 
 def _connector() -> WooCommerceConnector:
@@ -208,5 +257,5 @@ def _app_url(name: str) -> str:
 
 def _result(title: str, message: str, **context: Any) -> ResponseReturnValue:
     context.setdefault("retry", False)
-    context.setdefault("api_key", None)
+    context.setdefault("signed_in", False)
     return render_template("woocommerce/result.html", title=title, message=message, **context)

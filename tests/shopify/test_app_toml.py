@@ -5,7 +5,10 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
+from flask import Flask
+
 from connectors.shopify.app_toml import (
+    APP_CONFIG_TOPICS,
     OUTPUT,
     PLACEHOLDER_APP_URL,
     load_manifest_dict,
@@ -28,7 +31,11 @@ def test_the_file_declares_what_the_manifest_says(tmp_path: Path) -> None:
     # then
     manifest = load_manifest()
     assert config["access_scopes"]["scopes"] == ",".join(manifest.scopes("shopify"))
-    assert config["application_url"] == "https://shop-app.example.org/shopify/install"
+    # Shopify-managed installation: the admin opens the embedded page, not an OAuth start
+    assert config["application_url"] == "https://shop-app.example.org/admin"
+    assert config["access_scopes"]["use_legacy_install_flow"] is False
+    # the Shopify CLI no longer accepts (and strips on deploy) include_config_on_deploy
+    assert "include_config_on_deploy" not in config["build"]
     assert config["auth"]["redirect_urls"] == ["https://shop-app.example.org/shopify/callback"]
     assert config["webhooks"]["api_version"] == manifest.platform("shopify")["api_version"]
     assert config["webhooks"]["subscriptions"] == [
@@ -55,3 +62,15 @@ def test_the_theme_extension_is_where_the_manifest_points() -> None:
     assert '"target": "body"' in embed.read_text()
     assert '"javascript": "click-capture.js"' in embed.read_text()
     assert (extension / "assets" / "click-capture.js").is_file()
+
+
+def test_app_uninstalled_is_subscribed_once_by_configuration_not_also_through_the_api(
+    app: Flask,
+) -> None:
+    from workers.jobs.shopify import webhook_topics
+
+    with app.app_context():
+        topics = webhook_topics()
+    assert "app/uninstalled" not in topics
+    assert "orders/create" in topics
+    assert APP_CONFIG_TOPICS == ("app/uninstalled",)

@@ -50,7 +50,7 @@ def test_a_percentage_code_is_created(
         "code": "AVA15",
         "startsAt": "2026-06-01T00:00:00+00:00",
         "endsAt": None,
-        "customerSelection": {"all": True},
+        "context": {"all": "ALL"},
         "customerGets": {"value": {"percentage": 0.15}, "items": {"all": True}},
         "appliesOncePerCustomer": True,
         "usageLimit": 100,

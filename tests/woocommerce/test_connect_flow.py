@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -154,29 +153,6 @@ def test_full_connect_stores_keys_encrypted_and_registers_webhooks(
     ]
     assert [ping.status for ping in wire.pings] == [200] * 5
     assert only_shop(session).settings[WEBHOOK_IDS_KEY] == {h["topic"]: h["id"] for h in hooks}
-
-
-def test_the_return_page_hands_over_the_first_admin_key_once(
-    client: FlaskClient, session: Session, wire: SimulatedStore
-) -> None:
-    # given a connected store
-    _, location = connect_store(client, wire)
-    return_path = location.removeprefix(PUBLIC_URL)
-    # when the merchant lands on the return page
-    page = client.get(return_path)
-    # then it shows a working admin key and the public key for the WordPress plugin
-    text = page.get_data(as_text=True)
-    api_key = re.search(r'id="api-key">([^<]+)<', text).group(1)  # type: ignore[union-attr]
-    assert page.status_code == 200
-    assert only_shop(session).public_key in text
-    assert (
-        client.get("/api/v1/shop", headers={"Authorization": f"Bearer {api_key}"}).status_code
-        == 200
-    )
-    # and a second visit of the same URL shows no key
-    again = client.get(return_path).get_data(as_text=True)
-    assert "api-key" not in again
-    assert "Almost there" in again
 
 
 def test_an_old_return_url_hands_over_nothing(

@@ -14,6 +14,7 @@ from sqlalchemy import update
 
 from connectors.base import CredentialsRevoked, RetryableConnectorError
 from connectors.shopify import ShopifyConnector
+from connectors.shopify.app_toml import APP_CONFIG_TOPICS
 from plugin.db import get_session
 from plugin.extensions import connectors, credentials, manifest
 from plugin.models import Shop
@@ -24,8 +25,14 @@ logger = logging.getLogger(__name__)
 
 
 def webhook_topics() -> list[str]:
-    """Manifest topics Shopify lets an app subscribe to through the API (not compliance ones)."""
-    return [sub.topic for sub in manifest().subscriptions("shopify") if not sub.compliance]
+    """Manifest topics subscribed per shop through the API: not the compliance ones (Shopify
+    takes those from app configuration only) and not the ones shopify.app.toml already
+    subscribes for every shop (app/uninstalled would otherwise arrive twice)."""
+    return [
+        sub.topic
+        for sub in manifest().subscriptions("shopify")
+        if not sub.compliance and sub.topic not in APP_CONFIG_TOPICS
+    ]
 
 
 def webhook_callback_url() -> str:

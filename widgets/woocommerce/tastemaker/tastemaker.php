@@ -24,10 +24,12 @@ define( 'TASTEMAKER_DIR', plugin_dir_path( __FILE__ ) );
 require_once TASTEMAKER_DIR . 'includes/class-tastemaker-settings.php';
 require_once TASTEMAKER_DIR . 'includes/class-tastemaker-attribution.php';
 require_once TASTEMAKER_DIR . 'includes/class-tastemaker-ugc.php';
+require_once TASTEMAKER_DIR . 'includes/class-tastemaker-admin-login.php';
 
 Tastemaker_Settings::init();
 Tastemaker_Attribution::init();
 Tastemaker_Ugc::init();
+Tastemaker_Admin_Login::init();
 
 // The plugin only touches orders through WC_Order methods, so it works with both order stores
 // (HPOS and posts) and with the block checkout.

@@ -42,6 +42,15 @@ final class Tastemaker_Settings {
 	}
 
 	/**
+	 * The shop's sign-in secret (signs wp-admin login links; never leaves this server).
+	 *
+	 * @return string
+	 */
+	public static function login_secret() {
+		return self::get( 'login_secret' );
+	}
+
+	/**
 	 * One stored setting.
 	 *
 	 * @param string $key Setting name.
@@ -82,6 +91,14 @@ final class Tastemaker_Settings {
 			'tastemaker_connection',
 			array( 'label_for' => 'tastemaker_public_key' )
 		);
+		add_settings_field(
+			'tastemaker_login_secret',
+			__( 'Sign-in secret', 'tastemaker' ),
+			array( __CLASS__, 'field_login_secret' ),
+			self::PAGE,
+			'tastemaker_connection',
+			array( 'label_for' => 'tastemaker_login_secret' )
+		);
 	}
 
 	/**
@@ -108,6 +125,14 @@ final class Tastemaker_Settings {
 			$clean['public_key'] = $key;
 		} else {
 			add_settings_error( self::OPTION, 'tastemaker_public_key', __( 'The public shop key starts with pk_ (copy it from Tastemaker).', 'tastemaker' ) );
+		}
+
+		// Left empty, the stored secret stays (the field never shows it back).
+		$secret = isset( $input['login_secret'] ) ? trim( (string) $input['login_secret'] ) : '';
+		if ( preg_match( '/^[A-Za-z0-9_-]{32,128}$/', $secret ) ) {
+			$clean['login_secret'] = $secret;
+		} elseif ( '' !== $secret ) {
+			add_settings_error( self::OPTION, 'tastemaker_login_secret', __( 'Paste the sign-in secret exactly as Tastemaker shows it.', 'tastemaker' ) );
 		}
 		return $clean;
 	}
@@ -147,7 +172,7 @@ final class Tastemaker_Settings {
 			return;
 		}
 		echo '<div class="wrap"><h1>' . esc_html__( 'Tastemaker', 'tastemaker' ) . '</h1>';
-		echo '<p>' . esc_html__( 'Connect your store in Tastemaker first, then paste the two values it shows you.', 'tastemaker' ) . '</p>';
+		echo '<p>' . esc_html__( 'Connect your store in Tastemaker first, then paste the three values it shows you. Afterwards WooCommerce > Tastemaker opens Tastemaker, signed in, with one click.', 'tastemaker' ) . '</p>';
 		echo '<form action="options.php" method="post">';
 		settings_fields( self::PAGE );
 		do_settings_sections( self::PAGE );
@@ -163,6 +188,17 @@ final class Tastemaker_Settings {
 			'<input type="url" class="regular-text" id="tastemaker_url" name="%1$s[url]" value="%2$s" placeholder="https://tastemaker.example.com" />',
 			esc_attr( self::OPTION ),
 			esc_attr( self::tastemaker_url() )
+		);
+	}
+
+	/**
+	 * The sign-in secret field (write-only).
+	 */
+	public static function field_login_secret() {
+		printf(
+			'<input type="password" class="regular-text code" id="tastemaker_login_secret" name="%1$s[login_secret]" value="" autocomplete="off" placeholder="%2$s" />',
+			esc_attr( self::OPTION ),
+			esc_attr( '' === self::login_secret() ? '' : __( '(saved; paste a new one to replace it)', 'tastemaker' ) )
 		);
 	}
 

@@ -1,0 +1,190 @@
+/* Tastemaker inside the Shopify admin: ordinary links and forms, sent with a session token.
+ *
+ * Browsers do not send our cookie inside the admin's cross-site iframe, so every request of an
+ * embedded page carries `Authorization: Bearer <shopify.idToken()>` instead. This script turns
+ * same-origin link clicks and form submissions into such requests and swaps the page's content
+ * with the answer; flashed messages become App Bridge toasts. A token is never sent by the
+ * browser on its own, so these requests are CSRF-safe by construction. Without App Bridge
+ * (standalone pages) the script does nothing and the same links and forms work as they are.
+ */
+(function () {
+  "use strict";
+
+  var bridge = window.shopify;
+  if (!bridge || typeof bridge.idToken !== "function") {
+    return;
+  }
+  var LOCATION_HEADER = "X-Tastemaker-Location";
+  var FLASH_HEADER = "X-Tastemaker-Flash";
+
+  function meta(name) {
+    var element = document.querySelector('meta[name="' + name + '"]');
+    return element ? element.getAttribute("content") : null;
+  }
+
+  function loading(on) {
+    if (typeof bridge.loading === "function") {
+      bridge.loading(on);
+    }
+  }
+
+  function toast(message, isError) {
+    if (bridge.toast && typeof bridge.toast.show === "function") {
+      bridge.toast.show(message, { isError: Boolean(isError), duration: 5000 });
+    }
+  }
+
+  function toastFlashes(root) {
+    root.querySelectorAll("p.flash").forEach(function (flash) {
+      // Long messages (a link shown once) stay on the page; a toast would hide them too soon.
+      if (flash.textContent.length <= 120) {
+        toast(flash.textContent.trim(), flash.classList.contains("error"));
+      }
+    });
+  }
+
+  function withoutIdToken(href) {
+    var url = new URL(href, window.location.href);
+    url.searchParams.delete("id_token");
+    return url;
+  }
+
+  async function send(url, init) {
+    var token = await bridge.idToken();
+    var headers = Object.assign({}, init.headers || {}, { Authorization: "Bearer " + token });
+    return fetch(url, Object.assign({}, init, { headers: headers, credentials: "omit" }));
+  }
+
+  function showFlashes(flashes) {
+    var main = document.getElementById("content");
+    flashes.slice().reverse().forEach(function (item) {
+      var paragraph = document.createElement("p");
+      paragraph.className = "flash " + item[0];
+      paragraph.setAttribute("role", "status");
+      paragraph.textContent = item[1];
+      main.insertBefore(paragraph, main.firstChild);
+    });
+    toastFlashes(main);
+  }
+
+  function replaceBy(selector, fresh) {
+    var current = document.querySelector(selector);
+    var next = fresh.querySelector(selector);
+    if (current && next) {
+      current.replaceWith(document.importNode(next, true));
+    } else if (next) {
+      document.body.insertBefore(document.importNode(next, true), document.body.firstChild);
+    }
+  }
+
+  function swap(html) {
+    var fresh = new DOMParser().parseFromString(html, "text/html");
+    document.title = fresh.title;
+    replaceBy("ui-nav-menu", fresh);
+    replaceBy("ui-title-bar", fresh);
+    replaceBy("main#content", fresh);
+    window.scrollTo(0, 0);
+  }
+
+  async function download(response) {
+    var disposition = response.headers.get("Content-Disposition") || "";
+    var match = /filename="?([^";]+)"?/.exec(disposition);
+    var link = document.createElement("a");
+    link.href = URL.createObjectURL(await response.blob());
+    link.download = match ? match[1] : "download";
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+  }
+
+  async function load(url, init, historyMode) {
+    loading(true);
+    try {
+      var response = await send(url, init);
+      var next = response.headers.get(LOCATION_HEADER);
+      if (next) {
+        var flashes = JSON.parse(decodeURIComponent(response.headers.get(FLASH_HEADER) || "[]"));
+        await load(new URL(next, window.location.href), { method: "GET" }, "push");
+        showFlashes(flashes);
+        return;
+      }
+      var type = response.headers.get("Content-Type") || "";
+      if (type.indexOf("text/html") !== 0) {
+        await download(response);
+        return;
+      }
+      swap(await response.text());
+      if (historyMode === "push" && response.ok) {
+        window.history.pushState({ tastemaker: true }, "", withoutIdToken(response.url));
+      }
+      toastFlashes(document.getElementById("content"));
+    } catch (error) {
+      toast("Tastemaker could not be reached. Try again.", true);
+    } finally {
+      loading(false);
+    }
+  }
+
+  function ours(url) {
+    return url.origin === window.location.origin;
+  }
+
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest ? event.target.closest("a[href]") : null;
+    if (!link || event.defaultPrevented || event.button !== 0) {
+      return;
+    }
+    if (event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) {
+      return;
+    }
+    var url = new URL(link.href, window.location.href);
+    if (!ours(url) || link.target || link.hasAttribute("download")) {
+      return;
+    }
+    if (url.pathname === window.location.pathname && url.search === window.location.search && url.hash) {
+      return; // an anchor on this page
+    }
+    event.preventDefault();
+    load(url, { method: "GET" }, "push");
+  });
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    var url = new URL(form.action, window.location.href);
+    if (event.defaultPrevented || !ours(url)) {
+      return;
+    }
+    event.preventDefault();
+    var data = new URLSearchParams(new FormData(form, event.submitter || null));
+    var buttons = form.querySelectorAll("button");
+    buttons.forEach(function (button) { button.disabled = true; });
+    var done = function () { buttons.forEach(function (button) { button.disabled = false; }); };
+    if ((form.getAttribute("method") || "get").toLowerCase() === "post") {
+      load(url, { method: "POST", body: data }, "none").finally(done);
+    } else {
+      url.search = data.toString();
+      load(url, { method: "GET" }, "push").finally(done);
+    }
+  });
+
+  window.addEventListener("popstate", function () {
+    load(new URL(window.location.href), { method: "GET" }, "none");
+  });
+
+  function start() {
+    var exit = meta("tastemaker-exit-iframe");
+    if (exit) {
+      window.open(new URL(exit, window.location.href).href, "_top");
+      return;
+    }
+    // The id token Shopify put in the first URL is spent: keep it out of history.
+    window.history.replaceState(window.history.state, "", withoutIdToken(window.location.href));
+    if (meta("tastemaker-reload")) {
+      load(withoutIdToken(window.location.href), { method: "GET" }, "none");
+      return;
+    }
+    toastFlashes(document);
+  }
+
+  start();
+})();

@@ -1,0 +1,417 @@
+/*
+ * Tastemaker shoppable UGC carousel, mounted by ugc-loader.js into <tastemaker-ugc>.
+ *
+ * Safe by construction: every text goes in with textContent, every URL is checked (https on an
+ * allowed media host, or the Tastemaker origin; links https or same-origin paths), no markup
+ * parsing, no eval, no inline styles or handlers: it runs under a strict Content-Security-Policy.
+ */
+(function () {
+  'use strict';
+
+  var NS = (window.TastemakerUGC = window.TastemakerUGC || {});
+  if (NS.mount) return;
+
+  var MEDIA_HOSTS = [
+    'cdn.shopify.com',
+    '.cdninstagram.com',
+    '.fbcdn.net',
+    '.tiktokcdn.com',
+    '.tiktokcdn-us.com',
+    'i.ytimg.com'
+  ];
+  var CARD_WIDTH = 220; // px, as in ugc-carousel.css
+  var CARD_GAP = 16;
+  var MAX_ITEMS = 24;
+  var motion = window.matchMedia ? window.matchMedia('(prefers-reduced-motion: reduce)') : null;
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text != null) node.textContent = String(text);
+    return node;
+  }
+
+  function hostAllowed(host, list) {
+    for (var i = 0; i < list.length; i++) {
+      var entry = list[i];
+      var suffix = entry.charAt(0) === '.';
+      if (suffix ? host.length > entry.length && host.slice(-entry.length) === entry : host === entry) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  function parse(raw, base) {
+    if (typeof raw !== 'string' || !raw || /[\u0000-\u0020\u007f\\]/.test(raw)) return null;
+    try {
+      var url = new URL(raw, base);
+      return url.username || url.password ? null : url;
+    } catch (error) {
+      return null;
+    }
+  }
+
+  // Images: the Tastemaker origin itself, or https on an allowed host.
+  function mediaUrl(raw, apiOrigin) {
+    var url = parse(raw);
+    if (!url) return null;
+    if (url.origin === apiOrigin) return url.href;
+    return url.protocol === 'https:' && hostAllowed(url.hostname, MEDIA_HOSTS) ? url.href : null;
+  }
+
+  // Links: https anywhere, or a path on this store.
+  function linkUrl(raw) {
+    if (typeof raw === 'string' && raw.charAt(0) === '/' && raw.charAt(1) !== '/') {
+      var local = parse(raw, window.location.href);
+      return local && local.origin === window.location.origin ? local.href : null;
+    }
+    var url = parse(raw);
+    return url && url.protocol === 'https:' ? url.href : null;
+  }
+
+  function price(minor, currency) {
+    try {
+      var format = new Intl.NumberFormat(document.documentElement.lang || undefined, {
+        style: 'currency',
+        currency: currency
+      });
+      return format.format(minor / Math.pow(10, format.resolvedOptions().maximumFractionDigits));
+    } catch (error) {
+      return '';
+    }
+  }
+
+  function Carousel(host, options) {
+    this.host = host;
+    this.api = String(options.api || '').replace(/\/+$/, '');
+    this.apiOrigin = (parse(this.api) || { origin: '' }).origin;
+    this.shop = host.getAttribute('shop') || '';
+    this.product = host.getAttribute('product') || '';
+    this.heading = host.getAttribute('heading') || 'As seen on you';
+    this.max = Math.min(Math.max(parseInt(host.getAttribute('max'), 10) || 12, 1), MAX_ITEMS);
+    this.index = 0;
+    this.seen = {};
+    this.queue = [];
+    this.flushTimer = 0;
+    this.root = host.attachShadow({ mode: 'open' });
+  }
+
+  Carousel.prototype.start = function (stylesUrl) {
+    var self = this;
+    var link = el('link');
+    link.rel = 'stylesheet';
+    link.href = stylesUrl;
+    var styled = new Promise(function (resolve) {
+      link.onload = link.onerror = resolve;
+    });
+    this.root.appendChild(link);
+    var url =
+      this.api + '/storefront/' + encodeURIComponent(this.shop) + '/ugc?limit=' + this.max +
+      (this.product ? '&product=' + encodeURIComponent(this.product) : '');
+    // no-cache: always revalidate (304 when unchanged), never show a revoked post from a stale copy
+    var data = fetch(url, { credentials: 'omit', cache: 'no-cache' })
+      .then(function (response) {
+        return response.ok ? response.json() : { posts: [] };
+      })
+      .catch(function () {
+        return { posts: [] };
+      });
+    Promise.all([data, styled]).then(function (results) {
+      var posts = results[0] && Array.isArray(results[0].posts) ? results[0].posts : [];
+      self.render(posts.slice(0, self.max));
+    });
+  };
+
+  Carousel.prototype.render = function (posts) {
+    var slides = [];
+    for (var i = 0; i < posts.length; i++) {
+      var slide = this.slide(posts[i]);
+      if (slide) slides.push(slide);
+    }
+    if (!slides.length) return this.empty();
+    var section = el('section', 'tm');
+    section.setAttribute('aria-roledescription', 'carousel');
+    section.setAttribute('aria-label', this.heading);
+    var head = el('div', 'head');
+    head.appendChild(el('h2', 'title', this.heading));
+    var nav = el('div', 'nav');
+    this.prev = this.button('prev', '\u2039', 'Previous posts');
+    this.next = this.button('next', '\u203a', 'Next posts');
+    nav.appendChild(this.prev);
+    nav.appendChild(this.next);
+    head.appendChild(nav);
+    this.track = el('ul', 'track');
+    this.track.id = 'tm-track';
+    this.prev.setAttribute('aria-controls', 'tm-track');
+    this.next.setAttribute('aria-controls', 'tm-track');
+    this.slides = slides;
+    for (var j = 0; j < slides.length; j++) {
+      slides[j].setAttribute('aria-label', j + 1 + ' of ' + slides.length);
+      slides[j].tabIndex = j === 0 ? 0 : -1;
+      this.track.appendChild(slides[j]);
+    }
+    this.status = el('p', 'status');
+    this.status.setAttribute('role', 'status');
+    section.appendChild(head);
+    section.appendChild(this.track);
+    section.appendChild(this.status);
+    this.root.appendChild(section);
+    this.wire();
+  };
+
+  Carousel.prototype.button = function (className, symbol, label) {
+    var button = el('button', className, symbol);
+    button.type = 'button';
+    button.setAttribute('aria-label', label);
+    return button;
+  };
+
+  Carousel.prototype.slide = function (post) {
+    if (!post || typeof post !== 'object' || !post.media) return null;
+    var sources = [];
+    var list = Array.isArray(post.media.sources) ? post.media.sources : [];
+    for (var i = 0; i < list.length; i++) {
+      var src = mediaUrl(list[i] && list[i].url, this.apiOrigin);
+      var width = Number(list[i] && list[i].width);
+      if (src && width > 0) sources.push({ url: src, width: Math.round(width) });
+    }
+    if (!sources.length) return null;
+    var slide = el('li', 'slide');
+    slide.setAttribute('role', 'group');
+    slide.setAttribute('aria-roledescription', 'slide');
+    slide.dataset.post = String(post.id);
+    var href = linkUrl(post.url);
+    var media = el(href ? 'a' : 'div', 'media');
+    if (href) {
+      media.href = href;
+      media.target = '_blank';
+      media.rel = 'noopener noreferrer nofollow';
+      media.dataset.action = 'click';
+    }
+    var img = el('img');
+    img.alt = String(post.alt || '');
+    img.width = Number(post.media.width) || CARD_WIDTH;
+    img.height = Number(post.media.height) || CARD_WIDTH;
+    img.loading = 'lazy';
+    img.decoding = 'async';
+    img.setAttribute('fetchpriority', 'low');
+    img.sizes = CARD_WIDTH + 'px';
+    img.srcset = sources.map(function (s) { return s.url + ' ' + s.width + 'w'; }).join(', ');
+    img.src = sources[0].url;
+    media.appendChild(img);
+    if (post.media.type === 'video') media.appendChild(el('span', 'play', '\u25b6'));
+    slide.appendChild(media);
+    var body = el('div', 'body');
+    var who = el('p', 'who');
+    who.appendChild(el('span', 'handle', '@' + String(post.author || '')));
+    if (post.disclosure) who.appendChild(el('span', 'disc', post.disclosure));
+    body.appendChild(who);
+    body.appendChild(el('p', 'caption', post.caption || ''));
+    var product = Array.isArray(post.products) ? post.products[0] : null;
+    if (product && product.variant_id) body.appendChild(this.shoppable(product));
+    slide.appendChild(body);
+    return slide;
+  };
+
+  Carousel.prototype.shoppable = function (product) {
+    var box = el('div', 'shop');
+    var line = el('p', 'product');
+    var href = linkUrl(product.url);
+    var name = el(href ? 'a' : 'span', 'ptitle', product.title || '');
+    if (href) {
+      name.href = href;
+      name.dataset.action = 'click';
+    }
+    line.appendChild(name);
+    line.appendChild(el('span', 'price', price(Number(product.price_minor), product.currency)));
+    box.appendChild(line);
+    var add = el('button', 'add', 'Add to cart');
+    add.type = 'button';
+    add.setAttribute('aria-label', 'Add ' + (product.title || 'product') + ' to cart');
+    add.dataset.variant = String(product.variant_id);
+    add.dataset.title = String(product.title || '');
+    box.appendChild(add);
+    return box;
+  };
+
+  Carousel.prototype.wire = function () {
+    var self = this;
+    this.prev.addEventListener('click', function () { self.go(self.index - self.perPage()); });
+    this.next.addEventListener('click', function () { self.go(self.index + self.perPage()); });
+    this.track.addEventListener('keydown', function (event) {
+      var moves = { ArrowRight: 1, ArrowLeft: -1, Home: -Infinity, End: Infinity };
+      if (!(event.key in moves) || event.target.className !== 'slide') return;
+      event.preventDefault();
+      self.go(self.index + moves[event.key], true);
+    });
+    this.track.addEventListener('click', function (event) {
+      var target = event.target.closest('[data-action], .add');
+      if (!target) return;
+      var slide = target.closest('.slide');
+      if (target.classList.contains('add')) return self.addToCart(target, slide);
+      self.record('click', slide);
+    });
+    var pending = false;
+    this.track.addEventListener(
+      'scroll',
+      function () {
+        if (pending) return;
+        pending = true;
+        window.requestAnimationFrame(function () {
+          pending = false;
+          self.updateButtons();
+        });
+      },
+      { passive: true }
+    );
+    this.updateButtons();
+    this.observeImpressions();
+  };
+
+  Carousel.prototype.perPage = function () {
+    return Math.max(1, Math.floor((this.track.clientWidth + CARD_GAP) / (CARD_WIDTH + CARD_GAP)));
+  };
+
+  Carousel.prototype.go = function (index, focus) {
+    var last = this.slides.length - 1;
+    this.index = Math.min(Math.max(index, 0), last);
+    for (var i = 0; i <= last; i++) this.slides[i].tabIndex = i === this.index ? 0 : -1;
+    var slide = this.slides[this.index];
+    var smooth = !(motion && motion.matches);
+    var left = slide.offsetLeft - this.slides[0].offsetLeft;
+    this.track.scrollTo({ left: left, behavior: smooth ? 'smooth' : 'auto' });
+    if (focus) slide.focus({ preventScroll: true });
+  };
+
+  Carousel.prototype.updateButtons = function () {
+    var track = this.track;
+    this.prev.disabled = track.scrollLeft <= 1;
+    this.next.disabled = track.scrollLeft + track.clientWidth >= track.scrollWidth - 1;
+  };
+
+  Carousel.prototype.empty = function () {
+    // Collapse only while off screen: shrinking in view would shift the page (CLS).
+    var box = this.host.getBoundingClientRect();
+    if (box.bottom < 0 || box.top > window.innerHeight) this.host.style.display = 'none';
+  };
+
+  // Cart ---------------------------------------------------------------------------------
+
+  Carousel.prototype.cartRequest = function (variant) {
+    // WooCommerce pages carry wc_add_to_cart_params; the attribute wins when present.
+    var detected = window.wc_add_to_cart_params ? 'woocommerce' : 'shopify';
+    var platform = this.host.getAttribute('platform') || detected;
+    if (platform === 'woocommerce') {
+      var params = window.wc_add_to_cart_params;
+      var endpoint =
+        params && typeof params.wc_ajax_url === 'string'
+          ? params.wc_ajax_url.replace('%%endpoint%%', 'add_to_cart')
+          : '/?wc-ajax=add_to_cart';
+      var form = new URLSearchParams();
+      form.set('product_id', variant);
+      form.set('quantity', '1');
+      return fetch(endpoint, { method: 'POST', credentials: 'same-origin', body: form });
+    }
+    var shopify = window.Shopify && window.Shopify.routes && window.Shopify.routes.root;
+    var root = this.host.getAttribute('cart-root') || shopify || '/';
+    if (root.charAt(0) !== '/' || root.charAt(1) === '/') root = '/';
+    if (root.slice(-1) !== '/') root += '/';
+    var id = /^\d{1,15}$/.test(variant) ? Number(variant) : variant;
+    return fetch(root + 'cart/add.js', {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: JSON.stringify({ items: [{ id: id, quantity: 1 }] })
+    });
+  };
+
+  Carousel.prototype.addToCart = function (button, slide) {
+    var self = this;
+    var title = button.dataset.title;
+    button.disabled = true;
+    this.record('add_to_cart', slide);
+    this.cartRequest(button.dataset.variant)
+      .then(function (response) {
+        return response.ok ? response.json() : Promise.reject(new Error(String(response.status)));
+      })
+      .then(function (result) {
+        if (result && result.error) throw new Error('cart refused');
+        button.textContent = 'Added \u2713';
+        self.status.textContent = 'Added to cart: ' + title;
+        self.host.dispatchEvent(
+          new CustomEvent('tastemaker:added-to-cart', {
+            bubbles: true,
+            composed: true,
+            detail: { variantId: button.dataset.variant }
+          })
+        );
+      })
+      .catch(function () {
+        self.status.textContent = 'Sorry, ' + title + ' could not be added to the cart.';
+      })
+      .then(function () {
+        button.disabled = false;
+      });
+  };
+
+  // Impressions and clicks -----------------------------------------------------------------
+
+  Carousel.prototype.observeImpressions = function () {
+    var self = this;
+    if (!('IntersectionObserver' in window)) return;
+    var observer = new IntersectionObserver(
+      function (entries) {
+        for (var i = 0; i < entries.length; i++) {
+          if (!entries[i].isIntersecting) continue;
+          observer.unobserve(entries[i].target);
+          self.record('impression', entries[i].target);
+        }
+      },
+      { threshold: 0.5 }
+    );
+    for (var i = 0; i < this.slides.length; i++) observer.observe(this.slides[i]);
+    var flush = function () { self.flush(); };
+    window.addEventListener('pagehide', flush);
+    document.addEventListener('visibilitychange', function () {
+      if (document.visibilityState === 'hidden') flush();
+    });
+  };
+
+  Carousel.prototype.record = function (type, slide) {
+    var post = slide ? Number(slide.dataset.post) : 0;
+    if (!post) return;
+    if (type === 'impression') {
+      if (this.seen[post]) return;
+      this.seen[post] = true;
+    }
+    var event = { post: post, type: type };
+    if (this.product) event.product = this.product;
+    this.queue.push(event);
+    var self = this;
+    if (type !== 'impression') return this.flush();
+    if (!this.flushTimer) this.flushTimer = window.setTimeout(function () { self.flush(); }, 1000);
+  };
+
+  Carousel.prototype.flush = function () {
+    window.clearTimeout(this.flushTimer);
+    this.flushTimer = 0;
+    if (!this.queue.length) return;
+    var events = this.queue.splice(0, 50);
+    var url = this.api + '/storefront/' + encodeURIComponent(this.shop) + '/events';
+    // A string body is sent as text/plain: no CORS preflight, and it survives page unload.
+    var body = JSON.stringify({ events: events });
+    if (!(navigator.sendBeacon && navigator.sendBeacon(url, body))) {
+      var init = { method: 'POST', body: body, keepalive: true, credentials: 'omit' };
+      fetch(url, init).catch(function () {});
+    }
+    if (this.queue.length) this.flush();
+  };
+
+  NS.mount = function (host, options) {
+    if (host.shadowRoot) return;
+    var carousel = new Carousel(host, options || {});
+    if (!carousel.shop || !carousel.api) return;
+    carousel.start(options.styles);
+  };
+})();
