@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app, has_request_context, request
 
 from connectors.shopify.urls import valid_shop_domain
 from plugin.extensions import connectors
@@ -56,7 +56,8 @@ def app_bridge_url() -> str:
     return str(_settings().shopify_app_bridge_url)
 
 
-def content_security_policy() -> str:
+def content_security_policy(images: str = "'self' data:") -> str:
+    """This request's policy; `images` widens img-src for pages that show creators' posts."""
     scripts = ["'self'"]
     connect = ["'self'"]
     if embedded_page():
@@ -69,7 +70,7 @@ def content_security_policy() -> str:
     else:
         ancestors = "'none'"
     return (
-        "default-src 'none'; style-src 'self'; img-src 'self' data:; "
+        f"default-src 'none'; style-src 'self'; img-src {images}; "
         f"script-src {' '.join(scripts)}; connect-src {' '.join(connect)}; "
         f"form-action 'self'; base-uri 'none'; frame-ancestors {ancestors}"
     )
@@ -81,7 +82,8 @@ def _origin(url: str) -> str:
 
 
 def template_context() -> dict[str, Any]:
-    if not embedded_page():
+    # Emails are rendered by jobs, outside any request: no request, no embedding.
+    if not has_request_context() or not embedded_page():
         return {"embedded": False}
     return {
         "embedded": True,

@@ -112,7 +112,9 @@ class Walk:
             ),
         )
         self.page.on("pageerror", lambda error: self.errors.append(f"{self.page.url}: {error}"))
-        self.page.goto(f"{base_url}/admin?key={key}")
+        self.page.goto(f"{base_url}/admin")
+        self.page.get_by_label("API key").fill(key)
+        self.page.get_by_role("button", name="Sign in").click()
 
     def check(self, shot: str | None = None) -> None:
         violations = self.page.evaluate("window.__csp || []")

@@ -177,7 +177,9 @@ def test_accept_hand_in_and_approve(server: tuple[str, Seeded, Any], browser: An
 
     # when the merchant reviews it
     merchant = _watched(browser, problems, viewport={"width": 1440, "height": 1000})
-    merchant.goto(f"{base_url}/admin?key={seeded.api_key}")
+    merchant.goto(f"{base_url}/admin")
+    merchant.get_by_label("API key").fill(seeded.api_key)
+    merchant.get_by_role("button", name="Sign in").click()
     merchant.get_by_role("link", name="Contracts").click()
     expect(merchant.get_by_role("heading", name="Waiting for your review")).to_be_visible()
     merchant.screenshot(path=str(ARTIFACTS / "contract-admin-overview.png"), full_page=True)

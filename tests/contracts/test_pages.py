@@ -13,6 +13,7 @@ from plugin.services import deliverables as work
 from plugin.services.creators import issue_portal_token
 from plugin.tenancy import Tenant
 from tests.admin.factories import make_creator
+from tests.admin.signin import sign_in_with_key
 from tests.contracts.conftest import ShopKey
 from tests.contracts.factories import accept_current, make_versioned_agreement
 
@@ -24,7 +25,7 @@ def csrf(html: str) -> str:
 
 
 def sign_in(client: FlaskClient, who: ShopKey) -> None:
-    assert client.get(f"/admin?key={who.key}").status_code == 302
+    sign_in_with_key(client, who.key)
 
 
 def field(html: str, name: str) -> str:

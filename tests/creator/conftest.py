@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from plugin.settings import Settings
 from tests.admin.conftest import ShopKey
 from tests.admin.factories import make_key, make_shop
+from tests.admin.signin import sign_in_with_key
 from tests.conftest import make_settings
 
 
@@ -157,7 +158,7 @@ def shop_a(session: Session) -> ShopKey:
 
 
 def sign_in(client: FlaskClient, who: ShopKey) -> None:
-    assert client.get(f"/admin?key={who.key}").status_code == 302
+    sign_in_with_key(client, who.key)
 
 
 def csrf(client: FlaskClient, path: str) -> str:

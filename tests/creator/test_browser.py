@@ -46,7 +46,9 @@ def test_apply_approve_outbox_and_statement_without_console_errors(
     expect(page.get_by_role("heading", name="Thank you")).to_be_visible()
     # the merchant approves it
     watching[0] = False  # signing in lands on the dashboard, which is not part of this page set
-    page.goto(f"{base_url}/admin?key={seeded.api_key}")
+    page.goto(f"{base_url}/admin")
+    page.get_by_label("API key").fill(seeded.api_key)
+    page.get_by_role("button", name="Sign in").click()
     watching[0] = True
     page.goto(f"{base_url}/admin/applications")
     expect(page.get_by_role("cell", name="Lena Park")).to_be_visible()

@@ -22,11 +22,6 @@ bp = Blueprint("merchant", __name__)
 
 # The pages' policy plus same-origin scripts (the copy button) and https images (posts' media
 # on the creators' and the store's CDNs, shown in the review queue); the rest as rendering's.
-PAGE_POLICY = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
-    "form-action 'self'; base-uri 'none'; "
-    f"frame-ancestors 'self' {rendering.SHOPIFY_FRAME_ANCESTORS}"
-)
 
 rendering.install(bp)
 bp.add_app_template_filter(reasons.readable, "reason")
@@ -65,8 +60,12 @@ bp.add_app_template_filter(shop_when, "shop_when")
 
 @bp.after_request
 def page_policy(response: Response) -> Response:
-    # Registered after rendering.install, so it runs first and rendering's setdefault keeps it.
-    response.headers.setdefault("Content-Security-Policy", PAGE_POLICY)
+    # Registered after rendering.install, so it runs first and rendering's setdefault keeps it:
+    # the request's own policy (framing, App Bridge) plus https images for creators' posts.
+    from plugin.web import embedding  # imports admin_auth, which imports rendering
+
+    policy = embedding.content_security_policy(images="'self' data: https:")
+    response.headers.setdefault("Content-Security-Policy", policy)
     return response
 
 
