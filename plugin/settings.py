@@ -79,6 +79,7 @@ class Settings:
     webhook_max_body_bytes: int = 1_048_576
     job_default_timeout: int = 120
     log_level: str = "INFO"
+    link_cache_seconds: int = 30
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -172,6 +173,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             minimum=1,
         ),
         log_level=(env.get("TASTEMAKER_LOG_LEVEL") or "INFO").upper(),
+        link_cache_seconds=as_int(
+            "TASTEMAKER_LINK_CACHE_SECONDS",
+            env.get("TASTEMAKER_LINK_CACHE_SECONDS"),
+            defaults.link_cache_seconds,
+            minimum=1,
+        ),
     )
 
 
