@@ -60,7 +60,7 @@ logger = logging.getLogger(__name__)
 
 SPOOL_NAME = "clicks"
 FLUSH_INTERVAL = 2.0
-FLUSH_BATCH = 500
+FLUSH_BATCH = 1000
 LOCK_FILE = "flush.lock"
 
 Transaction = Callable[[], AbstractContextManager[Session]]
