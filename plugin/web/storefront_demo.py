@@ -20,7 +20,7 @@ from plugin.domain.money import format_minor_units
 from plugin.models import Shop
 from plugin.models.ugc import ProductSnapshot
 from plugin.tenancy import Tenant
-from plugin.web.storefront_assets import widget_version
+from plugin.web.storefront_assets import loader_name
 
 DEMO_CSP = "; ".join(
     (
@@ -69,7 +69,7 @@ def product_page(public_key: str, product_id: str) -> ResponseReturnValue:
         if (media_dir / hero).exists()
         else None,
         api=current_app.config["TASTEMAKER"].public_url,
-        version=widget_version(),
+        loader=loader_name(),
         cart_root=f"/demo/shop/{shop.public_key}/",
     )
     response = Response(html, mimetype="text/html")

@@ -371,7 +371,9 @@ def test_a_tampered_feed_cannot_inject_markup_links_or_media(live: Live, watched
     assert [p for p in watched.problems if "dialog" in p or "pwned" in p] == []
 
 
-def test_a_revoked_post_disappears_on_the_next_page_load(live: Live, watched: Watched) -> None:
+def test_a_revoked_post_disappears_from_the_next_feed_the_browser_fetches(
+    browser: Browser, live: Live, watched: Watched
+) -> None:
     page = watched.page
     page.goto(live.page_url("pk_shop-b"))
     assert slides(page) == SHOWN
@@ -388,6 +390,11 @@ def test_a_revoked_post_disappears_on_the_next_page_load(live: Live, watched: Wa
         )
         assert grant is not None
         rights.revoke_rights(tenant, grant, "consent withdrawn")
-    # then
-    page.reload()
-    assert slides(page) == [handle for handle in SHOWN if handle != "@maya.moves"]
+    # then the browser that saw it keeps its copy of the feed for at most the feed's short
+    # max-age (then revalidates), and every browser without that copy never sees the post
+    feed = page.request.get(f"{live.base}/storefront/pk_shop-b/ugc?limit=12&product=1001")
+    assert feed.headers["cache-control"].startswith("public, max-age=30,")
+    with watched_page(browser) as fresh:
+        fresh.page.goto(live.page_url("pk_shop-b"))
+        assert slides(fresh.page) == [handle for handle in SHOWN if handle != "@maya.moves"]
+        assert fresh.problems == []

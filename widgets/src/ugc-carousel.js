@@ -19,6 +19,9 @@
     '.tiktokcdn-us.com',
     'i.ytimg.com'
   ];
+  // ugc-carousel.css, minified, put here by the build (plugin/widget_bundle.py); unbuilt, the
+  // placeholder stays and the stylesheet is fetched by <link> instead.
+  var CSS = '__TASTEMAKER_CSS__';
   var CARD_WIDTH = 220; // px, as in ugc-carousel.css
   var CARD_GAP = 16;
   var MAX_ITEMS = 24;
@@ -94,23 +97,51 @@
     this.seen = {};
     this.queue = [];
     this.flushTimer = 0;
-    this.root = host.attachShadow({ mode: 'open' });
+    // The loader may have put a skeleton in the shadow root already; render replaces it.
+    this.root = host.shadowRoot || host.attachShadow({ mode: 'open' });
   }
 
-  Carousel.prototype.start = function (stylesUrl) {
-    var self = this;
+  // A constructed stylesheet from the inlined CSS: no request to wait for, nothing that blocks
+  // the page's rendering, and allowed under a strict style-src. Else a <link> (older browsers).
+  Carousel.prototype.style = function (stylesUrl) {
+    if (CSS.charAt(0) !== '_' && this.root.adoptedStyleSheets !== undefined) {
+      try {
+        var sheet = new CSSStyleSheet();
+        sheet.replaceSync(CSS);
+        this.styles = [sheet];
+        return Promise.resolve();
+      } catch (error) {
+        // fall through to the stylesheet file
+      }
+    }
     var link = el('link');
     link.rel = 'stylesheet';
     link.href = stylesUrl;
-    var styled = new Promise(function (resolve) {
+    this.styleLink = link;
+    var loaded = new Promise(function (resolve) {
       link.onload = link.onerror = resolve;
     });
     this.root.appendChild(link);
+    return loaded;
+  };
+
+  // Replaces the skeleton (or anything before) with `content`, styled.
+  Carousel.prototype.show = function (content) {
+    if (this.styles) this.root.adoptedStyleSheets = this.styles;
+    var nodes = this.styleLink ? [this.styleLink] : [];
+    if (content) nodes.push(content);
+    this.root.replaceChildren.apply(this.root, nodes);
+  };
+
+  Carousel.prototype.start = function (stylesUrl) {
+    var self = this;
+    var styled = this.style(stylesUrl);
     var url =
       this.api + '/storefront/' + encodeURIComponent(this.shop) + '/ugc?limit=' + this.max +
       (this.product ? '&product=' + encodeURIComponent(this.product) : '');
-    // no-cache: always revalidate (304 when unchanged), never show a revoked post from a stale copy
-    var data = fetch(url, { credentials: 'omit', cache: 'no-cache' })
+    // The HTTP cache decides: the feed is fresh for a short max-age, then revalidated in the
+    // background (stale-while-revalidate), so most page views need no request at all.
+    var data = fetch(url, { credentials: 'omit' })
       .then(function (response) {
         return response.ok ? response.json() : { posts: [] };
       })
@@ -156,7 +187,7 @@
     section.appendChild(head);
     section.appendChild(this.track);
     section.appendChild(this.status);
-    this.root.appendChild(section);
+    this.show(section);
     this.wire();
   };
 
@@ -291,6 +322,7 @@
   };
 
   Carousel.prototype.empty = function () {
+    this.show(null);
     // Collapse only while off screen: shrinking in view would shift the page (CLS).
     var box = this.host.getBoundingClientRect();
     if (box.bottom < 0 || box.top > window.innerHeight) this.host.style.display = 'none';
@@ -409,7 +441,8 @@
   };
 
   NS.mount = function (host, options) {
-    if (host.shadowRoot) return;
+    if (host._tastemakerMounted) return;
+    host._tastemakerMounted = true;
     var carousel = new Carousel(host, options || {});
     if (!carousel.shop || !carousel.api) return;
     carousel.start(options.styles);
