@@ -90,9 +90,10 @@ def granian(
     workers: int,
     threads: int = 4,
     env: dict[str, str] | None = None,
+    port: int | None = None,
 ) -> Iterator[Server]:
     """Serve the WSGI app at `app_path` as `tastemaker serve` does (plugin.serve: granian)."""
-    port = free_port()
+    port = port or free_port()
     command = [
         sys.executable,
         "-m",
