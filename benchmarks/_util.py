@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -112,6 +112,25 @@ def granian(
     ]
     with _serving(command, port, env) as server:
         yield server
+
+
+SERVERS = ("granian", "gunicorn")
+
+
+def serve(
+    kind: str,
+    app_path: str,
+    *,
+    workers: int,
+    env: dict[str, str] | None = None,
+    threads: int = 1,
+) -> AbstractContextManager[Server]:
+    """`app_path` under granian (what `tastemaker serve` runs) or gunicorn (the server before it,
+    sync workers, gthread with `threads` > 1), for before/after comparisons."""
+    if kind == "granian":
+        return granian(app_path, workers=workers, env=env, threads=max(threads, 4))
+    extra = ("--worker-class", "gthread", "--threads", str(threads)) if threads > 1 else ()
+    return gunicorn(app_path, workers=workers, env=env, extra=extra)
 
 
 @dataclass(frozen=True)

@@ -92,9 +92,11 @@ def reload_safe_server(
     access_log: bool = False,
     log_level: str = "info",
 ) -> ReloadSafeServer:
-    """granian serving the WSGI callable at `app` ("module:attribute") with our settings."""
+    """granian serving the WSGI callable at `app` ("module:attribute", or "module:factory()")."""
+    factory = app.endswith("()")
     return ReloadSafeServer(
-        app,
+        app.removesuffix("()"),
+        factory=factory,
         address=host,
         port=port,
         interface=Interfaces.WSGI,
