@@ -214,7 +214,7 @@ def test_reload_on_sighup_refuses_no_connection(sqlite_server: Server) -> None:
         # then every worker is replaced ...
         _eventually(
             lambda: len(sqlite_server.workers()) == 2 and not sqlite_server.workers() & before,
-            40,
+            150,
             "both workers replaced",
         )
         time.sleep(0.5)
@@ -292,7 +292,7 @@ def test_background_threads_run_under_the_server(database: str, tmp_path: Path) 
         # click flusher: a counted click reaches the database with no request after it
         status, _ = server.request("GET", f"/r/{slug}", headers={"User-Agent": BROWSER})
         assert status == 302
-        _eventually(lambda: count(Click) == 1, 20, "the click flusher stored the click")
+        _eventually(lambda: count(Click) == 1, 60, "the click flusher stored the click")
 
         # link cache refresh: after the link is switched off, the stale entry is served once and
         # refreshed in the background, and then the link answers 404
@@ -303,7 +303,7 @@ def test_background_threads_run_under_the_server(database: str, tmp_path: Path) 
         def link_gone() -> bool:
             return server.request("GET", f"/r/{slug}", headers={"User-Agent": BROWSER})[0] == 404
 
-        _eventually(link_gone, 10, "the refresh thread reloaded the switched-off link")
+        _eventually(link_gone, 30, "the refresh thread reloaded the switched-off link")
 
         # webhook spool replayer: a delivery spooled while the database is down is recorded
         # once it is back, with no further request
@@ -320,7 +320,7 @@ def test_background_threads_run_under_the_server(database: str, tmp_path: Path) 
         assert (status, answer) == (202, b'{"status":"spooled"}\n')
         assert count(WebhookEvent) == 0
         proxy.start()
-        _eventually(lambda: count(WebhookEvent) == 1, 40, "the replayer recorded the delivery")
+        _eventually(lambda: count(WebhookEvent) == 1, 90, "the replayer recorded the delivery")
     finally:
         server.stop()
         proxy.cut()
