@@ -1,5 +1,5 @@
-"""Benchmark plumbing: a scratch PostgreSQL schema, gunicorn servers, a bare baseline app, and an
-open-loop HTTP load generator.
+"""Benchmark plumbing: a scratch PostgreSQL schema, granian and gunicorn servers, a bare baseline
+app, and an open-loop HTTP load generator.
 
 Open loop means requests leave on a fixed schedule whether or not earlier ones finished, and each
 latency is measured from its scheduled send time, so a slow server cannot hide its queueing
@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,10 +65,72 @@ def bare_app() -> Flask:
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    """A free local port: from TASTEMAKER_BENCH_PORTS ("18300-18399") when set, else any."""
+    first, _, last = os.environ.get("TASTEMAKER_BENCH_PORTS", "0-0").partition("-")
+    for candidate in range(int(first), int(last or first) + 1):
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", candidate))
+            except OSError:
+                continue
+            port: int = sock.getsockname()[1]
+            if port not in _handed_out:
+                _handed_out.add(port)
+                return port
+    raise RuntimeError("no free port in TASTEMAKER_BENCH_PORTS")
+
+
+_handed_out: set[int] = set()
+
+
+@contextmanager
+def granian(
+    app_path: str,
+    *,
+    workers: int,
+    threads: int = 4,
+    env: dict[str, str] | None = None,
+    port: int | None = None,
+) -> Iterator[Server]:
+    """Serve the WSGI app at `app_path` as `tastemaker serve` does (plugin.serve: granian)."""
+    port = port or free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "plugin.serve",
+        app_path,
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--backlog",
+        "4096",
+        "--log-level",
+        "warning",
+    ]
+    with _serving(command, port, env) as server:
+        yield server
+
+
+SERVERS = ("granian", "gunicorn")
+
+
+def serve(
+    kind: str,
+    app_path: str,
+    *,
+    workers: int,
+    env: dict[str, str] | None = None,
+    threads: int = 1,
+) -> AbstractContextManager[Server]:
+    """`app_path` under granian (what `tastemaker serve` runs) or gunicorn (the server before it,
+    sync workers, gthread with `threads` > 1), for before/after comparisons."""
+    if kind == "granian":
+        return granian(app_path, workers=workers, env=env, threads=max(threads, 4))
+    extra = ("--worker-class", "gthread", "--threads", str(threads)) if threads > 1 else ()
+    return gunicorn(app_path, workers=workers, env=env, extra=extra)
 
 
 @dataclass(frozen=True)
@@ -98,6 +160,12 @@ def gunicorn(
         *extra,
         app_path,
     ]
+    with _serving(command, port, env) as server:
+        yield server
+
+
+@contextmanager
+def _serving(command: list[str], port: int, env: dict[str, str] | None) -> Iterator[Server]:
     process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **(env or {})})
     try:
         _wait_for_port(port, process)
@@ -115,13 +183,13 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float =
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {process.returncode} before listening")
+            raise RuntimeError(f"the server exited with {process.returncode} before listening")
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
             return
         except OSError:
             time.sleep(0.1)
-    raise RuntimeError(f"gunicorn did not listen on {port} within {timeout}s")
+    raise RuntimeError(f"the server did not listen on {port} within {timeout}s")
 
 
 @dataclass(frozen=True)

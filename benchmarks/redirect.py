@@ -1,21 +1,31 @@
-"""Referral redirect under gunicorn on PostgreSQL: `/r/<slug>` against a bare one-route Flask app.
+"""Referral redirect `/r/<slug>` under `tastemaker serve` (granian) on PostgreSQL, against nginx
+`return 302`, a raw WSGI 302 and a bare Flask 302 under the same server, in one run.
 
-    .venv/bin/python -m benchmarks.redirect [--rounds 3] [--seconds 10] [--rate 3000] [--workers 2]
+    .venv/bin/python -m benchmarks.redirect [--rounds 3] [--seconds 5] [--workers 2]
 
-Needs wrk (`apt-get install -y wrk`), gcc and the PostgreSQL (db `test`) the tests use. A fresh
-schema is migrated with Alembic, seeded with a Shopify shop, a creator, an active code and a
-link, and dropped afterwards. The app (`plugin.wsgi:app`, production settings) and a bare Flask
-app whose one route answers the same 302 run side by side under the same gunicorn settings;
-each round measures both, alternately:
-- throughput: wrk, closed loop, `--connections` connections, `--seconds` seconds;
-- latency at a fixed rate: the open-loop C client in benchmarks/openloop.c (compiled here), one
-  connection per request, latency from each request's scheduled send time.
-Every request is a counted click (a phone browser's user agent), so the app spools every one,
-and the production flush runs throughout: `tastemaker cron` and `tastemaker worker --queues
-periodic` on Redis database 13 (flushed before and after), flushing the spool into PostgreSQL
-every few seconds. Afterwards the app is stopped, the rest of the spool drained, and the stored
-clicks compared with the redirects the clients saw.
-Goals: throughput >= 0.75x the bare app's; p99 <= 5 ms at 3,000 requests/s (medians of rounds).
+Needs wrk, nginx (Debian packages; `scripts/bench` installs them when missing), gcc and the
+PostgreSQL (db `test`) the tests use. A fresh schema is migrated with Alembic, seeded with a
+Shopify shop, a creator, an active code and a link, and dropped afterwards. Every server gets the
+same `--workers` processes (nginx: worker_processes). Each round measures every server, in
+alternating order:
+- closed loop, keep-alive: wrk, `--connections` connections, `--seconds` seconds;
+- closed loop, a new connection per request (`Connection: close`, what a browser following a
+  creator's link does);
+- open loop at 50% of that server's own new-connection capacity measured just before (so the
+  rate scales with the machine), one connection per request, latency from each request's
+  scheduled send time (benchmarks/openloop.c, compiled here): p50, p99, p99.9.
+`/r/<slug>` also runs under gunicorn's sync worker (`--no-gunicorn` skips it): the server
+`tastemaker serve` used before, for the before/after ratio.
+Every app request is a counted click (a phone browser's user agent), so the app spools every
+one, and the production flush runs throughout: `tastemaker cron` and `tastemaker worker
+--queues periodic` on Redis database 13 (flushed before and after). The open-loop runs come
+right after the closed-loop bursts, so the flush of their backlog runs during them (its effect
+on p99 is inside the figure). Then a burst: `--burst` seconds of closed loop with a new
+connection per request, after which the time until every click is stored is measured (the
+backlog's drain) and the flush rate derived from it. Finally the stored clicks are compared
+with the redirects the clients saw.
+Goals: new connection >= 0.75x nginx; keep-alive >= 0.25x nginx; p99 <= 5 ms at 50% of
+capacity; flush >= 1.5x the redirect's closed-loop rate and the backlog drained within 10 s.
 """
 
 from __future__ import annotations
@@ -25,23 +35,26 @@ import json
 import os
 import re
 import secrets
+import shutil
 import signal
 import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from cryptography.fernet import Fernet
-from flask import Flask, Response
 from redis import Redis
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from benchmarks._util import fresh_schema, gunicorn
+from benchmarks._util import Server, free_port, fresh_schema, granian, gunicorn
+from benchmarks.redirect_baselines import LOCATION, SHOP_DOMAIN
 from plugin.crypto import CredentialBox
 from plugin.db import make_engine
 from plugin.models import Campaign, Click, Creator, DiscountCode
@@ -54,30 +67,52 @@ HERE = Path(__file__).resolve().parent
 REDIS_URL = "redis://127.0.0.1:6379/13"
 TASTEMAKER = str(Path(sys.executable).with_name("tastemaker"))
 SECRET_KEY = "benchmark-secret-key-" + secrets.token_hex(8)
-SHOP_DOMAIN = "bench-mugs.myshopify.com"
 USER_AGENT = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 "
     "(KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1"
 )
-GOAL_RATIO = 0.75
+GOAL_NEW_CONNECTION = 0.75
+GOAL_KEEP_ALIVE = 0.25
 GOAL_P99_MS = 5.0
+GOAL_FLUSH_RATIO = 1.5
+GOAL_DRAIN_SECONDS = 10.0
+NGINX_CONF = """
+worker_processes {workers};
+pid {root}/nginx.pid;
+error_log {root}/error.log warn;
+events {{ worker_connections 8192; }}
+http {{
+    access_log off;
+    keepalive_requests 1000000;
+    client_body_temp_path {root}/body;
+    proxy_temp_path {root}/proxy;
+    fastcgi_temp_path {root}/fastcgi;
+    uwsgi_temp_path {root}/uwsgi;
+    scgi_temp_path {root}/scgi;
+    server {{
+        listen 127.0.0.1:{port} backlog=4096;
+        location /r/ {{
+            add_header Cache-Control no-store always;
+            add_header Referrer-Policy strict-origin-when-cross-origin always;
+            return 302 "{location}";
+        }}
+    }}
+}}
+"""
 
 
-def bare_app() -> Flask:
-    """The baseline: one route answering the same kind of 302, nothing else."""
-    app = Flask(__name__)
-    location = f"https://{SHOP_DOMAIN}/discount/BENCH10?redirect=/products/mug"
-    headers = [
-        ("Location", location),
-        ("Cache-Control", "no-store"),
-        ("Referrer-Policy", "strict-origin-when-cross-origin"),
-    ]
+@dataclass
+class Figures:
+    keep_alive: list[float] = field(default_factory=list)
+    new_connection: list[float] = field(default_factory=list)
+    rate: list[float] = field(default_factory=list)
+    p50: list[float] = field(default_factory=list)
+    p99: list[float] = field(default_factory=list)
+    p999: list[float] = field(default_factory=list)
 
-    @app.get("/r/<slug>")
-    def follow(slug: str) -> Response:
-        return Response(status=302, headers=headers)
-
-    return app
+    def median(self, name: str) -> float:
+        values: list[float] = getattr(self, name)
+        return statistics.median(values) if values else float("nan")
 
 
 def seed(url: str, encryption_key: str) -> str:
@@ -117,46 +152,6 @@ def build_client(directory: Path) -> Path:
     binary = directory / "openloop"
     subprocess.run(["gcc", "-O2", "-o", str(binary), str(HERE / "openloop.c"), "-lm"], check=True)
     return binary
-
-
-def wrk(port: int, path: str, seconds: int, connections: int) -> tuple[float, int]:
-    """Requests per second and requests completed, closed loop."""
-    output = subprocess.run(
-        [
-            "wrk",
-            "-t1",
-            f"-c{connections}",
-            f"-d{seconds}s",
-            "-H",
-            f"User-Agent: {USER_AGENT}",
-            f"http://127.0.0.1:{port}{path}",
-        ],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
-    done = re.search(r"(\d+) requests in", output)
-    if rate is None or done is None or "Non-2xx" in output:
-        raise RuntimeError(f"unexpected wrk output:\n{output}")
-    return float(rate[1]), int(done[1])
-
-
-def open_loop(client: Path, port: int, path: str, rate: int, seconds: int) -> dict[str, Any]:
-    with tempfile.NamedTemporaryFile("wb", suffix=".http") as request:
-        request.write(
-            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: {USER_AGENT}\r\n"
-            "Accept: text/html\r\nConnection: close\r\n\r\n".encode()
-        )
-        request.flush()
-        output = subprocess.run(
-            [str(client), str(port), str(rate), str(seconds), request.name],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-    result: dict[str, Any] = json.loads(output)
-    return result
 
 
 @contextmanager
@@ -210,27 +205,150 @@ def stored_clicks(url: str, spool_dir: Path) -> tuple[int, int]:
     return by_app, total
 
 
+def wrk(
+    port: int, path: str, seconds: float, connections: int, *, close: bool
+) -> tuple[float, int]:
+    """Requests per second and requests completed, closed loop."""
+    headers = ["-H", f"User-Agent: {USER_AGENT}"]
+    if close:
+        headers += ["-H", "Connection: close"]
+    output = subprocess.run(
+        [
+            "wrk",
+            "-t1",
+            f"-c{connections}",
+            f"-d{max(1, round(seconds))}s",
+            *headers,
+            f"http://127.0.0.1:{port}{path}",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    done = re.search(r"(\d+) requests in", output)
+    if rate is None or done is None or "Non-2xx" in output:
+        raise RuntimeError(f"unexpected wrk output:\n{output}")
+    return float(rate[1]), int(done[1])
+
+
+def open_loop(client: Path, port: int, path: str, rate: int, seconds: float) -> dict[str, Any]:
+    with tempfile.NamedTemporaryFile("wb", suffix=".http") as request:
+        request.write(
+            f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: {USER_AGENT}\r\n"
+            "Accept: text/html\r\nConnection: close\r\n\r\n".encode()
+        )
+        request.flush()
+        output = subprocess.run(
+            [str(client), str(port), str(rate), str(seconds), request.name],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    result: dict[str, Any] = json.loads(output)
+    return result
+
+
+def nginx_binary() -> str:
+    found = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else "")
+    if not found:
+        raise SystemExit("nginx is missing: apt-get install -y nginx (scripts/bench does)")
+    return found
+
+
+@contextmanager
+def nginx(workers: int, directory: Path) -> Iterator[Server]:
+    """nginx answering every /r/ request with the same 302, as fast as this machine allows."""
+    root = directory / "nginx"
+    root.mkdir()
+    port = free_port()
+    conf = root / "nginx.conf"
+    conf.write_text(NGINX_CONF.format(workers=workers, root=root, port=port, location=LOCATION))
+    process = subprocess.Popen(
+        [nginx_binary(), "-p", str(root), "-c", str(conf), "-g", "daemon off;"],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while not (root / "nginx.pid").exists():
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"nginx did not start: {(root / 'error.log').read_text()}")
+            time.sleep(0.05)
+        yield Server(port, process)  # type: ignore[arg-type]
+    finally:
+        process.send_signal(signal.SIGQUIT)  # graceful stop of the master we started
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def count_clicks(url: str) -> int:
+    engine = make_engine(url)
+    with Session(engine) as session:
+        total = int(session.scalar(select(func.count()).select_from(Click)) or 0)
+    engine.dispose()
+    return total
+
+
+def wait_for_clicks(url: str, expected: int, timeout: float) -> float | None:
+    """Seconds until `expected` clicks are stored (polled), None after `timeout`."""
+    engine = make_engine(url)
+    started = time.monotonic()
+    try:
+        while time.monotonic() - started < timeout:
+            with Session(engine) as session:
+                stored = int(session.scalar(select(func.count()).select_from(Click)) or 0)
+            if stored >= expected:
+                return time.monotonic() - started
+            time.sleep(0.1)
+        return None
+    finally:
+        engine.dispose()
+
+
+def final_drain(url: str, spool_dir: Path) -> int:
+    """Every writer has stopped: flush what is left in the spool; returns the stored total."""
+    engine = make_engine(url)
+
+    @contextmanager
+    def transaction() -> Iterator[Session]:
+        with Session(engine) as session, session.begin():
+            yield session
+
+    flush_spool(Spool(spool_dir, "clicks", fsync=False), transaction, wait=True, stale_after=0.0)
+    engine.dispose()
+    return count_clicks(url)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--rate", type=int, default=3000)
+    parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--worker-class", default="sync", choices=("sync", "gthread"))
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=4, help="granian Python threads/worker")
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--burst", type=int, default=10, help="seconds of the flush burst")
+    parser.add_argument("--no-gunicorn", action="store_true", help="skip the gunicorn run")
     args = parser.parse_args()
 
     encryption_key = Fernet.generate_key().decode()
-    figures: dict[str, dict[str, list[float]]] = {
-        name: {"rps": [], "p50": [], "p99": [], "p999": []} for name in ("bare", "app")
+    names = ["nginx", "raw", "flask", "app"] + ([] if args.no_gunicorn else ["app-gunicorn"])
+    labels = {
+        "nginx": "nginx `return 302`",
+        "raw": "raw WSGI 302, granian",
+        "flask": "bare Flask 302, granian",
+        "app-gunicorn": "/r/<slug>, gunicorn sync (before)",
+        "app": "/r/<slug>, tastemaker serve (granian)",
     }
-    redirects_seen = 0
-    gunicorn_flags = ["--worker-class", args.worker_class, "--threads", str(args.threads)]
+    figures = {name: Figures() for name in names}
+    seen = 0
     with ExitStack() as stack:
         url = stack.enter_context(fresh_schema())
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="tm-redirect-")))
         slug = seed(url, encryption_key)
+        path = f"/r/{slug}"
         client = build_client(work)
         spool_dir = work / "spool"
         app_env = {
@@ -248,61 +366,121 @@ def main() -> int:
         }
         flusher = stack.enter_context(ExitStack())  # closed before the final drain
         flusher.enter_context(periodic_flusher(app_env))
-        servers = {
-            "bare": stack.enter_context(
-                gunicorn(
-                    "benchmarks.redirect:bare_app()", workers=args.workers, extra=gunicorn_flags
-                )
+        serving = {"threads": args.threads, "workers": args.workers}
+        servers: dict[str, Server] = {
+            "nginx": stack.enter_context(nginx(args.workers, work)),
+            "raw": stack.enter_context(granian("benchmarks.redirect_baselines:raw", **serving)),
+            "flask": stack.enter_context(
+                granian("benchmarks.redirect_baselines:flask_app", **serving)
             ),
+            "app": stack.enter_context(granian("plugin.wsgi:app", env=app_env, **serving)),
         }
-        with gunicorn(
-            "plugin.wsgi:app", workers=args.workers, env=app_env, extra=gunicorn_flags
-        ) as app_server:
-            servers["app"] = app_server
-            path = f"/r/{slug}"
-            for name, server in servers.items():  # warm both: imports, caches, pools
-                _, done = wrk(server.port, path, 2, args.connections)
-                redirects_seen += done if name == "app" else 0
-            for round_number in range(args.rounds):
-                order = ("bare", "app") if round_number % 2 == 0 else ("app", "bare")
-                for name in order:
-                    rps, done = wrk(servers[name].port, path, args.seconds, args.connections)
-                    loop = open_loop(client, servers[name].port, path, args.rate, args.seconds)
-                    if name == "app":
-                        redirects_seen += done + loop["statuses"]["3xx"]
-                    latency = loop["latency_us"]
-                    figures[name]["rps"].append(rps)
-                    figures[name]["p50"].append(latency["p50"] / 1000)
-                    figures[name]["p99"].append(latency["p99"] / 1000)
-                    figures[name]["p999"].append(latency["p99.9"] / 1000)
-                    print(
-                        f"round {round_number + 1} {name:>4}: {rps:8.0f} req/s closed loop | "
-                        f"{args.rate}/s open loop: p50 {latency['p50'] / 1000:.2f} ms, "
-                        f"p99 {latency['p99'] / 1000:.2f} ms, p99.9 "
-                        f"{latency['p99.9'] / 1000:.2f} ms, max {latency['p100'] / 1000:.1f} ms "
-                        f"(sent {loop['sent']}, ok {loop['completed']}, errors {loop['errors']}, "
-                        f"dropped {loop['dropped']}, 3xx {loop['statuses']['3xx']})",
-                        flush=True,
-                    )
+        if not args.no_gunicorn:
+            servers["app-gunicorn"] = stack.enter_context(
+                gunicorn("plugin.wsgi:app", workers=args.workers, env=app_env)
+            )
+        for name in names:  # warm every server: imports, caches, pools
+            for close in (False, True):
+                _, done = wrk(servers[name].port, path, 2, args.connections, close=close)
+                seen += done if name.startswith("app") else 0
+        for round_number in range(args.rounds):
+            order = names if round_number % 2 == 0 else names[::-1]
+            for name in order:
+                port, result = servers[name].port, figures[name]
+                keep_alive, done_ka = wrk(port, path, args.seconds, args.connections, close=False)
+                new_conn, done_nc = wrk(port, path, args.seconds, args.connections, close=True)
+                rate = max(100, int(new_conn * 0.5))
+                loop = open_loop(client, port, path, rate, args.seconds)
+                if name.startswith("app"):
+                    seen += done_ka + done_nc + loop["statuses"]["3xx"]
+                latency = loop["latency_us"]
+                result.keep_alive.append(keep_alive)
+                result.new_connection.append(new_conn)
+                result.rate.append(rate)
+                result.p50.append(latency["p50"] / 1000)
+                result.p99.append(latency["p99"] / 1000)
+                result.p999.append(latency["p99.9"] / 1000)
+                print(
+                    f"round {round_number + 1} {labels[name]:<40} keep-alive {keep_alive:8.0f}/s"
+                    f" | new conn {new_conn:7.0f}/s | open loop {rate}/s: p50 "
+                    f"{latency['p50'] / 1000:.2f} ms, p99 {latency['p99'] / 1000:.2f} ms, p99.9 "
+                    f"{latency['p99.9'] / 1000:.2f} ms (errors {loop['errors']}, dropped "
+                    f"{loop['dropped']}, 3xx {loop['statuses']['3xx']}/{loop['sent']})",
+                    flush=True,
+                )
+        # The flush: let it catch up, then a burst, then time the backlog's drain.
+        caught_up = wait_for_clicks(url, seen, 120)
+        before_burst = count_clicks(url)
+        burst_rate, burst_done = wrk(
+            servers["app"].port, path, args.burst, args.connections, close=True
+        )
+        seen += burst_done
+        backlog = seen - count_clicks(url)
+        drain = wait_for_clicks(url, seen, 120)
+        stored_in_burst = burst_done
         flusher.close()  # cron and worker stopped: the drain below sees every segment
-        flushed_live, clicks = stored_clicks(url, spool_dir)
+        stored = final_drain(url, spool_dir)
 
-    median = {name: {k: statistics.median(v) for k, v in f.items()} for name, f in figures.items()}
-    ratio = median["app"]["rps"] / median["bare"]["rps"]
+    m = {name: {k: figures[name].median(k) for k in vars(Figures())} for name in names}
+    app = m["app"]
+    ratio_nc = app["new_connection"] / m["nginx"]["new_connection"]
+    ratio_ka = app["keep_alive"] / m["nginx"]["keep_alive"]
+    closed_loop = app["new_connection"]
+    flush_rate = backlog / drain if drain else 0.0
     print(
-        f"\nmedians of {args.rounds} rounds, gunicorn {args.workers} {args.worker_class} workers"
-        f" x {args.threads} threads:\n"
-        f"  bare app   {median['bare']['rps']:8.0f} req/s, p99 at {args.rate}/s "
-        f"{median['bare']['p99']:.2f} ms\n"
-        f"  /r/<slug>  {median['app']['rps']:8.0f} req/s, p99 at {args.rate}/s "
-        f"{median['app']['p99']:.2f} ms (p50 {median['app']['p50']:.2f} ms, "
-        f"p99.9 {median['app']['p999']:.2f} ms)\n"
-        f"  throughput ratio {ratio:.2f} (goal >= {GOAL_RATIO}); "
-        f"p99 {median['app']['p99']:.2f} ms (goal <= {GOAL_P99_MS} ms)\n"
-        f"  clicks: {redirects_seen} redirects seen by the clients, {flushed_live} flushed by "
-        f"the periodic job while serving, {clicks} stored after draining the spool"
+        f"\nmedians of {args.rounds} rounds of {args.seconds:g} s; {args.workers} processes per "
+        f"server, granian {args.threads} threads each; wrk {args.connections} connections; "
+        f"{os.cpu_count()} CPUs"
     )
-    ok = ratio >= GOAL_RATIO and median["app"]["p99"] <= GOAL_P99_MS and clicks >= redirects_seen
+    print(
+        f"{'server / app':<42}{'keep-alive/s':>13}{'new conn/s':>12}{'open loop/s':>12}"
+        f"{'p50 ms':>8}{'p99 ms':>8}{'p99.9 ms':>9}"
+    )
+    for name in names:
+        f = m[name]
+        print(
+            f"{labels[name]:<42}{f['keep_alive']:>13.0f}{f['new_connection']:>12.0f}"
+            f"{f['rate']:>12.0f}{f['p50']:>8.2f}{f['p99']:>8.2f}{f['p999']:>9.2f}"
+        )
+    print(
+        f"/r/<slug> vs nginx: new connection {ratio_nc:.2f}x (goal >= {GOAL_NEW_CONNECTION}), "
+        f"keep-alive {ratio_ka:.2f}x (goal >= {GOAL_KEEP_ALIVE})\n"
+        f"/r/<slug> vs bare Flask (same server): new connection "
+        f"{app['new_connection'] / m['flask']['new_connection']:.2f}x, keep-alive "
+        f"{app['keep_alive'] / m['flask']['keep_alive']:.2f}x; vs raw WSGI: new connection "
+        f"{app['new_connection'] / m['raw']['new_connection']:.2f}x"
+    )
+    if "app-gunicorn" in m:
+        before = m["app-gunicorn"]
+        print(
+            f"/r/<slug> granian vs gunicorn sync: new connection "
+            f"{app['new_connection'] / before['new_connection']:.2f}x, keep-alive "
+            f"{app['keep_alive'] / before['keep_alive']:.2f}x"
+        )
+    print(
+        f"p99 at 50% of its own capacity ({app['rate']:.0f}/s): {app['p99']:.2f} ms "
+        f"(goal <= {GOAL_P99_MS} ms)"
+    )
+    drain_text = f"{drain:.1f} s" if drain is not None else "not within 120 s"
+    caught_text = f"{caught_up:.1f} s" if caught_up is not None else "not within 120 s"
+    print(
+        f"click flush: caught up with the rounds' clicks {caught_text} after them; a "
+        f"{args.burst:g} s burst of {stored_in_burst} clicks at {burst_rate:.0f}/s left "
+        f"{backlog} in the spool ({before_burst} stored before it), drained in {drain_text} "
+        f"(goal <= {GOAL_DRAIN_SECONDS:g} s): {flush_rate:.0f} clicks/s = "
+        f"{flush_rate / closed_loop:.2f}x the redirect's closed-loop rate "
+        f"(goal >= {GOAL_FLUSH_RATIO})"
+    )
+    print(f"clicks: {seen} redirects seen by the clients, {stored} stored")
+    ok = (
+        ratio_nc >= GOAL_NEW_CONNECTION
+        and ratio_ka >= GOAL_KEEP_ALIVE
+        and app["p99"] <= GOAL_P99_MS
+        and drain is not None
+        and drain <= GOAL_DRAIN_SECONDS
+        and flush_rate >= GOAL_FLUSH_RATIO * closed_loop
+        and stored >= seen
+    )
     return 0 if ok else 1
 
 

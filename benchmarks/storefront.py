@@ -1,11 +1,11 @@
-"""Storefront UGC feed on a cache hit, under gunicorn on PostgreSQL, against a bare Flask route.
+"""Storefront UGC feed on a cache hit, under granian (or gunicorn), against a bare Flask route.
 
     .venv/bin/python -m benchmarks.storefront [--rounds 3] [--seconds 10] [--workers 2]
 
 Needs wrk (`apt-get install -y wrk`) and the PostgreSQL (db `test`) the tests use. A fresh schema
 is migrated with Alembic, seeded with a shop, a product catalog and 12 approved posts holding
 on-site rights, and dropped afterwards. The app (`plugin.wsgi:app`, production settings) and a
-bare one-route Flask app answering the same JSON bytes run side by side under the same gunicorn
+bare one-route Flask app answering the same JSON bytes run side by side under the same server
 settings; each round measures both with wrk (closed loop), alternately. Every app request is a
 cache hit after the warm-up: one indexed query (shop + feed version), then the cached body.
 Also printed: the feed's gzipped size for 12 posts, and the widget's gzipped sizes.
@@ -33,7 +33,7 @@ from cryptography.fernet import Fernet
 from flask import Flask, Response
 from sqlalchemy.orm import Session
 
-from benchmarks._util import fresh_schema, gunicorn
+from benchmarks._util import SERVERS, fresh_schema, serve
 from plugin.db import make_engine
 from plugin.models import Shop, utcnow
 from plugin.services import ugc as service
@@ -144,10 +144,10 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--server", choices=SERVERS, default="granian")
     args = parser.parse_args()
 
     rates: dict[str, list[float]] = {"bare": [], "app": []}
-    flags = ["--worker-class", "sync"]
     with ExitStack() as stack:
         url = stack.enter_context(fresh_schema())
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="tm-storefront-")))
@@ -163,7 +163,7 @@ def main() -> int:
             "TASTEMAKER_LOG_LEVEL": "WARNING",
         }
         app = stack.enter_context(
-            gunicorn("plugin.wsgi:app", workers=args.workers, env=app_env, extra=flags)
+            serve(args.server, "plugin.wsgi:app", workers=args.workers, env=app_env)
         )
         with urllib.request.urlopen(f"http://127.0.0.1:{app.port}{FEED_PATH}") as response:
             body = response.read()
@@ -171,11 +171,11 @@ def main() -> int:
         body_file = work / "feed.json"
         body_file.write_bytes(body)
         bare = stack.enter_context(
-            gunicorn(
+            serve(
+                args.server,
                 "benchmarks.storefront:bare_app()",
                 workers=args.workers,
                 env={BODY_ENV: str(body_file)},
-                extra=flags,
             )
         )
         servers = {"bare": bare, "app": app}
@@ -192,7 +192,7 @@ def main() -> int:
     ratio = median["app"] / median["bare"]
     zipped = len(gzip.compress(body, compresslevel=6))
     print(
-        f"\nmedians of {args.rounds} rounds, gunicorn {args.workers} sync workers, "
+        f"\nmedians of {args.rounds} rounds, {args.server} {args.workers} workers, "
         f"{args.connections} connections:\n"
         f"  bare route        {median['bare']:8.0f} req/s\n"
         f"  storefront feed   {median['app']:8.0f} req/s (cache hit)\n"

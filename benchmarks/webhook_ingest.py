@@ -1,10 +1,10 @@
-"""Webhook ingest under gunicorn on PostgreSQL: verify + commit + enqueue at a fixed request rate.
+"""Webhook ingest under granian (or gunicorn): verify + commit + enqueue at a fixed request rate.
 
     .venv/bin/python -m benchmarks.webhook_ingest [--rate 500] [--seconds 10] [--rounds 3]
 
 Needs the PostgreSQL (db `test`) and Redis the tests use. Each run migrates a fresh schema with
 Alembic and drops it afterwards, and uses Redis database 11 (flushed before and after). The app
-(`plugin.wsgi:app`) and a bare one-route Flask app run under the same gunicorn settings and take
+(`plugin.wsgi:app`) and a bare one-route Flask app run under the same server settings and take
 the same signed sandbox deliveries, alternately, in each round; latencies are open-loop (from each
 request's scheduled send time). Goal: app p99 <= 100 ms at 500 requests/s.
 """
@@ -23,12 +23,13 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from benchmarks._util import (
+    SERVERS,
     LoadResult,
     PreparedRequest,
     fresh_schema,
-    gunicorn,
     ms,
     open_loop,
+    serve,
 )
 from connectors.sandbox import signing
 from plugin.crypto import CredentialBox
@@ -141,20 +142,19 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=500.0, help="requests per second")
     parser.add_argument("--seconds", type=float, default=10.0, help="duration of each measurement")
     parser.add_argument("--rounds", type=int, default=3, help="app/bare alternations")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    parser.add_argument("--workers", type=int, default=4, help="server worker processes")
     parser.add_argument(
-        "--threads", type=int, default=1, help="threads per worker (more than 1: gthread workers)"
+        "--threads", type=int, default=1, help="threads per worker (gunicorn: >1 means gthread)"
     )
+    parser.add_argument("--server", choices=SERVERS, default="granian")
     args = parser.parse_args()
     count = int(args.rate * args.seconds)
     redis = Redis.from_url(REDIS_URL)
     redis.flushdb()
-    extra = ("--worker-class", "gthread", "--threads", str(args.threads))
-    gunicorn_args = {"workers": args.workers, "extra": extra if args.threads > 1 else ()}
-    kind = f"gthread x {args.threads} threads" if args.threads > 1 else "sync"
+    server_args = {"workers": args.workers, "threads": args.threads}
     print(
         f"webhook ingest: {args.rate:.0f} req/s for {args.seconds:.0f} s x {args.rounds} rounds, "
-        f"gunicorn --workers {args.workers} ({kind}), PostgreSQL + Redis"
+        f"{args.server} --workers {args.workers} (threads {args.threads}), PostgreSQL + Redis"
     )
     app_runs: list[LoadResult] = []
     bare_runs: list[LoadResult] = []
@@ -170,8 +170,8 @@ def main() -> int:
                 "TASTEMAKER_LOG_LEVEL": "WARNING",
             }
             with (
-                gunicorn("plugin.wsgi:app", env=env, **gunicorn_args) as app_server,
-                gunicorn("benchmarks._util:bare_app()", **gunicorn_args) as bare_server,
+                serve(args.server, "plugin.wsgi:app", env=env, **server_args) as app_server,
+                serve(args.server, "benchmarks._util:bare_app()", **server_args) as bare_server,
             ):
                 warm = deliveries("warm", min(count, 500))
                 open_loop(app_server.port, warm, rate=args.rate / 2)

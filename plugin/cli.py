@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from collections.abc import Sequence
 
+from plugin.serve import add_arguments as add_serve_arguments
 from plugin.settings import ConfigurationError, load_settings
 
 logger = logging.getLogger(__name__)
@@ -23,10 +23,8 @@ def build_parser() -> argparse.ArgumentParser:
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     db_commands.add_parser("upgrade", help="apply Alembic migrations up to head")
 
-    serve = commands.add_parser("serve", help="serve the app (gunicorn in production)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=5000)
-    serve.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", 4)))
+    serve = commands.add_parser("serve", help="serve the app (granian; see plugin/serve.py)")
+    add_serve_arguments(serve)
 
     worker = commands.add_parser("worker", help="run an RQ worker (with the retry scheduler)")
     worker.add_argument(
@@ -95,27 +93,9 @@ def _db(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    settings = load_settings()
-    if not settings.is_production:
-        print(
-            "note: TASTEMAKER_ENV is not production; serving with gunicorn anyway", file=sys.stderr
-        )
-    os.execvp(  # noqa: S606 - replaces this process with gunicorn, arguments are ours
-        sys.executable,
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--bind",
-            f"{args.host}:{args.port}",
-            "--workers",
-            str(args.workers),
-            "--access-logfile",
-            "-",
-            "plugin.wsgi:app",
-        ],
-    )
-    return 0  # pragma: no cover
+    from plugin.serve import serve
+
+    return serve(args, production=load_settings().is_production)
 
 
 def _worker(args: argparse.Namespace) -> int:

@@ -82,6 +82,7 @@ class Settings:
     webhook_max_body_bytes: int = 1_048_576
     job_default_timeout: int = 120
     log_level: str = "INFO"
+    link_cache_seconds: int = 30
     # smtp:// (STARTTLS when offered) or smtps://; unset = the outbox stored in the database.
     smtp_url: str | None = None
     mail_from: str = "Tastemaker <no-reply@tastemaker.invalid>"
@@ -196,6 +197,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             minimum=1,
         ),
         log_level=(env.get("TASTEMAKER_LOG_LEVEL") or "INFO").upper(),
+        link_cache_seconds=as_int(
+            "TASTEMAKER_LINK_CACHE_SECONDS",
+            env.get("TASTEMAKER_LINK_CACHE_SECONDS"),
+            defaults.link_cache_seconds,
+            minimum=1,
+        ),
         smtp_url=as_url(
             "TASTEMAKER_SMTP_URL", env.get("TASTEMAKER_SMTP_URL"), None, schemes=("smtp", "smtps")
         ),

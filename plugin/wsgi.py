@@ -1,4 +1,4 @@
-"""gunicorn entry point: `gunicorn plugin.wsgi:app`."""
+"""The WSGI entry point: `tastemaker serve` runs `plugin.wsgi:app` under granian."""
 
 import gc
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-03 11:15:53.235360
+Create Date: 2026-12-03 11:16:27.288226
 """
 
 from collections.abc import Sequence
@@ -809,6 +809,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['discount_code_id'], ['discount_codes.id'], name=op.f('fk_referral_links_discount_code_id_discount_codes'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_referral_links_shop_id_shops'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_referral_links')),
+    sa.UniqueConstraint('id', 'shop_id', 'creator_id', name=op.f('uq_referral_links_id_shop_id_creator_id')),
     sa.UniqueConstraint('slug', name=op.f('uq_referral_links_slug'))
     )
     with op.batch_alter_table('referral_links', schema=None) as batch_op:
@@ -823,9 +824,7 @@ def upgrade() -> None:
     sa.Column('visitor_hash', sa.String(length=64), nullable=False),
     sa.Column('referrer_host', sa.String(length=255), nullable=True),
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
-    sa.ForeignKeyConstraint(['creator_id'], ['creators.id'], name=op.f('fk_clicks_creator_id_creators'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['link_id'], ['referral_links.id'], name=op.f('fk_clicks_link_id_referral_links'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_clicks_shop_id_shops'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['link_id', 'shop_id', 'creator_id'], ['referral_links.id', 'referral_links.shop_id', 'referral_links.creator_id'], name=op.f('fk_clicks_link_id_referral_links'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_clicks')),
     sa.UniqueConstraint('click_uid', name=op.f('uq_clicks_click_uid'))
     )

@@ -270,3 +270,15 @@ def _write_hero(target: Path, color: tuple[int, int, int], shape: int) -> None:
         draw.rectangle([170, 560, 650, 610], fill=(250, 250, 250))
     target.parent.mkdir(parents=True, exist_ok=True)
     image.save(target, "WEBP", quality=82)
+    _write_large_hero(large_hero_path(target), image)
+
+
+def large_hero_path(hero: Path) -> Path:
+    return hero.with_name(hero.stem + "-large.webp")
+
+
+def _write_large_hero(target: Path, image: Image.Image) -> None:
+    """The heavier sample page's picture: 1600 px with photo-like grain (a few hundred KB)."""
+    large = image.resize((1600, 1600), Image.Resampling.BICUBIC)
+    grain = Image.effect_noise((1600, 1600), 48).convert("RGB")
+    Image.blend(large, grain, 0.18).save(target, "WEBP", quality=88)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, ForeignKeyConstraint, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from plugin.models.base import Base, BigId, IdMixin, TenantMixin, TimestampMixin, utcnow
@@ -42,6 +42,8 @@ class DiscountCode(IdMixin, TenantMixin, TimestampMixin, Base):
 
 class ReferralLink(IdMixin, TenantMixin, TimestampMixin, Base):
     __tablename__ = "referral_links"
+    # What the clicks' one foreign key points at: a click's shop and creator are its link's.
+    __table_args__ = (UniqueConstraint("id", "shop_id", "creator_id"),)
 
     creator_id: Mapped[int] = mapped_column(BigId, ForeignKey("creators.id", ondelete="CASCADE"))
     campaign_id: Mapped[int | None] = mapped_column(
@@ -64,14 +66,25 @@ class Click(IdMixin, TenantMixin, Base):
     """
 
     __tablename__ = "clicks"
-    __table_args__ = (Index("ix_clicks_shop_id_occurred_at", "shop_id", "occurred_at"),)
+    # One foreign key, to the link, carrying its shop and creator: the database checks that a
+    # click belongs to its link's tenant and creator, and deleting a shop, creator or link
+    # removes its clicks through the link's own cascades. Three separate foreign keys cost
+    # three lookups per inserted click, on the busiest insert path (measured: the click flush
+    # spent more time in those checks than in the insert itself).
+    __table_args__ = (
+        Index("ix_clicks_shop_id_occurred_at", "shop_id", "occurred_at"),
+        ForeignKeyConstraint(
+            ["link_id", "shop_id", "creator_id"],
+            ["referral_links.id", "referral_links.shop_id", "referral_links.creator_id"],
+            ondelete="CASCADE",
+        ),
+    )
 
-    # The busiest insert path: the composite index serves every tenant query on clicks, so the
-    # tenant column gets no single-column index of its own (one index less per click).
-    shop_id: Mapped[int] = mapped_column(BigId, ForeignKey("shops.id", ondelete="CASCADE"))
-
-    link_id: Mapped[int] = mapped_column(BigId, ForeignKey("referral_links.id", ondelete="CASCADE"))
-    creator_id: Mapped[int] = mapped_column(BigId, ForeignKey("creators.id", ondelete="CASCADE"))
+    # The composite index serves every tenant query on clicks, so the tenant column gets no
+    # single-column index of its own (one index less per click).
+    shop_id: Mapped[int] = mapped_column(BigId)
+    link_id: Mapped[int] = mapped_column(BigId)
+    creator_id: Mapped[int] = mapped_column(BigId)
     # Public click id carried to the store as tm_click; unique so spool replays insert once.
     click_uid: Mapped[str] = mapped_column(String(32), unique=True)
     occurred_at: Mapped[datetime] = mapped_column()

@@ -34,6 +34,7 @@ import contextlib
 import fcntl
 import hashlib
 import hmac
+import json
 import logging
 import os
 import secrets
@@ -48,7 +49,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select, text
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from plugin.models import Click, ReferralLink
@@ -60,7 +61,7 @@ logger = logging.getLogger(__name__)
 
 SPOOL_NAME = "clicks"
 FLUSH_INTERVAL = 2.0
-FLUSH_BATCH = 500
+FLUSH_BATCH = 1000
 LOCK_FILE = "flush.lock"
 
 Transaction = Callable[[], AbstractContextManager[Session]]
@@ -204,11 +205,28 @@ def _parse(records: list[Record]) -> list[dict[str, Any]]:
     return parsed
 
 
-# PostgreSQL: one statement per batch, one array per column, the same text for every batch
-# size, so nothing is compiled per batch (a 500-row multi-VALUES insert cost ~100 µs of CPU per
-# click in SQLAlchemy's compiler; the whole flush now costs ~12). The join takes tenant and
-# creator from the link row itself, never from the spooled record, and drops the clicks of a
-# link deleted since (they are not retried).
+# PostgreSQL: one statement per batch, the batch's spooled JSON lines passed as one JSON array
+# that the database itself unpacks (json_to_recordset), the same text for every batch size.
+# Python then neither parses a record nor builds a parameter per click: measured on the 2-core
+# benchmark machine, parsing and binding (one array per column) cost ~20 µs of CPU per click,
+# as much as the database's whole insert. The join takes tenant and creator from the link row
+# itself, never from the spooled record, and drops the clicks of a link deleted since (they are
+# not retried). A record the database cannot read (wrong type, missing field) fails the
+# statement: the batch is then stored by `store_clicks`, which checks each record in Python and
+# logs and drops the malformed ones.
+_POSTGRESQL_INSERT_LINES = text(
+    "INSERT INTO clicks (click_uid, shop_id, link_id, creator_id, occurred_at, visitor_hash,"
+    " referrer_host)"
+    " SELECT left(c.click_uid, 32), l.shop_id, c.link_id, l.creator_id,"
+    " to_timestamp(c.occurred_at), left(coalesce(c.visitor_hash, ''), 64),"
+    " left(c.referrer_host, 255)"
+    " FROM json_to_recordset(CAST(:records AS json))"
+    " AS c(click_uid text, link_id bigint, occurred_at double precision, visitor_hash text,"
+    " referrer_host text)"
+    " JOIN referral_links AS l ON l.id = c.link_id"
+    " ON CONFLICT (click_uid) DO NOTHING RETURNING click_uid"
+)
+# The same with one array per column, for records already parsed in Python.
 _POSTGRESQL_INSERT = text(
     "INSERT INTO clicks (click_uid, shop_id, link_id, creator_id, occurred_at, visitor_hash,"
     " referrer_host)"
@@ -221,6 +239,31 @@ _POSTGRESQL_INSERT = text(
     " ON CONFLICT (click_uid) DO NOTHING RETURNING click_uid"
 )
 _COLUMNS = ("click_uid", "link_id", "occurred_at", "visitor_hash", "referrer_host")
+
+
+def store_click_lines(session: Session, lines: list[bytes]) -> int:
+    """Insert a batch of spooled JSON lines in one statement; returns how many were new.
+
+    Raises DataError or IntegrityError when a record is malformed (PostgreSQL): the caller
+    rolls back and stores the batch with `store_clicks` instead (`parse_click_lines`).
+    """
+    if not lines:
+        return 0
+    if session.get_bind().dialect.name != "postgresql":
+        return store_clicks(session, parse_click_lines(lines))
+    records = b"[" + b",".join(line.rstrip(b"\n") for line in lines) + b"]"
+    # RETURNING lists only the rows actually inserted, so replays count 0.
+    return len(session.execute(_POSTGRESQL_INSERT_LINES, {"records": records.decode()}).all())
+
+
+def parse_click_lines(lines: list[bytes]) -> list[Record]:
+    records: list[Record] = []
+    for line in lines:
+        try:
+            records.append(json.loads(line))
+        except ValueError:
+            logger.error("unreadable click record dropped from the spool: %r", line[:200])
+    return records
 
 
 def _with_owners(session: Session, parsed: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -303,11 +346,16 @@ def flush_spool(
     """
     stored = 0
 
-    def consume(batch: list[Record]) -> None:
+    def consume(batch: list[bytes]) -> None:
         nonlocal stored
         started = time.monotonic()
-        with transaction() as session:
-            stored += store_clicks(session, batch)
+        try:
+            with transaction() as session:
+                stored += store_click_lines(session, batch)
+        except (DataError, IntegrityError):
+            # A malformed record failed the one-statement insert (rolled back): check each one.
+            with transaction() as session:
+                stored += store_clicks(session, parse_click_lines(batch))
         if rest_ratio:
             time.sleep((time.monotonic() - started) * rest_ratio)
 
@@ -315,7 +363,7 @@ def flush_spool(
     with _host_lock(spool, wait=wait) as acquired:
         if not acquired:
             return 0
-        spool.replay(consume, batch_size=batch_size, include_open_older_than=stale_after)
+        spool.replay_lines(consume, batch_size=batch_size, include_open_older_than=stale_after)
     return stored
 
 

@@ -6,7 +6,7 @@ Grants that start or expire later bound the entry's lifetime, so expiry needs no
 
 A cache hit touches no database: the shop row and its version are trusted for `shop_ttl` (1 s)
 per process. A change committed in this process forgets the shop at once (after_commit); another
-process (gunicorn worker, RQ job, admin API) is seen within shop_ttl. That bound is what keeps a
+process (web worker, RQ job, admin API) is seen within shop_ttl. That bound is what keeps a
 hit near the speed of a bare route (benchmarks/storefront.py) while a revocation still leaves the
 storefront within a second.
 """
@@ -48,6 +48,7 @@ ORIGIN_TTL = timedelta(minutes=10)
 SHOP_TTL_SECONDS = 1.0
 MAX_SHOPS = 10_000
 SHARED_MAX_AGE = 60
+BROWSER_MAX_AGE = 30
 STALE_WHILE_REVALIDATE = 120
 CacheKey = tuple[int, str | None, int]
 
@@ -80,9 +81,13 @@ class CachedFeed:
             left = max(0, int((self.next_change - now).total_seconds()))
             fresh = min(SHARED_MAX_AGE, left)
             stale = max(0, min(STALE_WHILE_REVALIDATE, left - fresh))
-        # Browsers revalidate every time (a cheap 304 on the ETag), so a revocation shows on the
-        # next page view; shared caches may hold it for `fresh` seconds.
-        return f"public, max-age=0, s-maxage={fresh}, stale-while-revalidate={stale}"
+        # Browsers reuse the feed for BROWSER_MAX_AGE seconds, then serve it once more while
+        # revalidating in the background (a cheap 304 on the ETag): a shopper browsing product
+        # pages costs no feed request per view, and a revocation leaves a browser within about
+        # half a minute. Shared caches may hold it for `fresh` seconds. Neither ever holds it
+        # past the next grant boundary.
+        browser = min(BROWSER_MAX_AGE, fresh)
+        return f"public, max-age={browser}, s-maxage={fresh}, stale-while-revalidate={stale}"
 
 
 class FeedCache:

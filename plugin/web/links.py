@@ -107,7 +107,9 @@ def _build(app: Flask) -> LinkTracking:
     return LinkTracking(
         pid=os.getpid(),
         resolver=LinkResolver(
-            load, refresh_runner=_BackgroundRunner().submit if background else run_inline
+            load,
+            ttl=float(settings.link_cache_seconds),
+            refresh_runner=_BackgroundRunner().submit if background else run_inline,
         ),
         recorder=ClickRecorder(spool, settings.secret_key),
         flusher=Flusher(flush).start() if background and settings.embedded_queue else None,

@@ -1,76 +1,77 @@
 """Static files for storefronts: the widget scripts and styles, and uploaded UGC media.
 
-Widget files are served from widgets/src as written (no build step). A URL carrying the current
-bundle version (`?v=<widget_version()>`) is immutable and cached for a year; the bare URL, which
-merchants may embed directly, is cached for an hour and revalidated. Media file names are content
-hashes, so they are immutable too.
+Widget files are the built bundle (plugin.widget_bundle: minified, the carousel's CSS inlined,
+content-hashed names), built from widgets/src on first use. Hashed names are immutable and
+cached for a year. The plain names (`ugc-loader.js`, which merchants embed, and the carousel's
+`ugc-carousel.js` / `.css`) are cached for an hour and revalidated; so is a hashed name this
+build does not know (a page or loader cached from an older deploy), which gets the current file
+rather than a 404. Every file is served gzipped when the browser accepts it (kept compressed in
+memory). Media file names are content hashes, so they are immutable too.
 """
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass
+import re
 from pathlib import Path
 
 from flask import Blueprint, Response, current_app, request, send_from_directory
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import NotFound
 
-from plugin.manifest import ROOT
+from plugin.widget_bundle import CAROUSEL, LOADER, STYLES, BuiltFile, current_bundle
 
-WIDGET_DIR = ROOT / "widgets" / "src"
-WIDGET_FILES = {
-    "ugc-loader.js": "text/javascript; charset=utf-8",
-    "ugc-carousel.js": "text/javascript; charset=utf-8",
-    "ugc-carousel.css": "text/css; charset=utf-8",
-}
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "public, max-age=3600, stale-while-revalidate=86400"
-
-
-@dataclass(frozen=True)
-class Asset:
-    body: bytes
-    digest: str
-    mtime_ns: int
-
-
-_assets: dict[str, Asset] = {}
-
-
-def widget_asset(name: str) -> Asset:
-    path = WIDGET_DIR / name
-    mtime_ns = path.stat().st_mtime_ns
-    cached = _assets.get(name)
-    if cached is None or cached.mtime_ns != mtime_ns:
-        body = path.read_bytes()
-        digest = hashlib.sha256(body).hexdigest()[:16]
-        cached = _assets[name] = Asset(body, digest, mtime_ns)
-    return cached
+_OLDER_BUILD = re.compile(r"(ugc-loader|ugc-carousel)\.[0-9a-f]{10}\.(js|css)")
 
 
 def widget_version() -> str:
-    """One version for the three files: the loader passes it on to what it loads."""
-    combined = "".join(widget_asset(name).digest for name in sorted(WIDGET_FILES))
-    return hashlib.sha256(combined.encode()).hexdigest()[:12]
+    """The bundle's version: the hash in the current loader's name."""
+    return current_bundle().loader.split(".")[1]
+
+
+def loader_name() -> str:
+    """The current loader under its immutable name (for pages rendered by this app)."""
+    return current_bundle().loader
+
+
+def _lookup(name: str) -> tuple[BuiltFile, bool]:
+    """The built file for `name` and whether it may be cached as immutable."""
+    bundle = current_bundle()
+    built = bundle.files.get(name)
+    if built is not None:
+        return built, built.immutable
+    plain = {
+        CAROUSEL: bundle.carousel,
+        STYLES: bundle.styles,
+    }
+    match = _OLDER_BUILD.fullmatch(name)
+    if match is not None:
+        plain_name = f"{match[1]}.{match[2]}"
+        current = LOADER if plain_name == LOADER else plain.get(plain_name)
+        if current is not None and (plain_name != STYLES or match[2] == "css"):
+            return bundle.files[current], False
+    if name in plain:
+        return bundle.files[plain[name]], False
+    raise NotFound()
 
 
 def widget_file(name: str) -> ResponseReturnValue:
-    if name not in WIDGET_FILES:
-        raise NotFound()
-    asset = widget_asset(name)
-    etag = f'"{asset.digest}"'
-    versioned = request.args.get("v") == widget_version()
+    built, immutable = _lookup(name)
     headers = {
-        "ETag": etag,
-        "Cache-Control": IMMUTABLE if versioned else REVALIDATE,
+        "ETag": built.etag,
+        "Cache-Control": IMMUTABLE if immutable else REVALIDATE,
+        "Vary": "Accept-Encoding",
         "Access-Control-Allow-Origin": "*",
         "Cross-Origin-Resource-Policy": "cross-origin",
         "X-Content-Type-Options": "nosniff",
     }
-    if etag in request.headers.get("If-None-Match", ""):
+    if built.etag in request.headers.get("If-None-Match", ""):
         return Response(status=304, headers=headers)
-    return Response(asset.body, content_type=WIDGET_FILES[name], headers=headers)
+    if "gzip" in request.headers.get("Accept-Encoding", ""):
+        headers["Content-Encoding"] = "gzip"
+        return Response(built.gzipped, content_type=built.content_type, headers=headers)
+    return Response(built.body, content_type=built.content_type, headers=headers)
 
 
 def media_file(path: str) -> ResponseReturnValue:

@@ -20,7 +20,7 @@ from plugin.domain.money import format_minor_units
 from plugin.models import Shop
 from plugin.models.ugc import ProductSnapshot
 from plugin.tenancy import Tenant
-from plugin.web.storefront_assets import widget_version
+from plugin.web.storefront_assets import loader_name
 
 DEMO_CSP = "; ".join(
     (
@@ -57,9 +57,15 @@ def _sandbox_product(public_key: str, product_id: str) -> tuple[Shop, ProductSna
 
 
 def product_page(public_key: str, product_id: str) -> ResponseReturnValue:
+    """The sample product page. `?page=heavy`: a heavier page (1600 px picture, a theme stylesheet,
+    analytics, reviews and chat stand-ins), as real stores' pages are; `?carousel=off`: the same
+    page without the loader and the element (benchmarks/widget_lighthouse.py compares them)."""
     shop, product = _sandbox_product(public_key, product_id)
     media_dir: Path = current_app.config["TASTEMAKER"].media_dir
+    heavy = request.args.get("page") == "heavy"
     hero = hero_image_path(shop.id, product.product_id)
+    if heavy:
+        hero = hero.removesuffix(".webp") + "-large.webp"
     html = render_template(
         "ugc/demo_product.html",
         shop=shop,
@@ -69,7 +75,9 @@ def product_page(public_key: str, product_id: str) -> ResponseReturnValue:
         if (media_dir / hero).exists()
         else None,
         api=current_app.config["TASTEMAKER"].public_url,
-        version=widget_version(),
+        loader=loader_name(),
+        carousel=request.args.get("carousel") != "off",
+        heavy=heavy,
         cart_root=f"/demo/shop/{shop.public_key}/",
         try_and_tag_url=_try_and_tag_url(shop, product.product_id),
     )

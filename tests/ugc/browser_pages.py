@@ -66,7 +66,7 @@ def watched_page(browser: Browser) -> Iterator[Watched]:
 
 
 def slides(page: Page) -> list[str]:
-    page.locator("tastemaker-ugc .slide").first.wait_for()
+    page.locator("tastemaker-ugc .tm[data-complete]").wait_for()  # every slide appended
     return page.locator("tastemaker-ugc .handle").all_inner_texts()
 
 

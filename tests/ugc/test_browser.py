@@ -106,7 +106,7 @@ def test_the_carousel_renders_the_eligible_posts(live: Live, watched: Watched) -
     assert region.get_attribute("aria-roledescription") == "carousel"
     first_image = page.locator("tastemaker-ugc .slide img").first
     assert first_image.get_attribute("loading") == "lazy"
-    assert first_image.get_attribute("sizes") == "220px"
+    assert first_image.get_attribute("sizes") == "(min-resolution: 2dppx) 220px, 182px"
     assert first_image.get_attribute("alt") == "@maya.moves with the Rose Glow Serum"
     srcset = first_image.get_attribute("srcset") or ""
     assert [part.rsplit(" ", 1)[1] for part in srcset.split(", ")] == ["320w", "640w"]
@@ -143,6 +143,67 @@ def test_no_layout_shift_and_the_carousel_is_not_the_lcp(live: Live, watched: Wa
     # and the observer does see a shift when something really moves (the check can fail)
     page.evaluate("document.querySelector('.details').style.marginTop = '120px'")
     page.wait_for_function("() => window.__shifts.length > 0")
+
+
+def test_the_widget_starts_after_the_page_has_loaded_with_a_skeleton_meanwhile(
+    live: Live, watched: Watched
+) -> None:
+    page = watched.page
+    held: list[Route] = []
+    page.route("**/storefront/*/ugc*", lambda route: held.append(route))  # no answer yet
+    # when the page loads
+    page.goto(live.page_url("pk_shop-a"))
+    for _ in range(200):  # the sync API runs route handlers only while it waits
+        if held:
+            break
+        page.wait_for_timeout(50)
+    assert len(held) == 1
+    # then the reserved box shows the skeleton while the feed is on its way
+    assert (
+        page.evaluate(
+            "document.querySelector('tastemaker-ugc').shadowRoot.querySelectorAll('.sk i').length"
+        )
+        == 4
+    )
+    # and the carousel's files were requested only after the page's load event
+    timing = page.evaluate(
+        """() => {
+          const nav = performance.getEntriesByType('navigation')[0];
+          const carousel = performance.getEntriesByType('resource')
+            .find(e => /ugc-carousel\\.[0-9a-f]{10}\\.js$/.test(e.name));
+          return [nav.loadEventEnd, carousel.startTime];
+        }"""
+    )
+    assert timing[1] >= timing[0] > 0
+    # and the loader never held back DOMContentLoaded (async, not parser-blocking or deferred)
+    assert page.locator("script[src*='/widgets/ugc-loader.']").get_attribute("async") == ""
+    held[0].continue_()
+    assert slides(page) == SHOWN
+    assert (
+        page.evaluate("document.querySelector('tastemaker-ugc').shadowRoot.querySelector('.sk')")
+        is None
+    )
+    assert watched.problems == []
+
+
+@pytest.mark.parametrize(("scale", "width"), [(1.75, "320"), (2.0, "640")])
+def test_images_are_right_sized_for_the_screen(
+    browser: Browser, live: Live, scale: float, width: str
+) -> None:
+    context = browser.new_context(
+        viewport={"width": 412, "height": 1400}, device_scale_factor=scale, is_mobile=True
+    )
+    page = context.new_page()
+    try:
+        page.goto(live.page_url("pk_shop-a"))
+        slides(page)
+        wait_for_images(page)
+        chosen = page.evaluate(
+            "document.querySelector('tastemaker-ugc').shadowRoot.querySelector('img').currentSrc"
+        )
+        assert chosen.endswith(f"-{width}.webp")
+    finally:
+        context.close()
 
 
 def test_keyboard_navigation_buttons_and_reduced_motion(browser: Browser, live: Live) -> None:
@@ -371,7 +432,9 @@ def test_a_tampered_feed_cannot_inject_markup_links_or_media(live: Live, watched
     assert [p for p in watched.problems if "dialog" in p or "pwned" in p] == []
 
 
-def test_a_revoked_post_disappears_on_the_next_page_load(live: Live, watched: Watched) -> None:
+def test_a_revoked_post_disappears_from_the_next_feed_the_browser_fetches(
+    browser: Browser, live: Live, watched: Watched
+) -> None:
     page = watched.page
     page.goto(live.page_url("pk_shop-b"))
     assert slides(page) == SHOWN
@@ -388,6 +451,11 @@ def test_a_revoked_post_disappears_on_the_next_page_load(live: Live, watched: Wa
         )
         assert grant is not None
         rights.revoke_rights(tenant, grant, "consent withdrawn")
-    # then
-    page.reload()
-    assert slides(page) == [handle for handle in SHOWN if handle != "@maya.moves"]
+    # then the browser that saw it keeps its copy of the feed for at most the feed's short
+    # max-age (then revalidates), and every browser without that copy never sees the post
+    feed = page.request.get(f"{live.base}/storefront/pk_shop-b/ugc?limit=12&product=1001")
+    assert feed.headers["cache-control"].startswith("public, max-age=30,")
+    with watched_page(browser) as fresh:
+        fresh.page.goto(live.page_url("pk_shop-b"))
+        assert slides(fresh.page) == [handle for handle in SHOWN if handle != "@maya.moves"]
+        assert fresh.problems == []

@@ -169,7 +169,7 @@ def test_etag_revalidation_and_cache_headers(
     session.commit()
     first = feed(client, shop_a)
     assert first.headers["Cache-Control"] == (
-        "public, max-age=0, s-maxage=60, stale-while-revalidate=120"
+        "public, max-age=30, s-maxage=60, stale-while-revalidate=120"
     )
     assert first.headers["Vary"] == "Origin, Accept-Encoding"
     etag = first.headers["ETag"]
@@ -254,7 +254,7 @@ def test_expiry_removes_the_post_when_the_grant_ends_without_any_write(
     assert sorted(authors(first)) == ["brief", "lasting"]
     # shared caches may keep it only until the grant ends, and not serve it stale after
     assert first.headers["Cache-Control"] == (
-        "public, max-age=0, s-maxage=30, stale-while-revalidate=0"
+        "public, max-age=30, s-maxage=30, stale-while-revalidate=0"
     )
     # when the clock passes the expiry
     clock.advance(timedelta(seconds=31))

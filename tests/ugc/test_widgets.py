@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import importlib.util
 import json
 import re
@@ -10,10 +11,11 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+import rcssmin
 from flask.testing import FlaskClient
 
 from plugin.manifest import ROOT, load_manifest
-from plugin.web.storefront_assets import widget_version
+from plugin.widget_bundle import current_bundle
 
 WIDGETS = ROOT / "widgets"
 SOURCES = sorted((WIDGETS / "src").iterdir())
@@ -113,15 +115,53 @@ def test_the_manifest_names_the_served_widget_files(client: FlaskClient) -> None
         )
 
 
-def test_a_versioned_widget_url_is_immutable_and_revalidates(client: FlaskClient) -> None:
-    response = client.get(f"/widgets/ugc-carousel.css?v={widget_version()}")
+def test_hashed_widget_files_are_immutable_and_revalidate(client: FlaskClient) -> None:
+    bundle = current_bundle()
+    response = client.get(f"/widgets/{bundle.styles}")
     assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
     assert response.mimetype == "text/css"
-    assert response.data == (WIDGETS / "src/ugc-carousel.css").read_bytes()
+    assert response.data == rcssmin.cssmin((WIDGETS / "src/ugc-carousel.css").read_text()).encode()
     again = client.get(
-        "/widgets/ugc-carousel.css", headers={"If-None-Match": response.headers["ETag"]}
+        f"/widgets/{bundle.styles}", headers={"If-None-Match": response.headers["ETag"]}
     )
     assert again.status_code == 304
+
+
+def test_widget_files_are_minified_and_served_gzipped(client: FlaskClient) -> None:
+    bundle = current_bundle()
+    for name in (bundle.loader, bundle.carousel, bundle.styles):
+        plain = client.get(f"/widgets/{name}")
+        zipped = client.get(f"/widgets/{name}", headers={"Accept-Encoding": "gzip, br"})
+        assert zipped.headers["Content-Encoding"] == "gzip"
+        assert zipped.headers["Vary"] == "Accept-Encoding"
+        assert gzip.decompress(zipped.data) == plain.data
+        assert b"/*" not in plain.data  # comments stripped
+    source = (WIDGETS / "src/ugc-carousel.js").stat().st_size
+    assert len(client.get(f"/widgets/{bundle.carousel}").data) < source
+
+
+def test_the_loader_names_the_hashed_carousel_which_carries_its_css(client: FlaskClient) -> None:
+    bundle = current_bundle()
+    loader = client.get("/widgets/ugc-loader.js").data.decode()
+    carousel = client.get(f"/widgets/{bundle.carousel}").data.decode()
+    assert re.fullmatch(r"ugc-carousel\.[0-9a-f]{10}\.js", bundle.carousel)
+    assert f'"{bundle.carousel}"' in loader
+    assert f'"{bundle.styles}"' in loader
+    assert "__TASTEMAKER_CSS__" not in carousel
+    assert json.dumps(rcssmin.cssmin((WIDGETS / "src/ugc-carousel.css").read_text())) in carousel
+
+
+def test_a_hash_from_an_older_deploy_gets_the_current_file_briefly_cached(
+    client: FlaskClient,
+) -> None:
+    bundle = current_bundle()
+    response = client.get("/widgets/ugc-carousel.0123456789.js")
+    assert response.status_code == 200
+    assert response.data == bundle.files[bundle.carousel].body
+    assert response.headers["Cache-Control"] == "public, max-age=3600, stale-while-revalidate=86400"
+    assert client.get("/widgets/ugc-carousel.0123456789.css").data == (
+        bundle.files[bundle.styles].body
+    )
 
 
 @pytest.mark.parametrize(

@@ -24,7 +24,7 @@ ELEMENT = (
 LOADER = {
     "tastemaker-ugc-loader": {
         "src": "https://tastemaker.example/widgets/ugc-loader.js",
-        "args": {"strategy": "defer", "in_footer": True},
+        "args": {"strategy": "async", "in_footer": True},
     }
 }
 

@@ -19,6 +19,9 @@
     '.tiktokcdn-us.com',
     'i.ytimg.com'
   ];
+  // ugc-carousel.css, minified, put here by the build (plugin/widget_bundle.py); unbuilt, the
+  // placeholder stays and the stylesheet is fetched by <link> instead.
+  var CSS = '__TASTEMAKER_CSS__';
   var CARD_WIDTH = 220; // px, as in ugc-carousel.css
   var CARD_GAP = 16;
   var MAX_ITEMS = 24;
@@ -70,13 +73,20 @@
     return url && url.protocol === 'https:' ? url.href : null;
   }
 
+  // One formatter per currency: building an Intl.NumberFormat costs far more than using one.
+  var formats = {};
+
   function price(minor, currency) {
     try {
-      var format = new Intl.NumberFormat(document.documentElement.lang || undefined, {
-        style: 'currency',
-        currency: currency
-      });
-      return format.format(minor / Math.pow(10, format.resolvedOptions().maximumFractionDigits));
+      var format = formats[currency];
+      if (!format) {
+        format = formats[currency] = new Intl.NumberFormat(document.documentElement.lang || undefined, {
+          style: 'currency',
+          currency: currency
+        });
+        format.digits = format.resolvedOptions().maximumFractionDigits;
+      }
+      return format.format(minor / Math.pow(10, format.digits));
     } catch (error) {
       return '';
     }
@@ -94,23 +104,51 @@
     this.seen = {};
     this.queue = [];
     this.flushTimer = 0;
-    this.root = host.attachShadow({ mode: 'open' });
+    // The loader may have put a skeleton in the shadow root already; render replaces it.
+    this.root = host.shadowRoot || host.attachShadow({ mode: 'open' });
   }
 
-  Carousel.prototype.start = function (stylesUrl) {
-    var self = this;
+  // A constructed stylesheet from the inlined CSS: no request to wait for, nothing that blocks
+  // the page's rendering, and allowed under a strict style-src. Else a <link> (older browsers).
+  Carousel.prototype.style = function (stylesUrl) {
+    if (CSS.charAt(0) !== '_' && this.root.adoptedStyleSheets !== undefined) {
+      try {
+        var sheet = new CSSStyleSheet();
+        sheet.replaceSync(CSS);
+        this.styles = [sheet];
+        return Promise.resolve();
+      } catch (error) {
+        // fall through to the stylesheet file
+      }
+    }
     var link = el('link');
     link.rel = 'stylesheet';
     link.href = stylesUrl;
-    var styled = new Promise(function (resolve) {
+    this.styleLink = link;
+    var loaded = new Promise(function (resolve) {
       link.onload = link.onerror = resolve;
     });
     this.root.appendChild(link);
+    return loaded;
+  };
+
+  // Replaces the skeleton (or anything before) with `content`, styled.
+  Carousel.prototype.show = function (content) {
+    if (this.styles) this.root.adoptedStyleSheets = this.styles;
+    var nodes = this.styleLink ? [this.styleLink] : [];
+    if (content) nodes.push(content);
+    this.root.replaceChildren.apply(this.root, nodes);
+  };
+
+  Carousel.prototype.start = function (stylesUrl) {
+    var self = this;
+    var styled = this.style(stylesUrl);
     var url =
       this.api + '/storefront/' + encodeURIComponent(this.shop) + '/ugc?limit=' + this.max +
       (this.product ? '&product=' + encodeURIComponent(this.product) : '');
-    // no-cache: always revalidate (304 when unchanged), never show a revoked post from a stale copy
-    var data = fetch(url, { credentials: 'omit', cache: 'no-cache' })
+    // The HTTP cache decides: the feed is fresh for a short max-age, then revalidated in the
+    // background (stale-while-revalidate), so most page views need no request at all.
+    var data = fetch(url, { credentials: 'omit' })
       .then(function (response) {
         return response.ok ? response.json() : { posts: [] };
       })
@@ -156,15 +194,34 @@
     for (var j = 0; j < slides.length; j++) {
       slides[j].setAttribute('aria-label', j + 1 + ' of ' + slides.length);
       slides[j].tabIndex = j === 0 ? 0 : -1;
-      this.track.appendChild(slides[j]);
     }
     this.status = el('p', 'status');
     this.status.setAttribute('role', 'status');
     section.appendChild(head);
     section.appendChild(this.track);
     section.appendChild(this.status);
-    this.root.appendChild(section);
+    // The slides in view first, the rest a few per task: no long task on the page's main
+    // thread (Total Blocking Time), whatever the number of posts.
+    var inView = Math.ceil((this.host.clientWidth || 0) / (CARD_WIDTH + CARD_GAP)) + 1;
+    this.append(0, Math.max(2, inView));
+    this.show(section);
     this.wire();
+    var self = this;
+    var next = Math.max(2, inView);
+    (function more() {
+      if (next >= slides.length) {
+        section.setAttribute('data-complete', '');
+        return self.updateButtons();
+      }
+      self.append(next, next + 4);
+      next += 4;
+      window.setTimeout(more, 0);
+    })();
+  };
+
+  Carousel.prototype.append = function (from, to) {
+    var end = Math.min(to, this.slides.length);
+    for (var i = from; i < end; i++) this.track.appendChild(this.slides[i]);
   };
 
   Carousel.prototype.button = function (className, symbol, label) {
@@ -203,7 +260,9 @@
     img.loading = 'lazy';
     img.decoding = 'async';
     img.setAttribute('fetchpriority', 'low');
-    img.sizes = CARD_WIDTH + 'px';
+    // Below 2x screens, declare a slightly narrower slot, so that a 1.5x-1.75x phone takes the
+    // 320w file (a 220 px card needs 385 px there) instead of the 640w one, at 2-3x the bytes.
+    img.sizes = '(min-resolution: 2dppx) ' + CARD_WIDTH + 'px, ' + Math.floor(320 / 1.75) + 'px';
     img.srcset = sources.map(function (s) { return s.url + ' ' + s.width + 'w'; }).join(', ');
     img.src = sources[0].url;
     media.appendChild(img);
@@ -298,6 +357,7 @@
   };
 
   Carousel.prototype.empty = function () {
+    this.show(null);
     // Collapse only while off screen: shrinking in view would shift the page (CLS).
     var box = this.host.getBoundingClientRect();
     if (box.bottom < 0 || box.top > window.innerHeight) this.host.style.display = 'none';
@@ -416,7 +476,8 @@
   };
 
   NS.mount = function (host, options) {
-    if (host.shadowRoot) return;
+    if (host._tastemakerMounted) return;
+    host._tastemakerMounted = true;
     var carousel = new Carousel(host, options || {});
     if (!carousel.shop || !carousel.api) return;
     carousel.start(options.styles);

@@ -26,9 +26,10 @@ logger = logging.getLogger(__name__)
 
 
 FLUSH_NICENESS = 19
-# A few thousand clicks per run at 3,000/s: ~25 small transactions, each followed by a rest as
-# long as itself, so the flush never takes more than half a core in one burst.
-PACED_BATCH = 250
+# Transactions of 1,000 clicks, each followed by a rest as long as itself, so the flush never
+# takes more than half a core in one burst. Smaller batches pay the commit (a WAL flush) more
+# often: measured, 250 per batch stored ~40% fewer clicks per second than 1,000.
+PACED_BATCH = 1000
 REST_RATIO = 1.0
 
 T = TypeVar("T")

@@ -3,7 +3,9 @@
  * The UGC carousel: a shortcode and a block placing `<tastemaker-ugc>`, and its loader script.
  *
  * The loader (`{Tastemaker URL}/widgets/ugc-loader.js`) is registered everywhere but enqueued only
- * where a shortcode or block renders, deferred and in the footer.
+ * where a shortcode or block renders, async and in the footer: it never holds back
+ * DOMContentLoaded, and it starts the carousel only after the page's own load, when the browser
+ * is idle and the carousel is near the viewport.
  *
  * @package Tastemaker
  */
@@ -37,7 +39,7 @@ final class Tastemaker_Ugc {
 				array(),
 				TASTEMAKER_VERSION,
 				array(
-					'strategy'  => 'defer',
+					'strategy'  => 'async',
 					'in_footer' => true,
 				)
 			);
@@ -75,7 +77,7 @@ final class Tastemaker_Ugc {
 		}
 		wp_enqueue_script( self::HANDLE );
 		return sprintf(
-			// The height matches the carousel's own, so the deferred loader shifts nothing.
+			// The height matches the carousel's own, so the async loader shifts nothing.
 			'<tastemaker-ugc shop="%1$s" product="%2$s" platform="woocommerce" style="display:block;height:532px"></tastemaker-ugc>',
 			esc_attr( $shop ),
 			esc_attr( $product_id ? (string) $product_id : '' )
