@@ -27,5 +27,8 @@ BLUEPRINT_MODULES = (
 
 
 def init_app(app: Flask) -> None:
+    from plugin.web import errors
+
+    errors.init_app(app)  # first: it replaces the `int` converter the blueprints' rules use
     for name in BLUEPRINT_MODULES:
         app.register_blueprint(importlib.import_module(name).bp)

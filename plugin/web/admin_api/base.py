@@ -166,7 +166,7 @@ def json_body(schema: Schema, *, partial: bool = False) -> dict[str, Any]:
     else:
         try:
             data = json.loads(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError
             raise MalformedJson(f"the request body is not valid JSON: {exc}") from None
     return schema.validate(data, partial=partial)
 
@@ -182,7 +182,7 @@ def query_values(fields: Sequence[Field]) -> dict[str, Any]:
         if spec.kind == "integer":
             try:
                 raw[spec.name] = int(value)
-            except ValueError:
+            except ValueError:  # also a number with more than 4300 digits
                 errors[spec.name] = "must be an integer"
         else:
             raw[spec.name] = value
