@@ -90,3 +90,17 @@ def test_serve_runs_the_app_under_gunicorn(tmp_path: Path) -> None:
         server.wait(timeout=10)
         assert server.stderr is not None
         server.stderr.close()
+
+
+def test_worker_fork_option_reaches_the_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    # given (the boundary: the RQ worker itself is exercised in tests/chaos)
+    from unittest import mock
+
+    import workers.rq_worker
+
+    run = mock.create_autospec(workers.rq_worker.run_worker, return_value=0)
+    monkeypatch.setattr(workers.rq_worker, "run_worker", run)
+    # when
+    assert main(["worker", "--fork", "--queues", "webhooks,codes"]) == 0
+    # then
+    run.assert_called_once_with(["webhooks", "codes"], burst=False, fork=True)
