@@ -82,14 +82,34 @@ class Spool:
         batch_size: int = 500,
         include_open_older_than: float | None = 5.0,
     ) -> int:
-        """Feed every closed (and stale open) segment to `consume`; returns records replayed."""
+        """Feed every closed (and stale open) segment to `consume`; returns records replayed.
+
+        Batches span segments (a webhook spool seals one segment per delivery), and a segment
+        is deleted once every record it holds went through a `consume` that returned."""
         self._seal_stale_segments(include_open_older_than)
         replayed = 0
-        for claimed in self._claim_segments():
-            for batch in _batches(_read_records(claimed), batch_size):
+        batch: list[Record] = []
+        read: list[Path] = []  # segments whose records are all in batches so far
+
+        def flush() -> None:
+            nonlocal replayed, batch
+            if batch:
                 consume(batch)
                 replayed += len(batch)
-            claimed.unlink()
+                batch = []
+            for done in read:
+                done.unlink(missing_ok=True)
+            read.clear()
+
+        for claimed in self._claim_segments():
+            for record in _read_records(claimed):
+                batch.append(record)
+                if len(batch) >= 2 * batch_size:
+                    flush()  # a large segment goes in pieces; it is deleted after its last
+            read.append(claimed)
+            if len(batch) >= batch_size:
+                flush()
+        flush()
         return replayed
 
     def _seal_stale_segments(self, older_than: float | None) -> None:
@@ -126,14 +146,3 @@ def _read_records(path: Path) -> Iterator[Record]:
             if not raw.endswith(b"\n"):
                 break  # a torn final write: the writer died before it finished this record
             yield json.loads(raw)
-
-
-def _batches(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
-    batch: list[Record] = []
-    for record in records:
-        batch.append(record)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
