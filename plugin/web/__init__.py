@@ -27,8 +27,9 @@ BLUEPRINT_MODULES = (
 
 
 def init_app(app: Flask) -> None:
-    from plugin.web import errors
+    from plugin.web import errors, security_headers
 
     errors.init_app(app)  # first: it replaces the `int` converter the blueprints' rules use
+    security_headers.init_app(app)
     for name in BLUEPRINT_MODULES:
         app.register_blueprint(importlib.import_module(name).bp)
