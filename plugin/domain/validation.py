@@ -197,6 +197,9 @@ def _coerce_scalar(kind: str, field: Field, value: object, where: str) -> Any:
 
 
 def _check_integer(field: Field, value: object, where: str) -> int:
+    # JSON has one number type: 766.0 is the integer 766 (as JSON Schema's "integer" says).
+    if isinstance(value, float) and value.is_integer() and abs(value) <= INT64_MAX:
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValidationFailed({where: "must be an integer"})
     low, high = field.minimum, field.maximum

@@ -142,8 +142,10 @@ def _operation(operation: Operation, schemas: dict[str, Any]) -> dict[str, Any]:
     if operation.request is not None:
         name = operation.request.name + ("Patch" if operation.partial else "")
         schemas[name] = operation.request.json_schema(partial=operation.partial)
+        # An empty body is read as {}: it is only required when some field is.
+        required = any(field.required for field in operation.request.fields)
         spec["requestBody"] = {
-            "required": not operation.partial,
+            "required": required and not operation.partial,
             "content": {"application/json": {"schema": ref(name)}},
         }
     return spec
