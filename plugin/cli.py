@@ -102,7 +102,9 @@ def _worker(args: argparse.Namespace) -> int:
     from workers.rq_worker import run_worker
 
     return run_worker(
-        [name.strip() for name in args.queues.split(",") if name.strip()], burst=args.burst
+        [name.strip() for name in args.queues.split(",") if name.strip()],
+        burst=args.burst,
+        fork=args.fork,
     )
 
 

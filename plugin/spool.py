@@ -15,10 +15,9 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 Record = dict[str, Any]
-T = TypeVar("T")
 
 
 class Spool:
@@ -97,14 +96,34 @@ class Spool:
         batch_size: int = 500,
         include_open_older_than: float | None = 5.0,
     ) -> int:
-        """As `replay`, with each record as its raw JSON line (for consumers that parse in bulk)."""
+        """As `replay`, with each record as its raw JSON line (for consumers that parse in bulk).
+
+        Batches span segments (a webhook spool seals one segment per delivery), and a segment
+        is deleted once every record it holds went through a `consume` that returned."""
         self._seal_stale_segments(include_open_older_than)
         replayed = 0
-        for claimed in self._claim_segments():
-            for batch in _batches(_read_lines(claimed), batch_size):
+        batch: list[bytes] = []
+        read: list[Path] = []  # segments whose records are all in batches so far
+
+        def flush() -> None:
+            nonlocal replayed, batch
+            if batch:
                 consume(batch)
                 replayed += len(batch)
-            claimed.unlink()
+                batch = []
+            for done in read:
+                done.unlink(missing_ok=True)
+            read.clear()
+
+        for claimed in self._claim_segments():
+            for line in _read_lines(claimed):
+                batch.append(line)
+                if len(batch) >= 2 * batch_size:
+                    flush()  # a large segment goes in pieces; it is deleted after its last
+            read.append(claimed)
+            if len(batch) >= batch_size:
+                flush()
+        flush()
         return replayed
 
     def _seal_stale_segments(self, older_than: float | None) -> None:
@@ -141,14 +160,3 @@ def _read_lines(path: Path) -> Iterator[bytes]:
             if not raw.endswith(b"\n"):
                 break  # a torn final write: the writer died before it finished this record
             yield raw
-
-
-def _batches(records: Iterator[T], size: int) -> Iterator[list[T]]:
-    batch: list[T] = []
-    for record in records:
-        batch.append(record)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch

@@ -184,6 +184,19 @@ def redis_connection() -> Iterator[Any]:
     connection.close()
 
 
+@pytest.fixture(autouse=True)
+def _no_replayer_left_behind() -> Iterator[None]:
+    """A test that spooled a delivery started the process's replayer thread: stop it with the
+    test, so no thread outlives the test (and logs into closed streams after the session)."""
+    yield
+    from plugin.ingest.replayer import THREAD_NAME, stop_replayers
+
+    stop_replayers()
+    import threading
+
+    assert [t.name for t in threading.enumerate() if t.name == THREAD_NAME] == []
+
+
 def _hypothesis_profiles() -> None:
     from hypothesis import HealthCheck, settings
 

@@ -52,3 +52,17 @@ def test_worker_without_redis_explains_the_embedded_mode(
     monkeypatch.delenv("TASTEMAKER_REDIS_URL", raising=False)
     assert main(["worker", "--burst"]) == 2
     assert "needs TASTEMAKER_REDIS_URL" in capsys.readouterr().out
+
+
+def test_worker_fork_option_reaches_the_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    # given (the boundary: the RQ worker itself is exercised in tests/chaos)
+    from unittest import mock
+
+    import workers.rq_worker
+
+    run = mock.create_autospec(workers.rq_worker.run_worker, return_value=0)
+    monkeypatch.setattr(workers.rq_worker, "run_worker", run)
+    # when
+    assert main(["worker", "--fork", "--queues", "webhooks,codes"]) == 0
+    # then
+    run.assert_called_once_with(["webhooks", "codes"], burst=False, fork=True)

@@ -26,6 +26,11 @@ class JobBackend(Protocol):
 
     def ping(self) -> None: ...
 
+    def beat(self, name: str) -> None:
+        """Note that a periodic job named `name` ran now (read by /readyz)."""
+
+    def last_beat(self, name: str) -> float | None: ...
+
 
 class RQBackend:
     # A coalescing job's "copy waiting" marker; if the copy is lost (Redis flushed), the marker
@@ -92,6 +97,15 @@ class RQBackend:
     def ping(self) -> None:
         self.connection.ping()
 
+    HEARTBEAT_PREFIX = "tastemaker:heartbeat:"
+
+    def beat(self, name: str) -> None:
+        self.connection.set(self.HEARTBEAT_PREFIX + name, repr(time.time()), ex=7 * 24 * 3600)
+
+    def last_beat(self, name: str) -> float | None:
+        value = self.connection.get(self.HEARTBEAT_PREFIX + name)
+        return float(value) if value is not None else None
+
 
 class InProcessBackend:
     """Runs jobs in this process with the job's own retry intervals.
@@ -116,6 +130,7 @@ class InProcessBackend:
         self._lock = threading.Condition()
         self._thread: threading.Thread | None = None
         self._waiting: set[str] = set()
+        self._beats: dict[str, float] = {}
         self.enqueued: list[tuple[str, tuple[Any, ...]]] = []
 
     def enqueue(self, spec: JobSpec, args: tuple[Any, ...], job_id: str | None) -> None:
@@ -138,6 +153,12 @@ class InProcessBackend:
 
     def ping(self) -> None:
         return None
+
+    def beat(self, name: str) -> None:
+        self._beats[name] = time.time()
+
+    def last_beat(self, name: str) -> float | None:
+        return self._beats.get(name)
 
     def drain(self, timeout: float = 30.0) -> int:
         """Wait for (threaded) or run (manual) every pending job; returns how many ran."""

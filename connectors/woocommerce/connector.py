@@ -1,8 +1,12 @@
 """The WooCommerce connector: coupons, order listing, links, and (via subscriptions) webhooks.
 
 Coupons are deactivated by moving `date_expires` into the past rather than deleting them: the
-store keeps the code's usage history, the code stops applying at checkout at once, and clearing
-the expiry would bring it back.
+store keeps the code's usage history and the code stops applying at checkout at once.
+
+Expiry is written as `date_expires` with an explicit UTC offset (`...Z`), the one form a real store
+honours: it ignores `date_expires_gmt` on write (no setter), reads a bare time in the site's
+timezone, and `date_expires: null` does not clear an expiry. The store's answer is checked, so a
+write it ignored is an error instead of a code that silently keeps working.
 """
 
 from __future__ import annotations
@@ -44,6 +48,23 @@ ALTERNATIVES_WANTED = 3
 
 def _gmt_string(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def expiry_string(moment: datetime) -> str:
+    """`date_expires` as a store reads it whatever its timezone: UTC with an explicit `Z`."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def stored_expiry(coupon: Mapping[str, Any]) -> datetime | None:
+    """The expiry a store answered with (`date_expires_gmt` is UTC without an offset)."""
+    value = coupon.get("date_expires_gmt")
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @register("woocommerce")
@@ -119,18 +140,27 @@ class WooCommerceConnector:
 
     def deactivate_discount_code(self, shop: ShopContext, platform_id: str) -> None:
         client = self.client(shop)
-        midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        now = datetime.now(UTC)
+        midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
         try:
-            client.put(
+            response = client.put(
                 f"coupons/{int(platform_id)}",
-                {"date_expires_gmt": _gmt_string(midnight - timedelta(days=1))},
+                {"date_expires": expiry_string(midnight - timedelta(days=1))},
             )
         except StoreApiError as exc:
             if exc.status != 404:
                 raise
             logger.info("coupon %s already gone from %s", platform_id, shop.domain)
+            return
         finally:
             self.remember_auth_mode(shop, client)
+        # Checked the way checkout does: an expiry in the past. Anything else means the store
+        # (or a plugin on it) ignored the write and the code would go on working.
+        expires = stored_expiry(response.data) if isinstance(response.data, dict) else None
+        if expires is None or expires > now:
+            raise TerminalConnectorError(
+                f"{shop.domain} kept coupon {platform_id} expiring at {expires}: it still applies"
+            )
 
     def issue_store_credit(self, shop: ShopContext, spec: StoreCreditSpec) -> IssuedStoreCredit:
         """WooCommerce has no store credit: a single-use fixed-amount coupon that only the
@@ -227,9 +257,10 @@ def coupon_body(spec: DiscountCodeSpec, store_currency: str) -> dict[str, Any]:
         "amount": amount,
         # WooCommerce has one switch for stacking: it combines with other coupons, or not.
         "individual_use": not any(spec.combines_with.values()),
-        # WooCommerce coupons have no start date: the core creates them when they should start.
-        "date_expires_gmt": _gmt_string(spec.ends_at) if spec.ends_at else None,
     }
+    # WooCommerce coupons have no start date: the core creates them when they should start.
+    if spec.ends_at is not None:
+        body["date_expires"] = expiry_string(spec.ends_at)
     if spec.usage_limit is not None:
         body["usage_limit"] = spec.usage_limit
     if spec.once_per_customer:

@@ -1,8 +1,13 @@
 """Our webhooks on a store: create, check (re-activate what WooCommerce disabled), delete.
 
 WooCommerce never retries a delivery and disables a webhook after a run of failures, silently.
-So the ids we create are recorded, checked periodically, and put back to `active`; what was missed
+So the ids we create are recorded, checked periodically, and re-activated; what was missed
 meanwhile comes back through reconciliation.
+
+Re-activating means re-creating: WooCommerce disables a webhook once `failure_count > 5` and
+stops counting, and the REST API neither shows nor resets that count (only a successful delivery
+does), so `PUT {status: active}` would leave it one failure away from disabled again. A new
+webhook starts at 0; the old one is deleted.
 """
 
 from __future__ import annotations
@@ -111,14 +116,18 @@ def check_webhooks(
                     recreated.append(topic)
                     continue
                 ids[topic] = int(hook["id"])
-                if hook.get("status") != "active" or hook.get("delivery_url") != delivery_url:
+                if hook.get("status") != "active":
                     logger.warning(
-                        "webhook %s (%s) on %s was %s: re-activating",
+                        "webhook %s (%s) on %s was %s: re-creating it",
                         hook["id"],
                         topic,
                         shop.domain,
                         hook.get("status"),
                     )
+                    ids[topic] = _create(client, topic, body)
+                    _delete(client, int(hook["id"]))
+                    reactivated.append(topic)
+                elif hook.get("delivery_url") != delivery_url:
                     client.put(f"webhooks/{hook['id']}", body)
                     reactivated.append(topic)
             except StoreApiError as exc:
@@ -137,14 +146,18 @@ def delete_webhooks(
     client = connector.client(shop)
     try:
         for hook_id in recorded.values():
-            try:
-                # Webhooks cannot be trashed: without force=true WooCommerce answers 501.
-                client.delete(f"webhooks/{int(hook_id)}", {"force": "true"})
-            except StoreApiError as exc:
-                if exc.status != 404:
-                    raise
+            _delete(client, int(hook_id))
     finally:
         connector.remember_auth_mode(shop, client)
+
+
+def _delete(client: StoreClient, hook_id: int) -> None:
+    try:
+        # Webhooks cannot be trashed: without force=true WooCommerce answers 501.
+        client.delete(f"webhooks/{hook_id}", {"force": "true"})
+    except StoreApiError as exc:
+        if exc.status != 404:
+            raise
 
 
 def _create(client: StoreClient, topic: str, body: Mapping[str, str]) -> int:

@@ -12,11 +12,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import re
 from datetime import UTC, datetime
 
-from connectors.base import InboundWebhook, ShopContext, VerifiedWebhook, WebhookRejected
+from connectors.base import (
+    InboundWebhook,
+    MalformedPayload,
+    ShopContext,
+    VerifiedWebhook,
+    WebhookRejected,
+)
+from connectors.payload import load_json
 from connectors.woocommerce.stores import origin_domain
 
 SIGNATURE_HEADER = "X-WC-Webhook-Signature"
@@ -91,8 +97,8 @@ def _identity(body: bytes) -> tuple[str, str]:
     hash alone.
     """
     try:
-        payload = json.loads(body)
-    except ValueError:
+        payload = load_json(body)
+    except MalformedPayload:
         return "", ""
     if not isinstance(payload, dict):
         return "", ""

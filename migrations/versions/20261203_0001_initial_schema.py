@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-03 11:16:27.288226
+Create Date: 2026-12-03 11:18:22.840822
 """
 
 from collections.abc import Sequence

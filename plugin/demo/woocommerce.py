@@ -40,7 +40,8 @@ CREATOR = {"handle": "nina.knits", "name": "Nina Berg", "email": "nina@example.c
 
 
 def start(app: Flask, base_url: str) -> list[str]:
-    store = SimulatedStore(transport=http_transport).start(_port(app))
+    # The demo app runs on loopback http, which a real store refuses as a callback_url.
+    store = SimulatedStore(transport=http_transport, allow_http_callbacks=True).start(_port(app))
     # The shop front the referral link lands on: the scarf's page, the coupon applied.
     for product in (SCARF, MITTENS):
         slug = product.name.lower().replace(" ", "-")

@@ -7,6 +7,7 @@ commissions unbiased, and doing it once, on the exact value, means no double rou
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from fractions import Fraction
@@ -119,3 +120,8 @@ class Money:
 
     def __str__(self) -> str:
         return f"{format_minor_units(self.minor, self.currency)} {self.currency}"
+
+
+def negative_amounts(amounts: Mapping[str, int]) -> list[str]:
+    """The names of amounts below zero: an order or refund carrying one is bad input."""
+    return [f"{name} {value}" for name, value in amounts.items() if value < 0]

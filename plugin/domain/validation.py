@@ -16,6 +16,9 @@ from typing import Any
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 CURRENCY_RE = re.compile(r"^[A-Z]{3}$")
 
+# Every integer column is a signed 64-bit integer: a larger number is a field error, not a crash.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
 KINDS = ("string", "integer", "boolean", "datetime", "email", "currency", "object", "array")
 
 
@@ -75,6 +78,10 @@ class Schema:
             for key, value in data.items():
                 if not isinstance(value, str | int | bool) or len(str(value)) > 500:
                     errors[_join(path, str(key))] = "must be a short string, number or boolean"
+                elif not (storable_text(str(key)) and storable_text(str(value))):
+                    errors[_join(path, str(key))] = UNSTORABLE
+                elif isinstance(value, int) and not INT64_MIN <= value <= INT64_MAX:
+                    errors[_join(path, str(key))] = "is out of range"
             clean = dict(data)
         for field in self.fields:
             where = _join(path, field.name)
@@ -105,6 +112,20 @@ class Schema:
         if required and not partial:
             schema["required"] = required
         return schema
+
+
+UNSTORABLE = "must not contain NUL characters or unpaired surrogates"
+
+
+def storable_text(text: str) -> bool:
+    """Text a database can keep: PostgreSQL refuses NUL, and UTF-8 has no lone surrogates."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _join(path: str, name: str) -> str:
@@ -162,6 +183,8 @@ def _coerce_scalar(kind: str, field: Field, value: object, where: str) -> Any:
         return _check_integer(field, value, where)
     if not isinstance(value, str):
         raise ValidationFailed({where: "must be a string"})
+    if not storable_text(value):
+        raise ValidationFailed({where: UNSTORABLE})
     if kind == "datetime":
         return _parse_datetime(value, where)
     text = value.strip()
@@ -178,9 +201,14 @@ def _coerce_scalar(kind: str, field: Field, value: object, where: str) -> Any:
 
 
 def _check_integer(field: Field, value: object, where: str) -> int:
+    # JSON has one number type: 766.0 is the integer 766 (as JSON Schema's "integer" says).
+    if isinstance(value, float) and value.is_integer() and abs(value) <= INT64_MAX:
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValidationFailed({where: "must be an integer"})
     low, high = field.minimum, field.maximum
+    if not INT64_MIN <= value <= INT64_MAX:
+        raise ValidationFailed({where: "is out of range"})
     if low is not None and high is not None and not low <= value <= high:
         raise ValidationFailed({where: f"must be between {low} and {high}"})
     if low is not None and value < low:
@@ -242,11 +270,11 @@ def _field_schema(field: Field) -> dict[str, Any]:
 
 def _scalar_schema(field: Field) -> dict[str, Any]:
     if field.kind == "integer":
-        schema: dict[str, Any] = {"type": "integer"}
-        if field.minimum is not None:
-            schema["minimum"] = field.minimum
-        if field.maximum is not None:
-            schema["maximum"] = field.maximum
+        schema: dict[str, Any] = {
+            "type": "integer",
+            "minimum": INT64_MIN if field.minimum is None else field.minimum,
+            "maximum": INT64_MAX if field.maximum is None else field.maximum,
+        }
         return schema
     if field.kind == "boolean":
         return {"type": "boolean"}

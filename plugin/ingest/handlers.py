@@ -75,6 +75,20 @@ def coupon_changed(context: HandlerContext) -> None:
     if code is None:
         return  # a coupon the merchant made outside Tastemaker
     status = "active" if _coupon_applies(context.event.topic, payload) else "deactivated"
+    if code.status == "deactivated" and status == "active":
+        # Never re-activated by a store event: the merchant (or a store that ignored our write)
+        # made it usable again, so it is deactivated there again, once; a failure stays on
+        # the code for the merchant to see instead of looping.
+        if code.error is None and code.platform_id is not None:
+            from workers.jobs.codes import reassert_deactivation
+            from workers.runtime import enqueue_after_commit
+
+            code.error = "the store showed this deactivated code as usable again"
+            logger.warning(
+                "discount code %s of shop %s usable again in the store", code.id, shop.id
+            )
+            enqueue_after_commit(context.session, reassert_deactivation, code.id)
+        return
     if code.status != status:
         logger.info(
             "discount code %s of shop %s: %s -> %s (store %s)",

@@ -19,18 +19,18 @@ Handlers never commit; they may use `workers.runtime.enqueue_after_commit`.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from sqlalchemy import ColumnElement, or_, select, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from connectors.base import MalformedPayload, RetryableConnectorError
+from connectors.payload import load_json
 from plugin.extensions import connectors, credentials, manifest
 from plugin.ingest.registry import HandlerContext, handlers
 from plugin.manifest import ManifestError, WebhookSubscription
@@ -75,8 +75,9 @@ def process_pending(
     and commit once. `on_full_claim` runs right after a claim that hit the limit, before the
     work: more is probably waiting, and another worker can start on it now.
 
-    A database failure undoes the whole batch (the events stay pending) and is raised as
-    RetryableJobError."""
+    A failure undoes the whole batch. Its events are then taken one by one, so only an event
+    that fails on its own is charged (`_count_failure`); while the database is down nothing is
+    charged and RetryableJobError is raised (every event stays pending)."""
     now = utcnow()
     due: list[ColumnElement[bool]] = [
         WebhookEvent.status == "pending",
@@ -93,19 +94,72 @@ def process_pending(
             .limit(limit)
             .with_for_update(of=WebhookEvent, skip_locked=True)
         ).all()
-        if not claimed:
-            session.rollback()
-            return Batch()
+    except OperationalError as exc:
+        session.rollback()
+        raise RetryableJobError(f"database error: {exc}") from exc
+    if not claimed:
+        session.rollback()
+        return Batch()
+    claimed_ids = [event.id for event, _ in claimed]
+    try:
         if on_full_claim is not None and len(claimed) == limit:
             on_full_claim()
         batch = _process_batch(session, [(event, shop) for event, shop in claimed])
         session.commit()
-    except OperationalError as exc:
-        # The connection or the server failed (or PostgreSQL broke a deadlock): nothing of the
-        # batch was kept, every event is still pending.
+    except Exception as exc:  # noqa: BLE001 - any failure: which event caused it is found below
+        # Nothing of the batch was kept. The server may be gone, or one event may break every
+        # batch it is in: find out which, so that one event never holds up the inbox.
         session.rollback()
-        raise RetryableJobError(f"database error: {exc}") from exc
+        return _after_failed_batch(session, claimed_ids, exc)
     return batch
+
+
+def _after_failed_batch(session: Session, event_ids: list[int], error: Exception) -> Batch:
+    """Each event of a failed batch alone; a lone event's failure is counted against it.
+
+    Counting needs the database: while it is down the count fails too and the drain is retried
+    as a whole, with no attempt charged to any event."""
+    if len(event_ids) > 1:
+        batch = Batch()
+        for event_id in event_ids:
+            batch.outcomes.update(process_pending(session, limit=1, event_ids=[event_id]).outcomes)
+        return batch
+    (event_id,) = event_ids
+    try:
+        status = _count_failure(session, event_id, error)
+        session.commit()
+    except Exception as again:  # noqa: BLE001 - cannot even count it: the database is not there
+        session.rollback()
+        logger.warning("webhook event %s: drain failed (%s), then %s", event_id, error, again)
+        raise RetryableJobError(f"database error: {error}") from error
+    return Batch({event_id: status} if status is not None else {})
+
+
+def _count_failure(session: Session, event_id: int, error: Exception) -> str | None:
+    """A pending event that failed on its own: retried with backoff while the failure may be
+    transient, and parked (failed, with the reason) after MAX_ATTEMPTS or at once otherwise."""
+    event = session.get(WebhookEvent, event_id, with_for_update=True)
+    if event is None or event.status != "pending":
+        return None
+    reason = f"{type(error).__name__}: {error}"[:500]
+    if not _transient(error):
+        logger.error("webhook event %s failed outside its handler: %s", event_id, reason)
+        return _finish(event, "failed", reason)
+    if event.attempts + 1 >= MAX_ATTEMPTS:
+        return _finish(event, "failed", f"parked after {MAX_ATTEMPTS} failed attempts: {reason}")
+    backoff = RETRY_BACKOFF[min(event.attempts, len(RETRY_BACKOFF) - 1)]
+    event.attempts += 1
+    event.error = f"retrying: {reason}"
+    event.next_attempt_at = utcnow() + backoff
+    logger.warning("webhook event %s failed, retries after %s: %s", event_id, backoff, reason)
+    return "pending"
+
+
+def _transient(error: Exception) -> bool:
+    """A failure of the connection or the server (or a deadlock), not of the event itself."""
+    if isinstance(error, OperationalError | InterfaceError):
+        return True
+    return isinstance(error, DBAPIError) and error.connection_invalidated
 
 
 def _process_batch(session: Session, claimed: list[tuple[WebhookEvent, Shop | None]]) -> Batch:
@@ -135,6 +189,18 @@ def process_event(session: Session, event_id: int) -> str | None:
 
 
 def _process_claimed(session: Session, event: WebhookEvent, shop: Shop | None) -> str:
+    """Run one claimed event; anything but a failure of the database itself fails this event
+    alone, with its reason, and the batch goes on."""
+    try:
+        return _run_handler(session, event, shop)
+    except OperationalError:
+        raise  # the connection itself failed: the whole batch is retried
+    except Exception as exc:
+        logger.exception("webhook event %s (%s) failed", event.id, event.topic)
+        return _finish(event, "failed", f"{type(exc).__name__}: {exc}"[:500])
+
+
+def _run_handler(session: Session, event: WebhookEvent, shop: Shop | None) -> str:
     subscription = _subscription(event.platform, event.topic)
     if subscription is None:
         return _finish(event, "ignored", f"no handler for {event.platform} {event.topic}")
@@ -142,9 +208,9 @@ def _process_claimed(session: Session, event: WebhookEvent, shop: Shop | None) -
         reason = "shop is uninstalled" if shop is not None else "shop is unknown"
         return _finish(event, "ignored", reason)
     try:
-        payload = json.loads(event.body)
-    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError both
-        return _finish(event, "failed", f"malformed JSON body: {exc}")
+        payload = load_json(bytes(event.body))
+    except MalformedPayload as exc:
+        return _finish(event, "failed", str(exc))
     handler = handlers().get(subscription.handler)
     if handler is None:
         return _finish(event, "failed", f"handler {subscription.handler!r} is missing")

@@ -8,6 +8,7 @@ few seconds until it is empty, backing off while the database stays down. The pe
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 from typing import TYPE_CHECKING
@@ -21,26 +22,44 @@ logger = logging.getLogger(__name__)
 
 INTERVAL_SECONDS = 5.0
 MAX_DELAY_SECONDS = 60.0
+THREAD_NAME = "tastemaker-webhook-replay"
 _lock = threading.Lock()
-_threads: dict[int, threading.Thread] = {}
+_threads: dict[int, tuple[threading.Thread, threading.Event]] = {}
 
 
 def ensure_replayer(app: Flask, *, interval: float = INTERVAL_SECONDS) -> threading.Thread:
     with _lock:
-        thread = _threads.get(id(app))
-        if thread is None or not thread.is_alive():
+        running = _threads.get(id(app))
+        if running is None or not running[0].is_alive():
+            stop = threading.Event()
             thread = threading.Thread(
                 target=_replay_until_empty,
-                args=(app, interval),
-                name="tastemaker-webhook-replay",
+                args=(app, interval, stop),
+                name=THREAD_NAME,
                 daemon=True,
             )
-            _threads[id(app)] = thread
+            running = (thread, stop)
+            _threads[id(app)] = running
             thread.start()
-        return thread
+        return running[0]
 
 
-def _replay_until_empty(app: Flask, interval: float) -> None:
+def stop_replayers(timeout: float = 10.0) -> None:
+    """Stop every replayer thread of this process and wait for them (tests, process exit): a
+    daemon thread left running logs into streams that are already closed."""
+    with _lock:
+        running = list(_threads.values())
+        _threads.clear()
+    for _thread, stop in running:
+        stop.set()
+    for thread, _stop in running:
+        thread.join(timeout)
+
+
+atexit.register(stop_replayers)
+
+
+def _replay_until_empty(app: Flask, interval: float, stop: threading.Event) -> None:
     from plugin.db import get_db
     from plugin.extensions import connectors, credentials
     from plugin.ingest.inbox import replay_spooled, spool_for
@@ -48,7 +67,6 @@ def _replay_until_empty(app: Flask, interval: float) -> None:
 
     spool = spool_for(app)
     delay = interval
-    stop = threading.Event()
     while spool.pending_segments() and not stop.wait(delay):
         try:
             with app.app_context():

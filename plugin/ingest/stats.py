@@ -22,9 +22,11 @@ class WebhookStats:
         self._outcomes: Counter[tuple[str, str]] = Counter()
         self._rejections: Counter[tuple[str, str]] = Counter()
 
-    def outcome(self, platform: str, outcome: str) -> None:
+    def outcome(self, platform: str, outcome: str, count: int = 1) -> None:
+        if count <= 0:
+            return
         with self._lock:
-            self._outcomes[(platform, outcome)] += 1
+            self._outcomes[(platform, outcome)] += count
 
     def rejected(self, platform: str, reason: str) -> None:
         with self._lock:

@@ -12,8 +12,14 @@ Refund reversals round the cumulative total, so they never exceed what the order
 Keys (platform ids, so they read the same on every database):
 - `commission:<platform order id>`, `bonus:<platform order id>`
 - `reversal:<platform order id>:refund:<platform refund id>`, `reversal:<platform order id>:cancel`
+- `reversal:<platform order id>:refund:<platform refund id>:cancelled` (kind adjustment: a
+  cancelled order's refund reversal given back, since the cancellation reverses everything)
 - `flat_fee:agreement:<id>:<yyyy-mm | signing | completion | deliverable:<n>>`
 - `adjustment:<caller's key>`
+
+No entry moves zero. The entries of an order depend only on its facts, never on the order they
+arrived in: a refund's reversal is planned against earlier refunds only, and a cancellation
+reverses the whole earning and gives each refund reversal back.
 
 Signs: earnings are positive, reversals negative, adjustments either. Commissions and bonuses are
 held until paid time + the shop's hold period; a reversal becomes payable with the commission it
@@ -57,6 +63,11 @@ def refund_reversal_key(platform_order_id: int, platform_refund_id: int) -> str:
 
 def cancel_reversal_key(platform_order_id: int) -> str:
     return f"reversal:{platform_order_id}:cancel"
+
+
+def refund_restored_key(refund_key: str) -> str:
+    """A refund's reversal given back because the cancellation already took everything back."""
+    return f"{refund_key}:cancelled"
 
 
 def insert_ignore(

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, load_only
 from connectors.base import LineItem, MalformedPayload, NormalizedOrder, NormalizedRefund
 from plugin.domain.attribution_inputs import attribution_inputs
 from plugin.domain.commissions import PAID_STATUSES
+from plugin.domain.money import negative_amounts
 from plugin.models import Agreement, Attribution, Order, Refund, Shop, utcnow
 from plugin.models.orders import ORDER_STATUSES
 from plugin.services import rollups
@@ -57,6 +58,7 @@ def apply_order(session: Session, shop: Shop, order: NormalizedOrder) -> Order |
         return None
     if order.status not in ORDER_STATUSES:
         raise MalformedPayload(f"order status {order.status!r} is not one of {ORDER_STATUSES}")
+    _refuse_negative_amounts(order)
     lock_order(session, shop.id, order.platform_order_id)
     row, attribution, agreement = _load(session, shop.id, order.platform_order_id)
     first_seen = row is None or row.platform_updated_at == TOMBSTONE_TIME
@@ -84,6 +86,7 @@ def apply_order(session: Session, shop: Shop, order: NormalizedOrder) -> Order |
 
 def apply_refund(session: Session, shop: Shop, refund: NormalizedRefund) -> None:
     """Record a refund; reverse commission now if its order is known, else when it arrives."""
+    _refuse_negative_refund(refund)
     lock_order(session, shop.id, refund.platform_order_id)
     row, attribution, agreement = _load(session, shop.id, refund.platform_order_id)
     now = utcnow()
@@ -128,6 +131,40 @@ def delete_order(session: Session, shop: Shop, platform_order_id: int) -> None:
     settle_order(session, shop, row, attribution, now=now)
     session.flush()
     rollups.refresh_order(session, shop, row.id)
+
+
+def _refuse_negative_amounts(order: NormalizedOrder) -> None:
+    """A negative total is bad input: the event is kept, failed with this reason, never posted."""
+    amounts = {
+        "subtotal": order.subtotal_minor,
+        "discount": order.discount_minor,
+        "tax": order.tax_minor,
+        "shipping": order.shipping_minor,
+        "total": order.total_minor,
+        "presentment total": order.presentment_total_minor,
+    }
+    for item in order.line_items:
+        amounts[f"line {item.platform_line_id} price"] = item.unit_price_minor
+        amounts[f"line {item.platform_line_id} quantity"] = item.quantity
+    problems = negative_amounts(amounts)
+    for refund in order.refunds:
+        _refuse_negative_refund(refund)
+    if problems:
+        raise MalformedPayload(
+            f"order {order.platform_order_id} has negative amounts ({', '.join(problems)}); "
+            "kept, not posted"
+        )
+
+
+def _refuse_negative_refund(refund: NormalizedRefund) -> None:
+    problems = negative_amounts(
+        {"item amount": refund.item_amount_minor, "total": refund.total_amount_minor}
+    )
+    if problems:
+        raise MalformedPayload(
+            f"refund {refund.platform_refund_id} has negative amounts ({', '.join(problems)}); "
+            "kept, not posted"
+        )
 
 
 _LOCK = text("SELECT pg_advisory_xact_lock(:key)")

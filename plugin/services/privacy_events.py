@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from connectors.base import MalformedPayload
+from connectors.payload import load_json
 from plugin.crypto import hash_email
 from plugin.models import WebhookEvent
 
@@ -44,8 +46,8 @@ def redact_event_bodies(
     redacted = 0
     for event in events:
         try:
-            body = json.loads(event.body)
-        except ValueError:
+            body = load_json(bytes(event.body))
+        except MalformedPayload:
             continue
         if not isinstance(body, dict) or not _mentions(body, event.topic, ref, wanted_orders):
             continue

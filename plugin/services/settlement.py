@@ -34,6 +34,7 @@ from plugin.services.ledger import (
     cancel_reversal_key,
     commission_key,
     post_entry,
+    refund_restored_key,
     refund_reversal_key,
     shop_timezone,
 )
@@ -77,16 +78,18 @@ def settle_order(
             return
     # A reversal of an unclaimed commission waits with it; once paid out, it is due at once.
     reversal_available_at = moment if earned.claimed else max(moment, earned.available_at)
-    reversed_minor = -sum(e.amount_minor for e in entries.values() if e.kind == "reversal")
     refunds = tenant.all(Refund, Refund.platform_order_id == order.platform_order_id)
     refunds.sort(key=lambda r: (r.refunded_at, r.platform_refund_id))
     keyed = [
         (refund_reversal_key(order.platform_order_id, r.platform_refund_id), r) for r in refunds
     ]
+    # Refunds are planned against refunds only, never against the cancellation: a refund's
+    # entry must not depend on whether the cancellation was seen first.
+    refund_rows = {key: entries[key].amount_minor for key, _ in keyed if key in entries}
     plan = plan_refund_reversals(
         earned_minor=earned.amount_minor,
         base_minor=earned.base_minor,
-        reversed_minor=reversed_minor,
+        reversed_minor=-sum(refund_rows.values()),
         refunded_minor=sum(r.item_amount_minor for key, r in keyed if key in entries),
         new_refunds=[
             RefundPortion(key, r.item_amount_minor) for key, r in keyed if key not in entries
@@ -95,31 +98,44 @@ def settle_order(
     by_key = dict(keyed)
     for reversal in plan:
         refund = by_key[reversal.key]
-        _post_reversal(
+        _post_entry(
             session,
             shop,
             order,
             earned,
             key=reversal.key,
-            amount=reversal.amount_minor,
+            amount=-reversal.amount_minor,
             available_at=reversal_available_at,
             reason=f"refund {refund.platform_refund_id}: {refund.item_amount_minor} of "
             f"{earned.base_minor} item revenue refunded",
         )
-        reversed_minor += reversal.amount_minor
+        refund_rows[reversal.key] = -reversal.amount_minor
+    if not (order.cancelled_at or order.deleted_at):
+        return
+    # Cancelled: the cancellation takes back everything earned, and each refund's reversal is
+    # given back. Every entry then depends only on what happened, not on what was seen first.
     cancel_key = cancel_reversal_key(order.platform_order_id)
-    if (order.cancelled_at or order.deleted_at) and cancel_key not in entries:
-        _post_reversal(
+    _post_entry(
+        session,
+        shop,
+        order,
+        earned,
+        key=cancel_key,
+        amount=-cancellation_reversal(earned_minor=earned.amount_minor, reversed_minor=0),
+        available_at=reversal_available_at,
+        reason="order deleted" if order.deleted_at else "order cancelled",
+    )
+    for key, amount in refund_rows.items():
+        _post_entry(
             session,
             shop,
             order,
             earned,
-            key=cancel_key,
-            amount=cancellation_reversal(
-                earned_minor=earned.amount_minor, reversed_minor=reversed_minor
-            ),
+            key=refund_restored_key(key),
+            amount=-amount,
             available_at=reversal_available_at,
-            reason="order deleted" if order.deleted_at else "order cancelled",
+            reason=f"{key.rsplit(':', 1)[-1]}: refund already reversed by the cancellation",
+            kind="adjustment",
         )
 
 
@@ -144,18 +160,25 @@ class _Earned:
 
 
 def _earned(entries: Mapping[str, LedgerEntry], platform_order_id: int) -> _Earned | None:
-    commission = entries.get(commission_key(platform_order_id))
-    if commission is None:
+    posted = [
+        entry
+        for entry in (
+            entries.get(commission_key(platform_order_id)),
+            entries.get(bonus_key(platform_order_id)),
+        )
+        if entry is not None
+    ]
+    if not posted:
         return None
-    bonus = entries.get(bonus_key(platform_order_id))
+    first = posted[0]
     return _Earned(
-        creator_id=commission.creator_id,
-        agreement_id=commission.agreement_id,
-        currency=commission.currency,
-        amount_minor=commission.amount_minor + (bonus.amount_minor if bonus is not None else 0),
-        base_minor=commission.base_minor or 0,
-        available_at=commission.available_at,
-        claimed=commission.payout_id is not None,
+        creator_id=first.creator_id,
+        agreement_id=first.agreement_id,
+        currency=first.currency,
+        amount_minor=sum(entry.amount_minor for entry in posted),
+        base_minor=first.base_minor or 0,
+        available_at=first.available_at,
+        claimed=any(entry.payout_id is not None for entry in posted),
     )
 
 
@@ -188,8 +211,10 @@ def _post_earnings(session: Session, shop: Shop, order: Order, earning: _Earning
     extra_bps = _bonus_rate(session, shop, order, agreement) if agreement.bonus_tiers else 0
     commission = commission_minor(base, agreement.commission_rate_bps)
     bonus = commission_minor(base, extra_bps)
+    if commission == 0 and bonus == 0:
+        return None  # nothing earned: no entry moves nothing
     label = order.order_number or str(order.platform_order_id)
-    posted = post_entry(
+    new_commission = commission != 0 and post_entry(
         session,
         shop.id,
         **common,
@@ -201,18 +226,17 @@ def _post_earnings(session: Session, shop: Shop, order: Order, earning: _Earning
         presentment_currency=order.presentment_currency,
         reason=f"order {label}: {agreement.commission_rate_bps} bps of {base} item revenue",
     )
-    if extra_bps:
-        post_entry(
-            session,
-            shop.id,
-            **common,
-            kind="bonus",
-            idempotency_key=bonus_key(order.platform_order_id),
-            amount_minor=bonus,
-            rate_bps=extra_bps,
-            reason=f"order {label}: bonus tier, {extra_bps} bps extra",
-        )
-    if not posted:
+    new_bonus = bonus != 0 and post_entry(
+        session,
+        shop.id,
+        **common,
+        kind="bonus",
+        idempotency_key=bonus_key(order.platform_order_id),
+        amount_minor=bonus,
+        rate_bps=extra_bps,
+        reason=f"order {label}: bonus tier, {extra_bps} bps extra",
+    )
+    if not (new_commission or new_bonus):
         # Posted meanwhile under another order row; the ledger's own entries are the truth.
         entries = Tenant(session, shop.id).all(
             LedgerEntry,
@@ -252,7 +276,7 @@ def _bonus_rate(session: Session, shop: Shop, order: Order, agreement: Agreement
     return bonus_extra_rate_bps(agreement.bonus_tiers, int(earlier or 0) + 1)
 
 
-def _post_reversal(
+def _post_entry(
     session: Session,
     shop: Shop,
     order: Order,
@@ -262,16 +286,18 @@ def _post_reversal(
     amount: int,
     available_at: datetime,
     reason: str,
+    kind: str = "reversal",
 ) -> None:
-    # Zero reversals are posted too: the set of entries then depends only on what happened.
+    if amount == 0:
+        return  # an entry that moves nothing is never written
     post_entry(
         session,
         shop.id,
         creator_id=earned.creator_id,
         order_id=order.id,
         agreement_id=earned.agreement_id,
-        kind="reversal",
-        amount_minor=-amount,
+        kind=kind,
+        amount_minor=amount,
         currency=earned.currency,
         available_at=available_at,
         idempotency_key=key,

@@ -33,9 +33,15 @@ BLUEPRINT_MODULES = (
 )
 
 
-# Each exposes `init_app(app)`: how merchants are signed in (the session cookie only where a
-# cookie is the proof) and what embedded pages need in their templates.
-INIT_MODULES = ("plugin.web.admin_auth", "plugin.web.embedding")
+# Each exposes `init_app(app)`, in this order: JSON errors under /api (first: it replaces the `int`
+# converter the blueprints' rules use), security headers, how merchants are signed in (the
+# session cookie only where a cookie is the proof) and what embedded pages need in templates.
+INIT_MODULES = (
+    "plugin.web.errors",
+    "plugin.web.security_headers",
+    "plugin.web.admin_auth",
+    "plugin.web.embedding",
+)
 
 
 def init_app(app: Flask) -> None:

@@ -153,7 +153,7 @@ def ugc_events(public_key: str) -> ResponseReturnValue:
 def _parse_events(raw: bytes) -> list[dict[str, Any]] | None:
     try:
         data = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     events = data.get("events") if isinstance(data, dict) else None
     if not isinstance(events, list) or not 0 < len(events) <= MAX_EVENTS_PER_BEACON:

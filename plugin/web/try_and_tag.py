@@ -208,7 +208,7 @@ def submit_json(public_key: str) -> ResponseReturnValue:
         return _cors(_problem(413, "too_large", "a submission carries at most 8 KB"), shop)
     try:
         data = json.loads(raw or b"null")
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (ValueError, RecursionError):  # JSONDecodeError, UnicodeDecodeError
         return _cors(_problem(400, "malformed_json", "the body is not valid JSON"), shop)
     if not limiter().take(shop.id, _visitor(), 1):
         response = _problem(429, "rate_limited", "too many submissions; try again in an hour")

@@ -29,7 +29,7 @@ def body(schema: Schema, *, partial: bool = False) -> dict[str, Any]:
     raw = request.get_data(cache=True)
     try:
         data = json.loads(raw) if raw.strip() else {}
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError
         raise MalformedJson(f"the request body is not valid JSON: {exc}") from None
     return schema.validate(data, partial=partial)
 

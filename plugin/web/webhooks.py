@@ -26,6 +26,9 @@ bp = Blueprint("webhooks", __name__)
 logger = logging.getLogger(__name__)
 
 READ_CHUNK = 64 * 1024
+# How much of an oversized body is read (and dropped) so the client gets to see the 413.
+DISCARD_FACTOR = 4
+DISCARD_MINIMUM = 4 * 1024 * 1024
 
 
 @bp.post("/webhooks/<platform>")
@@ -39,7 +42,10 @@ def receive_webhook(platform: str) -> ResponseReturnValue:
     if body is None:
         stats.rejected(platform, "body_too_large")
         logger.warning("webhook rejected: platform=%s reason=body_too_large", platform)
-        return jsonify(error="body_too_large", limit=limit), 413
+        _discard_rest_of_body(limit)
+        response = jsonify(error="body_too_large", limit=limit)
+        response.headers["Connection"] = "close"
+        return response, 413
     delivery = inbound(body, request.headers, request.mimetype)
     session = get_session()
     try:
@@ -95,6 +101,29 @@ def _read_body(limit: int) -> bytes | None:
     except RequestEntityTooLarge:
         return None
     return None if size > limit else b"".join(chunks)
+
+
+def _discard_rest_of_body(limit: int) -> None:
+    """Read what the client is still sending (up to a bound) before answering 413.
+
+    A server that answers and closes while the client is still writing makes the client's
+    socket see a reset instead of the answer; a platform then counts a network error, not a
+    413. Bodies far past the limit are not read to the end: those clients see the reset."""
+    stream = request.environ.get("wsgi.input")
+    if stream is None:
+        return
+    remaining = max(DISCARD_FACTOR * limit, DISCARD_MINIMUM)
+    declared = request.content_length
+    if declared is not None:
+        remaining = min(remaining, declared)
+    try:
+        while remaining > 0:
+            chunk = stream.read(min(READ_CHUNK, remaining))
+            if not chunk:
+                return
+            remaining -= len(chunk)
+    except OSError:
+        return  # the client went away: nothing to answer
 
 
 def _spool(platform: str, delivery: InboundWebhook, exc: Exception) -> ResponseReturnValue:

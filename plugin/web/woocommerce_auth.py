@@ -62,7 +62,8 @@ def connect() -> ResponseReturnValue:
         return render_template("woocommerce/connect.html", error=str(exc), store_url=raw), 400
     callback_url = _app_url("callback_url")
     if not callback_url.startswith("https://") and not connector.override_url:
-        # WooCommerce refuses a callback that is not https, after the merchant approved.
+        # WooCommerce refuses a callback that is not https on its authorize page, before the
+        # merchant can approve (401 "The callback_url needs to be over SSL"): say so here.
         message = "Tastemaker must be served over https (TASTEMAKER_PUBLIC_URL) to connect stores."
         return render_template("woocommerce/connect.html", error=message, store_url=raw), 503
     nonce = new_token(32)

@@ -120,6 +120,7 @@ def test_refund_racing_its_order_is_never_lost(
     )
     assert ledger(postgres_engine, committed_shop) == [
         ("commission:7001", 1_000),
-        ("reversal:7001:cancel", -600),
+        ("reversal:7001:cancel", -1_000),
         ("reversal:7001:refund:5001", -400),
+        ("reversal:7001:refund:5001:cancelled", 400),
     ]

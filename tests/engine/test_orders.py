@@ -170,25 +170,49 @@ def test_partial_refunds_then_the_rest_reverse_exactly_the_commission(
     apply_refund(session, shop, refund(5001, 5_005, at=T0 + timedelta(days=1)))
     apply_refund(session, shop, refund(5002, 5_005, at=T0 + timedelta(days=2)))
     apply_refund(session, shop, refund(5003, 100, at=T0 + timedelta(days=3)))
-    # then 500.5 rounds to 500 and the second half reverses exactly what is left
+    # then 500.5 rounds to 500, the second half reverses exactly what is left, and the third
+    # refund, with nothing left to reverse, writes no entry
     assert entries(session, shop) == [
         ("commission:7001", "commission", 1_001),
         ("reversal:7001:refund:5001", "reversal", -500),
         ("reversal:7001:refund:5002", "reversal", -501),
-        ("reversal:7001:refund:5003", "reversal", 0),
     ]
 
 
-def test_cancellation_reverses_the_remaining_commission(session: Session, shop: Shop) -> None:
+@pytest.mark.parametrize("cancel_first", [False, True], ids=["refund-first", "cancel-first"])
+def test_cancellation_and_refund_book_the_same_entries_in_either_order(
+    session: Session, shop: Shop, cancel_first: bool
+) -> None:
+    # given a paid order, a 20% refund and its cancellation
     paid = order(discount_codes=("ALICE10",))
     apply_order(session, shop, paid)
-    apply_refund(session, shop, refund(5001, 2_000))
-    apply_order(session, shop, later(paid, 30, status="cancelled", cancelled_at=paid.created_at))
-    assert entries(session, shop) == [
-        ("commission:7001", "commission", 1_000),
-        ("reversal:7001:refund:5001", "reversal", -200),
-        ("reversal:7001:cancel", "reversal", -800),
+    steps = [
+        lambda: apply_refund(session, shop, refund(5001, 2_000)),
+        lambda: apply_order(
+            session, shop, later(paid, 30, status="cancelled", cancelled_at=paid.created_at)
+        ),
     ]
+    # when applied in either order
+    for step in reversed(steps) if cancel_first else steps:
+        step()
+    # then the cancellation takes back everything and gives the refund's reversal back
+    assert sorted(entries(session, shop)) == [
+        ("commission:7001", "commission", 1_000),
+        ("reversal:7001:cancel", "reversal", -1_000),
+        ("reversal:7001:refund:5001", "reversal", -200),
+        ("reversal:7001:refund:5001:cancelled", "adjustment", 200),
+    ]
+
+
+def test_a_paid_order_with_a_negative_total_is_refused_and_posts_nothing(
+    session: Session, shop: Shop
+) -> None:
+    # when
+    with pytest.raises(MalformedPayload, match=r"negative amounts \(total -5000\)"):
+        apply_order(session, shop, order(discount_codes=("ALICE10",), total_minor=-5_000))
+    # then
+    assert entries(session, shop) == []
+    assert session.scalars(select(Order).where(Order.shop_id == shop.id)).all() == []
 
 
 def test_cancellation_seen_before_payment_still_nets_to_zero(session: Session, shop: Shop) -> None:
@@ -328,10 +352,12 @@ def test_sandbox_store_payloads_drive_the_engine(session: Session, shop: Shop) -
             apply_refund(session, shop, connector.parse_refund(payload, shop.currency))
         else:
             apply_order(session, shop, connector.parse_order(payload))
-    # then: 10% of 8 100 net item revenue; a quarter refunded (202.5 -> 202); the rest on cancel
+    # then: 10% of 8 100 net item revenue; a quarter refunded (202.5 -> 202), given back when
+    # the cancellation takes back all of it
     key = placed["id"]
-    assert entries(session, shop) == [
+    assert sorted(entries(session, shop)) == [
         (f"commission:{key}", "commission", 810),
+        (f"reversal:{key}:cancel", "reversal", -810),
         (f"reversal:{key}:refund:5001", "reversal", -202),
-        (f"reversal:{key}:cancel", "reversal", -608),
+        (f"reversal:{key}:refund:5001:cancelled", "adjustment", 202),
     ]

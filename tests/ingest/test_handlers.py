@@ -15,6 +15,7 @@ from plugin.ingest.handlers import app_uninstalled, coupon_changed, order_delete
 from plugin.ingest.registry import HandlerContext
 from plugin.models import Creator, DiscountCode, Shop, WebhookEvent, utcnow
 from plugin.tenancy import Tenant
+from tests.ingest.conftest import enqueued
 
 
 def _context(
@@ -91,16 +92,22 @@ def test_coupon_changes_in_the_store_update_our_code_status(
     assert code.status == status
 
 
-def test_a_deactivated_code_republished_in_the_store_is_active_again(
+def test_a_store_event_never_reactivates_a_code_we_deactivated(
     app: Flask, session: Session, woo_shop: Shop
 ) -> None:
-    # given
+    # given a code we deactivated, shown usable again by the store (twice)
     code = _code(session, woo_shop, "AVA10", platform_id="719")
     code.status = "deactivated"
+    usable = {"id": 719, "code": "ava10"}
     # when
-    coupon_changed(_context(app, session, woo_shop, "coupon.updated", {"id": 719, "code": "ava10"}))
-    # then
-    assert code.status == "active"
+    coupon_changed(_context(app, session, woo_shop, "coupon.updated", usable))
+    session.commit()
+    coupon_changed(_context(app, session, woo_shop, "coupon.updated", usable))
+    session.commit()
+    # then it stays deactivated, and is deactivated in the store again, once
+    assert code.status == "deactivated"
+    assert code.error == "the store showed this deactivated code as usable again"
+    assert enqueued(app) == [("workers.jobs.codes.reassert_deactivation", (code.id,))]
 
 
 def test_coupon_found_by_code_learns_its_platform_id(

@@ -14,7 +14,6 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine, delete
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from connectors.base import RetryableConnectorError
@@ -29,7 +28,6 @@ from plugin.services.orders import lock_order
 from plugin.services.shops import mark_uninstalled
 from tests.conftest import make_settings
 from tests.ingest.conftest import events, post_webhook, signed_headers
-from workers.registry import RetryableJobError
 
 
 def _event(session: Session, shop: Shop | None, platform: str, topic: str, body: bytes) -> int:
@@ -236,33 +234,6 @@ def test_a_handler_bug_undoes_only_its_own_writes_and_the_batch_goes_on(
         ("failed", "ZeroDivisionError: boom"),
         ("processed", None),
     ]
-
-
-def test_a_database_failure_undoes_the_whole_batch_and_asks_for_a_retry(
-    session: Session, shop: Shop, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # given two events, the second of which meets a broken connection after the first applied
-    seen: list[int] = []
-
-    def apply(context: HandlerContext) -> None:
-        seen.append(context.event.id)
-        context.shop.name = f"written by {len(seen)}"  # type: ignore[union-attr]
-        context.session.flush()
-        if len(seen) == 2:
-            raise OperationalError("UPDATE shops", {}, Exception("server closed the connection"))
-
-    handlers()
-    monkeypatch.setitem(registry._HANDLERS, "order_changed", apply)
-    _event(session, shop, "sandbox", "orders/create", b"[1]")
-    _event(session, shop, "sandbox", "orders/create", b"[2]")
-    name = shop.name
-    # when
-    with pytest.raises(RetryableJobError):
-        process_pending(session, limit=10)
-    # then nothing of the batch was kept: both events wait, the first one's write is undone
-    session.expire_all()
-    assert session.get_one(Shop, shop.id).name == name
-    assert [(e.status, e.attempts) for e in events(session)] == [("pending", 0), ("pending", 0)]
 
 
 def test_a_batch_takes_the_oldest_pending_events_up_to_its_limit(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -13,9 +14,11 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from connectors.woocommerce.simulator import SimulatedStore, authorize
+from plugin import create_app
 from plugin.extensions import credentials
 from plugin.models import OAuthState, Shop, utcnow
 from plugin.services.shops import issue_api_key
+from tests.conftest import make_settings
 from tests.woocommerce.conftest import PUBLIC_URL, WEBHOOK_URL, client_transport
 from workers.jobs.woocommerce import WEBHOOK_IDS_KEY
 
@@ -340,7 +343,13 @@ def test_disconnect_needs_the_merchants_key(client: FlaskClient) -> None:
     assert client.post("/woocommerce/disconnect").status_code == 401
 
 
-def test_simulated_store_refuses_a_plain_http_callback(store: SimulatedStore) -> None:
+@pytest.mark.parametrize(
+    "callback_url", ["http://tastemaker.example/cb", "http://127.0.0.1:5000/cb"]
+)
+def test_simulated_store_refuses_a_plain_http_callback_before_approval(
+    store: SimulatedStore, callback_url: str
+) -> None:
+    # when (loopback too: a real store makes no exception for it)
     status, message = authorize(
         store,
         {
@@ -348,10 +357,24 @@ def test_simulated_store_refuses_a_plain_http_callback(store: SimulatedStore) ->
             "scope": "read_write",
             "user_id": "1",
             "return_url": "https://tastemaker.example/r",
-            "callback_url": "http://tastemaker.example/cb",
+            "callback_url": callback_url,
         },
     )
-    assert (status, message) == (400, "The callback_url needs to be over SSL")
+    # then WooCommerce's answer, and no key was made
+    assert (status, message) == (401, "The callback_url needs to be over SSL")
+    assert store.keys == {}
+
+
+def test_our_connect_page_refuses_to_start_without_https(tmp_path: Path) -> None:
+    # given an app served over plain http, talking to a real store (no simulator override)
+    app = create_app(make_settings(tmp_path, public_url="http://tastemaker.example"))
+    # when
+    response = app.test_client().post(
+        "/woocommerce/connect", data={"store_url": "https://shop.example"}
+    )
+    # then it says why before sending the merchant to a page that would refuse
+    assert response.status_code == 503
+    assert b"must be served over https" in response.data
 
 
 def test_a_callback_that_fails_leaves_no_key_in_the_store(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -16,7 +17,8 @@ from connectors.base import (
     TerminalConnectorError,
 )
 from connectors.woocommerce import WooCommerceConnector, subscriptions
-from connectors.woocommerce.simulator import SimulatedStore
+from connectors.woocommerce.simulator import SimulatedStore, resources
+from connectors.woocommerce.simulator.resources import CouponRefused
 from tests.woocommerce.conftest import WEBHOOK_SECRET, WEBHOOK_URL, recording_transport
 
 NOW = datetime.now(UTC)
@@ -117,6 +119,59 @@ def test_deactivating_moves_the_expiry_into_the_past(
     yesterday = (datetime.now(UTC) - timedelta(days=1)).strftime("%Y-%m-%dT00:00:00")
     assert coupon["date_expires_gmt"] == yesterday
     assert coupon["code"] == "maya10"
+    # and a checkout refuses it, as the store's cart would
+    with pytest.raises(CouponRefused, match="This coupon has expired"):
+        store.place_order(coupon_code="MAYA10", notify=False)
+
+
+def test_a_code_with_an_end_date_expires_in_a_store_in_another_timezone(
+    connector: WooCommerceConnector, context: ShopContext, store: SimulatedStore
+) -> None:
+    # given a store whose site runs on New York time
+    store.timezone = ZoneInfo("America/New_York")
+    ends = datetime(2027, 1, 31, 23, 0, tzinfo=UTC)
+    # when
+    created = connector.create_discount_code(context, _spec(ends_at=ends))
+    # then the store holds the same instant, shown in its own time
+    coupon = store.get_resource("coupons", int(created.platform_id))
+    assert (coupon["date_expires_gmt"], coupon["date_expires"]) == (
+        "2027-01-31T23:00:00",
+        "2027-01-31T18:00:00",
+    )
+
+
+def test_the_simulated_store_ignores_expiry_fields_a_real_store_ignores(
+    store: SimulatedStore,
+) -> None:
+    # given a coupon written the ways a real WooCommerce 10.9 ignores or reads locally
+    store.timezone = ZoneInfo("Europe/Berlin")
+    coupon = store.create_resource(
+        "coupons", {"code": "gmt-only", "date_expires_gmt": "2020-01-01T00:00:00"}
+    )
+    # then date_expires_gmt was not written
+    assert coupon["date_expires"] is None
+    # when a bare local time is written, it is read in the site's timezone
+    store.update_resource("coupons", coupon["id"], {"date_expires": "2030-06-01T12:00:00"})
+    assert store.coupons[coupon["id"]]["date_expires_gmt"] == "2030-06-01T10:00:00"
+    # and null does not clear it
+    store.update_resource("coupons", coupon["id"], {"date_expires": None})
+    assert store.coupons[coupon["id"]]["date_expires_gmt"] == "2030-06-01T10:00:00"
+
+
+def test_deactivating_a_coupon_whose_expiry_the_store_ignores_is_an_error(
+    connector: WooCommerceConnector,
+    context: ShopContext,
+    store: SimulatedStore,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given a store (or a plugin on it) that drops expiry writes
+    created = connector.create_discount_code(context, _spec())
+    monkeypatch.setattr(resources, "WRITABLE_COUPON_FIELDS", ())
+    monkeypatch.setattr(resources, "_expiry_gmt", lambda value, tz: None)
+    # when / then: not reported as done while the code still applies at checkout
+    with pytest.raises(TerminalConnectorError, match="it still applies"):
+        connector.deactivate_discount_code(context, created.platform_id)
+    assert store.place_order(coupon_code="MAYA10", notify=False)["coupon_lines"]
 
 
 def test_deactivating_a_coupon_the_merchant_deleted_is_done(
@@ -260,10 +315,35 @@ def test_check_reactivates_a_webhook_woocommerce_disabled(
     assert store.deliver("order.created", order) == []
     # when
     result = subscriptions.check_webhooks(connector, context, WEBHOOK_URL, ids)
-    # then
-    assert (result.reactivated, result.recreated, result.ids) == (("order.created",), (), ids)
-    assert store.webhooks[ids["order.created"]]["status"] == "active"
+    # then it was re-created (PUT {status: active} would keep the failure count at 6)
+    assert (result.reactivated, result.recreated) == (("order.created",), ())
+    new_id = result.ids["order.created"]
+    assert new_id != ids["order.created"]
+    assert ids["order.created"] not in store.webhooks
+    assert {k: v for k, v in result.ids.items() if k != "order.created"} == {
+        k: v for k, v in ids.items() if k != "order.created"
+    }
     assert result.changed is True
+    # and it has a full allowance again: one more failed delivery does not disable it
+    assert store.deliver("order.created", order)[0].status == 500
+    assert store.webhooks[new_id]["status"] == "active"
+
+
+def test_the_simulated_store_keeps_the_failure_count_through_a_put(
+    connector: WooCommerceConnector, context: ShopContext, store: SimulatedStore
+) -> None:
+    # given a webhook WooCommerce disabled after 7 failures
+    ids = subscriptions.register_webhooks(connector, context, WEBHOOK_URL)
+    store.transport, _ = recording_transport(status=500)
+    with store.webhooks_down():
+        order = store.place_order()
+    for _ in range(7):
+        store.deliver("order.created", order)
+    # when it is only PUT back to active, as the REST API allows
+    connector.client(context).put(f"webhooks/{ids['order.created']}", {"status": "active"})
+    # then the next single failure disables it again, as on a real store
+    store.deliver("order.created", order)
+    assert store.webhooks[ids["order.created"]]["status"] == "disabled"
 
 
 def test_check_recreates_a_deleted_webhook_and_leaves_healthy_ones(

@@ -75,8 +75,10 @@ def test_a_disabled_webhook_is_reactivated_and_the_gap_reconciled(
     # when the periodic check runs
     check_all_webhooks()
     run_jobs()
-    # then the webhook is active again and the orders it missed were fetched
-    assert wire.webhooks[ids["order.created"]]["status"] == "active"
+    # then the webhook is active again (re-created) and the orders it missed were fetched
+    recorded = reload(session, shop).settings[WEBHOOK_IDS_KEY]
+    assert wire.webhooks[recorded["order.created"]]["status"] == "active"
+    assert ids["order.created"] not in wire.webhooks
     assert (CHECK_JOB, (shop.id,)) in enqueued(app)
     assert (RECONCILE_JOB, (shop.id,)) in enqueued(app)
     session.expire_all()

@@ -167,9 +167,25 @@ def _deactivate(session: Session, code_id: int) -> None:
     if not shop.is_active:
         session.rollback()  # needs reconnect: the sweeper comes back to it
         return
+    _deactivate_in_store(session, code, shop)
+
+
+@job("codes", timeout=60)
+def reassert_deactivation(code_id: int) -> None:
+    """Deactivate again in the store a code we deactivated that the store shows usable again."""
+    session = get_session()
+    code = _lock_code(session, code_id, ("deactivated",))
+    shop = session.get(Shop, code.shop_id) if code is not None else None
+    if code is None or code.platform_id is None or shop is None or not shop.is_active:
+        session.rollback()
+        return
+    _deactivate_in_store(session, code, shop)
+
+
+def _deactivate_in_store(session: Session, code: DiscountCode, shop: Shop) -> None:
     context = shop_context(session, credentials(), shop)
     connector = connectors().get(shop.platform)
-    platform_id = code.platform_id
+    platform_id = str(code.platform_id)
     _release_sqlite_write_lock(session)
     try:
         connector.deactivate_discount_code(context, platform_id)

@@ -14,8 +14,9 @@ from plugin.ingest.inbox import replay_spooled, spool_for
 from plugin.ingest.processing import process_pending
 from plugin.ingest.stats import stats_for
 from plugin.models import WebhookEvent, utcnow
+from plugin.services.backlog import SWEEPER_HEARTBEAT
 from workers.registry import job
-from workers.runtime import enqueue
+from workers.runtime import enqueue, get_backend
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ def drain_webhook_inbox() -> int:
 def sweep_pending_events() -> int:
     """Ask for a drain when events are still pending and due (Redis was down, a job was lost,
     or a transient failure's wait is over); returns how many are waiting."""
+    _beat(SWEEPER_HEARTBEAT)
     now = utcnow()
     waiting = get_session().scalar(
         select(func.count(WebhookEvent.id)).where(
@@ -58,6 +60,15 @@ def sweep_pending_events() -> int:
         return 0  # the queue is still down; the next sweep tries again
     logger.info("%d pending webhook events are waiting; asked for a drain", waiting)
     return int(waiting)
+
+
+def _beat(name: str) -> None:
+    from redis.exceptions import RedisError
+
+    try:
+        get_backend().beat(name)
+    except RedisError as exc:  # the sweep itself still runs; readyz will say it looks stale
+        logger.warning("could not record the %s heartbeat: %s", name, exc)
 
 
 @job("periodic", timeout=300, retry_intervals=())

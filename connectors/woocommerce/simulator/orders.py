@@ -126,6 +126,10 @@ def build_order(
                     "code": str(coupon["code"]),
                     "discount": money(discount_total),
                     "discount_tax": money(discount_total * rate),
+                    # WooCommerce 10 lists these on each coupon line too.
+                    "discount_type": str(coupon["discount_type"]),
+                    "nominal_amount": float(Decimal(str(coupon["amount"]))),
+                    "free_shipping": bool(coupon.get("free_shipping", False)),
                     "meta_data": [],
                 }
             ]

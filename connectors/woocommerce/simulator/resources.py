@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from decimal import Decimal
 from typing import Any
 
@@ -21,7 +21,9 @@ WEBHOOK_STATUSES = ("active", "paused", "disabled")
 WEBHOOK_FIELDS = ("name", "status", "topic", "secret", "delivery_url")
 
 
-def new_coupon(body: Mapping[str, Any], coupon_id: int, now: str) -> dict[str, Any]:
+def new_coupon(
+    body: Mapping[str, Any], coupon_id: int, now: str, site_tz: tzinfo = UTC
+) -> dict[str, Any]:
     code = coupon_code(body)
     discount_type = str(body.get("discount_type", "fixed_cart"))
     if discount_type not in COUPON_TYPES:
@@ -36,7 +38,8 @@ def new_coupon(body: Mapping[str, Any], coupon_id: int, now: str) -> dict[str, A
         "date_modified_gmt": now,
         "discount_type": discount_type,
         "description": str(body.get("description", "")),
-        "date_expires_gmt": body.get("date_expires_gmt") or body.get("date_expires"),
+        # Only `date_expires` is written: the controller has no setter for date_expires_gmt.
+        "date_expires_gmt": _expiry_gmt(body.get("date_expires"), site_tz),
         "usage_count": 0,
         "individual_use": bool(body.get("individual_use", False)),
         "usage_limit": body.get("usage_limit"),
@@ -45,6 +48,52 @@ def new_coupon(body: Mapping[str, Any], coupon_id: int, now: str) -> dict[str, A
         "email_restrictions": [str(e).strip() for e in body.get("email_restrictions") or []],
         "meta_data": list(body.get("meta_data") or []),
     }
+
+
+# What a coupon update may change; anything else (date_expires_gmt, usage_count, ...) is ignored,
+# as WC_REST_Coupons_Controller only calls the setters that exist.
+WRITABLE_COUPON_FIELDS = (
+    "amount",
+    "discount_type",
+    "description",
+    "individual_use",
+    "usage_limit",
+    "usage_limit_per_user",
+    "free_shipping",
+    "meta_data",
+)
+
+
+def update_coupon(coupon: dict[str, Any], body: Mapping[str, Any], site_tz: tzinfo) -> None:
+    coupon.update({k: body[k] for k in WRITABLE_COUPON_FIELDS if k in body})
+    # `date_expires: null` does not clear an expiry on a real store: only a date replaces it.
+    if body.get("date_expires"):
+        coupon["date_expires_gmt"] = _expiry_gmt(body["date_expires"], site_tz)
+
+
+def _expiry_gmt(value: object, site_tz: tzinfo) -> str | None:
+    """A written `date_expires` as stored: an explicit offset is honoured, a bare local time is
+    read in the site's timezone."""
+    if not value:
+        return None
+    moment = parse_stamp(str(value).replace("Z", "+00:00"), "date_expires", local=site_tz)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def check_coupon_applies(coupon: Mapping[str, Any], now: datetime) -> None:
+    """WC_Discounts::validate_coupon_expiry_date and usage limits, as checkout applies them."""
+    expires = coupon.get("date_expires_gmt")
+    if expires and parse_stamp(str(expires), "date") < now:
+        raise CouponRefused(f"coupon {coupon['code']!r}: This coupon has expired.")
+    if coupon.get("status", "publish") != "publish":
+        raise CouponRefused(f"coupon {coupon['code']!r}: Coupon is not valid.")
+    limit = coupon.get("usage_limit")
+    if limit is not None and int(coupon.get("usage_count", 0)) >= int(limit):
+        raise CouponRefused(f"coupon {coupon['code']!r}: Coupon usage limit has been reached.")
+
+
+class CouponRefused(ValueError):
+    """What the cart says when a code does not apply."""
 
 
 def coupon_code(body: Mapping[str, Any]) -> str:
@@ -61,11 +110,17 @@ def duplicate_code() -> RestError:
     )
 
 
-def coupon_out(coupon: Mapping[str, Any], home_url: str) -> dict[str, Any]:
+def coupon_out(coupon: Mapping[str, Any], home_url: str, site_tz: tzinfo = UTC) -> dict[str, Any]:
     out = dict(coupon)
+    out.setdefault("status", "publish")
     out["date_created"] = coupon["date_created_gmt"]
     out["date_modified"] = coupon["date_modified_gmt"]
-    out["date_expires"] = coupon["date_expires_gmt"]
+    expires = coupon["date_expires_gmt"]
+    out["date_expires"] = (
+        parse_stamp(expires, "date").astimezone(site_tz).strftime("%Y-%m-%dT%H:%M:%S")
+        if expires
+        else None
+    )
     out["_links"] = links(home_url, "coupons", coupon["id"])
     return out
 
@@ -148,9 +203,10 @@ def links(home_url: str, resource: str, item_id: int) -> dict[str, Any]:
     return {"self": [{"href": f"{base}/{item_id}"}], "collection": [{"href": base}]}
 
 
-def parse_stamp(value: str, name: str) -> datetime:
+def parse_stamp(value: str, name: str, *, local: tzinfo = UTC) -> datetime:
+    """A date-time in UTC; one without an offset is read in `local` (UTC for *_gmt fields)."""
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         raise invalid_param(name, f"{name} is not a valid date.") from None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=local)).astimezone(UTC)

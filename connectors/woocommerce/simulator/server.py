@@ -51,7 +51,7 @@ def authorize(store: SimulatedStore, params: dict[str, str]) -> tuple[int, str]:
     """`/wc-auth/v1/authorize`, with the merchant approving at once.
 
     Returns (302, return_url?success=1&user_id=..) after POSTing the keys as JSON to
-    callback_url, or (400, message) the way WooCommerce refuses a request.
+    callback_url, or (4xx, message) the way WooCommerce refuses a request.
     """
     missing = [
         name
@@ -63,9 +63,11 @@ def authorize(store: SimulatedStore, params: dict[str, str]) -> tuple[int, str]:
     if params["scope"] not in SCOPES:
         return 400, "Invalid scope"
     callback = urlsplit(params["callback_url"])
-    # WooCommerce demands https; the demo's app runs on loopback http, so that is let through.
-    if callback.scheme != "https" and callback.hostname not in _LOOPBACK:
-        return 400, "The callback_url needs to be over SSL"
+    # WC_Auth refuses a non-https callback here, before the merchant sees the Approve page.
+    # Only a store built for the demo (app on loopback http) lets loopback http through.
+    loopback_allowed = store.allow_http_callbacks and callback.hostname in _LOOPBACK
+    if callback.scheme != "https" and not loopback_allowed:
+        return 401, "The callback_url needs to be over SSL"
     key = store.add_key(params["scope"])
     body = {
         "key_id": key.key_id,

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from connectors.woocommerce.simulator import hookshot, resources
 from connectors.woocommerce.simulator.orders import Item, build_order, modified_copy, money
@@ -39,8 +40,16 @@ class SimulatedStore:
         currency: str = "USD",
         transport: hookshot.Transport = hookshot.http_transport,
         home_url: str | None = None,
+        timezone: str = "UTC",
+        allow_http_callbacks: bool = False,
     ) -> None:
         self.currency = currency
+        # The site's timezone (Settings > General): a bare date-time written to a coupon is read
+        # in it, and `date_expires` is shown in it.
+        self.timezone = ZoneInfo(timezone)
+        # WooCommerce refuses a non-https callback_url on its authorize page. Only the demo, whose
+        # app runs on loopback http, may turn that off; tests of the real rule leave it on.
+        self.allow_http_callbacks = allow_http_callbacks
         self.transport = transport
         self._home_url = home_url
         self.lock = threading.RLock()
@@ -151,7 +160,7 @@ class SimulatedStore:
                 code = query.get("code", "").lower()
                 rows = [c for c in self.coupons.values() if not code or c["code"] == code]
                 rows.sort(key=lambda c: -c["id"])
-                return [resources.coupon_out(c, self.home_url) for c in rows]
+                return [resources.coupon_out(c, self.home_url, self.timezone) for c in rows]
             if resource == "webhooks":
                 status = query.get("status", "all")
                 rows = [h for h in self.webhooks.values() if status in ("all", h["status"])]
@@ -182,7 +191,7 @@ class SimulatedStore:
                 resources.check_webhook_fields(body)
                 row.update({k: body[k] for k in resources.WEBHOOK_FIELDS if k in body})
             else:
-                row.update({k: v for k, v in body.items() if k not in ("id", "code")})
+                resources.update_coupon(row, body, self.timezone)
             row["date_modified_gmt"] = self._tick()
             out = self._out(resource, row)
         if resource == "coupons":
@@ -228,6 +237,7 @@ class SimulatedStore:
                 )
                 if coupon is None:
                     raise ValueError(f"coupon {coupon_code!r} does not exist in the store")
+                resources.check_coupon_applies(coupon, self._tick_datetime())
                 coupon["usage_count"] += 1
             order = build_order(
                 order_id=next(self._ids),
@@ -272,7 +282,12 @@ class SimulatedStore:
         """A refund as WooCommerce records it: a negative `total` in `refunds[]`, newest first."""
         with self.lock:
             order = self.orders[order_id]
-            refund = {"id": next(self._ids), "reason": reason, "total": money(-Decimal(amount))}
+            refund = {
+                "id": next(self._ids),
+                "reason": reason,
+                "total": money(-Decimal(amount)),
+                "total_tax": "0.00",
+            }
             refunds = [refund, *order["refunds"]]
             refunded = -sum((Decimal(r["total"]) for r in refunds), Decimal(0))
             status = "refunded" if refunded >= Decimal(order["total"]) else order["status"]
@@ -333,14 +348,18 @@ class SimulatedStore:
 
     # -- internals ---------------------------------------------------------------------------
 
+    def coupon_by_code(self, code: str) -> dict[str, Any] | None:
+        with self.lock:
+            return next((c for c in self.coupons.values() if c["code"] == code.lower()), None)
+
     def _create_coupon(self, body: Mapping[str, Any]) -> dict[str, Any]:
         with self.lock:
             code = resources.coupon_code(body)
             if any(c["code"] == code for c in self.coupons.values()):
                 raise resources.duplicate_code()
-            coupon = resources.new_coupon(body, next(self._ids), self._tick())
+            coupon = resources.new_coupon(body, next(self._ids), self._tick(), self.timezone)
             self.coupons[coupon["id"]] = coupon
-            return resources.coupon_out(coupon, self.home_url)
+            return resources.coupon_out(coupon, self.home_url, self.timezone)
 
     def _create_webhook(self, body: Mapping[str, Any]) -> dict[str, Any]:
         with self.lock:
@@ -364,7 +383,7 @@ class SimulatedStore:
 
     def _out(self, resource: str, row: dict[str, Any]) -> dict[str, Any]:
         if resource == "coupons":
-            return resources.coupon_out(row, self.home_url)
+            return resources.coupon_out(row, self.home_url, self.timezone)
         if resource == "webhooks":
             return resources.webhook_out(row, self.home_url)
         return dict(row)

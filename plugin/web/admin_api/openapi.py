@@ -11,6 +11,7 @@ from werkzeug.routing import Map
 
 from plugin.domain.validation import Schema
 from plugin.web.admin_api.base import API_PREFIX, COMPONENTS, OPERATIONS, Operation, bp, ref
+from plugin.web.errors import MAX_ID
 
 GENERIC = "JsonDocument"
 RULE_PARAM = re.compile(r"<(?:(?P<converter>[a-z]+):)?(?P<name>[A-Za-z_][A-Za-z0-9_]*)>")
@@ -120,7 +121,11 @@ def _operation(operation: Operation, schemas: dict[str, Any]) -> dict[str, Any]:
             "name": match.group("name"),
             "in": "path",
             "required": True,
-            "schema": {"type": "integer" if match.group("converter") == "int" else "string"},
+            "schema": (
+                {"type": "integer", "minimum": 0, "maximum": MAX_ID}
+                if match.group("converter") == "int"
+                else {"type": "string"}
+            ),
         }
         for match in RULE_PARAM.finditer(operation.rule)
     ]
@@ -137,8 +142,10 @@ def _operation(operation: Operation, schemas: dict[str, Any]) -> dict[str, Any]:
     if operation.request is not None:
         name = operation.request.name + ("Patch" if operation.partial else "")
         schemas[name] = operation.request.json_schema(partial=operation.partial)
+        # An empty body is read as {}: it is only required when some field is.
+        required = any(field.required for field in operation.request.fields)
         spec["requestBody"] = {
-            "required": not operation.partial,
+            "required": required and not operation.partial,
             "content": {"application/json": {"schema": ref(name)}},
         }
     return spec

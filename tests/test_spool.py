@@ -1,0 +1,50 @@
+"""The local spool: batches span segments, and a segment is deleted only once consumed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from plugin.spool import Record, Spool
+
+
+def _spool_sealed_one_by_one(tmp_path: Path, count: int) -> Spool:
+    spool = Spool(tmp_path, "webhooks", fsync=False)
+    for number in range(count):
+        spool.append({"n": number})
+        spool.close()  # sealed at once, as the webhook route does: one segment per record
+    return spool
+
+
+def test_replay_batches_records_across_segments(tmp_path: Path) -> None:
+    # given 1,200 records in 1,200 segments
+    spool = _spool_sealed_one_by_one(tmp_path, 1_200)
+    batches: list[list[Record]] = []
+    # when
+    replayed = spool.replay(batches.append, batch_size=500)
+    # then three calls instead of 1,200, every record once, in order, and nothing left
+    assert replayed == 1_200
+    assert [len(batch) for batch in batches] == [500, 500, 200]
+    assert [record["n"] for batch in batches for record in batch] == list(range(1_200))
+    assert spool.pending_segments() == 0
+
+
+def test_a_failed_batch_leaves_its_segments_for_the_next_replay(tmp_path: Path) -> None:
+    # given
+    spool = _spool_sealed_one_by_one(tmp_path, 7)
+    calls: list[int] = []
+
+    def fails_second_time(batch: list[Record]) -> None:
+        calls.append(len(batch))
+        if len(calls) == 2:
+            raise ConnectionError("database down")
+
+    # when the second batch fails
+    with pytest.raises(ConnectionError):
+        spool.replay(fails_second_time, batch_size=3)
+    # then only the first batch's segments are gone; the next replay sees the rest
+    seen: list[int] = []
+    spool.replay(lambda batch: seen.extend(record["n"] for record in batch), batch_size=3)
+    assert calls == [3, 3]
+    assert seen == [3, 4, 5, 6]
