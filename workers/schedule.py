@@ -37,6 +37,7 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic("workers.jobs.rewards.sweep_pending_rewards", 10 * 60),
     Periodic("workers.jobs.rewards.settle_due_sprints", 15 * 60),
     Periodic("workers.jobs.rewards.expire_rights_grants", 15 * 60),
+    Periodic("workers.jobs.lift.activate_lift_waves", 5 * 60),
 )
 
 

@@ -3,6 +3,7 @@
 from plugin.models.base import Base, utcnow
 from plugin.models.creators import Agreement, Campaign, Creator
 from plugin.models.ledger import LedgerEntry, Payout
+from plugin.models.lift import LiftAssignment, LiftTest
 from plugin.models.orders import Attribution, Order, Refund
 from plugin.models.rewards import ReferralSprint, TryAndTagProgram
 from plugin.models.shop import ApiKey, OAuthState, Shop
@@ -20,6 +21,8 @@ __all__ = [
     "Creator",
     "DiscountCode",
     "LedgerEntry",
+    "LiftAssignment",
+    "LiftTest",
     "OAuthState",
     "Order",
     "Payout",

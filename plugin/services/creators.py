@@ -149,7 +149,10 @@ def create_discount_code(tenant: Tenant, values: Mapping[str, Any]) -> DiscountC
     )
     with _unique_or_field_error(tenant.session, {"code": "already exists in this shop"}):
         tenant.add(code)
-    _enqueue_creation(tenant.session, code.id)
+    from plugin.services.lift import hold_new_code
+
+    if not hold_new_code(tenant, code):  # a later wave of a lift test: created at its date
+        _enqueue_creation(tenant.session, code.id)
     return code
 
 
@@ -172,6 +175,10 @@ def retry_discount_code(tenant: Tenant, code: DiscountCode, new_code: str | None
 
 def deactivate_discount_code(tenant: Tenant, code: DiscountCode) -> DiscountCode:
     if code.status == "deactivated":
+        return code
+    if code.status == "scheduled":  # held for a lift-test wave: never reached the store
+        code.status = "deactivated"
+        tenant.session.flush()
         return code
     if code.status not in ("active", "pending"):
         raise InvalidTransition(f"a {code.status} code is not live in the store")

@@ -12,6 +12,7 @@ JOB_MODULES = (
     "workers.jobs.woocommerce",
     "workers.jobs.shopify",
     "workers.jobs.ledger",
+    "workers.jobs.lift",
 )
 
 for _module in JOB_MODULES:
