@@ -40,7 +40,7 @@ from plugin.demo.lift_store import (
     write_link_visits,
     write_sales,
 )
-from plugin.models import Agreement, Campaign, Creator, LiftTest, ReferralLink, Shop
+from plugin.models import Agreement, Campaign, Creator, ReferralLink, Shop
 from plugin.services import lift as lifecycle
 from plugin.services.lift_results import lift_result
 from plugin.tenancy import Tenant
@@ -77,7 +77,7 @@ def _store(session: Session, run: int, creators: int) -> tuple[Tenant, Campaign,
 def staggered_run(session: Session, run: int, effect: float) -> Outcome:
     rng = np.random.default_rng(10_000 + run)
     waves = int(rng.choice([3, 4]))
-    tenant, campaign, people = _store(session, run, int(rng.integers(8, 21)))
+    tenant, campaign, _people = _store(session, run, int(rng.integers(8, 21)))
     test = lifecycle.create_test(
         tenant,
         {
@@ -100,7 +100,8 @@ def staggered_run(session: Session, run: int, effect: float) -> Outcome:
     write_sales(OrderWriter(session, tenant.shop_id), rng, first, sales, campaign.id)
     result = lift_result(session, test, now=first + timedelta(days=days))
     share = result.incremental_share
-    assert share is not None and result.campaign is not None
+    assert share is not None
+    assert result.campaign is not None
     orders = result.campaign.incremental_orders
     return Outcome(
         zero_effect=effect == 0,
@@ -151,7 +152,8 @@ def holdout_run(session: Session, run: int, effect: float) -> Outcome:
         treated_rate=treated_rate,
     )
     result = lift_result(session, test, now=LAUNCH + timedelta(days=28))
-    assert result.conversion is not None and result.campaign is not None
+    assert result.conversion is not None
+    assert result.campaign is not None
     difference = result.conversion["difference"]
     orders = result.campaign.incremental_orders
     truth = (treated_rate - base) * treated
@@ -240,7 +242,8 @@ def summarize(name: str, outcomes: list[Outcome], seconds: float) -> bool:
         f"   bias, incremental orders      {bias:+.2f}  ({bias / scale:+.1%} of the mean true lift)"
     )
     print(
-        f"   median interval width         {width:.1f} orders ({len(outcomes) - len(finite)} unbounded)"
+        f"   median interval width         {width:.1f} orders"
+        f" ({len(outcomes) - len(finite)} unbounded)"
     )
     print(f"   detected a real lift          {sum(power) / max(len(power), 1):.3f}")
     print(f"coverage {name} {coverage:.3f}")

@@ -155,8 +155,8 @@ def weekly_mean(series: Vector) -> Vector:
 
 def residualize(matrix: Vector, values: Vector) -> Vector:
     """What is left of each row of `values` (or a vector) after least squares on `matrix`."""
-    coefficients, *_ = np.linalg.lstsq(matrix, values.T, rcond=None)
-    residual: Vector = values - (matrix @ coefficients).T
+    projector = np.linalg.pinv(matrix)
+    residual: Vector = values - (matrix @ (projector @ values.T)).T
     return residual
 
 

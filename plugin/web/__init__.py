@@ -15,6 +15,7 @@ BLUEPRINT_MODULES = (
     "plugin.web.links",
     "plugin.web.admin_api",
     "plugin.web.pages",
+    "plugin.web.lift_pages",
     "plugin.web.creator_portal",
     "plugin.web.storefront",
     "plugin.web.ugc_api",

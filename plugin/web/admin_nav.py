@@ -11,4 +11,7 @@ class NavItem(NamedTuple):
     endpoint: str
 
 
-NAV_ITEMS: tuple[NavItem, ...] = (NavItem("Dashboard", "pages.dashboard"),)
+NAV_ITEMS: tuple[NavItem, ...] = (
+    NavItem("Dashboard", "pages.dashboard"),
+    NavItem("Lift tests", "lift_pages.index"),
+)

@@ -10,6 +10,7 @@ from plugin.web.admin_api import (  # noqa: F401 - importing registers the route
     creators,
     keys,
     ledger,
+    lift_tests,
     metrics,
     openapi,
     payouts,
