@@ -41,6 +41,14 @@ SEED_BITS = 48
 OPEN_STATUSES = ("draft", "running")
 SETTINGS = ("name", "product_ids", "waves", "wave_days", "holdout_bps")
 SETTINGS += ("baseline_days", "duration_days")
+DEFAULTS: dict[str, Any] = {
+    "product_ids": [],
+    "waves": 4,
+    "wave_days": 7,
+    "holdout_bps": 1000,
+    "baseline_days": 28,
+    "duration_days": 28,
+}
 
 
 def new_seed() -> int:
@@ -59,7 +67,7 @@ def create_test(tenant: Tenant, values: Mapping[str, Any]) -> LiftTest:
         name=values.get("name") or f"{campaign.name} lift test",
         design=values["design"],
         seed=new_seed() if seed is None else seed,
-        **{key: values[key] for key in SETTINGS if key in values and key != "name"},
+        **{**DEFAULTS, **{key: values[key] for key in SETTINGS if key in values and key != "name"}},
     )
     _check_schedule(test)
     tenant.add(test)

@@ -103,8 +103,7 @@ def _staggered_store(theta: float) -> StaggeredInput:
         for creator in range(creators)
     ]
     outcome = [
-        20.0 + 3 * (day % 7) + theta * sum(row[day] for row in attributed)
-        for day in range(days)
+        20.0 + 3 * (day % 7) + theta * sum(row[day] for row in attributed) for day in range(days)
     ]
     return StaggeredInput(outcome, attributed, wave_of, wave_start, weekday, None, 199, 7)
 
