@@ -23,6 +23,13 @@ class Campaign:
 
 
 @pytest.fixture
+def store(session: Session) -> Store:
+    created = make_store(session)
+    session.commit()
+    return created
+
+
+@pytest.fixture
 def campaign(session: Session) -> Campaign:
     store = make_store(session)
     tenant = Tenant(session, store.shop.id)
