@@ -20,6 +20,7 @@ DEMO_PARTS = (
     "plugin.demo.ugc",
     "plugin.demo.shopify",
     "plugin.demo.woocommerce",
+    "plugin.demo.lift",
 )
 
 logger = logging.getLogger(__name__)

@@ -61,6 +61,7 @@ def simulate_sales(
     incremental: float,
     *,
     baseline: float | None = None,
+    reach_share: float | None = None,
 ) -> tuple[list[Day], Truth]:
     """Daily promoted and control orders, and each live creator's attributed orders."""
     season = seasonality(rng, days)
@@ -69,7 +70,8 @@ def simulate_sales(
     # Creators' combined reach is 10-40 % of the baseline, so the orders they take over from
     # customers who would have bought anyway never exceed the baseline itself.
     weights = {creator: float(rng.gamma(1.5, 1.0)) for creator in go_live}
-    scale = float(rng.uniform(0.1, 0.4)) * mean / max(sum(weights.values()), 1e-9)
+    share = reach_share if reach_share is not None else float(rng.uniform(0.1, 0.4))
+    scale = share * mean / max(sum(weights.values()), 1e-9)
     reach = {creator: weight * scale for creator, weight in weights.items()}
     out: list[Day] = []
     realized = expected = 0.0

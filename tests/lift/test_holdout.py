@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from plugin.domain.lift_holdout import holdout_salt, in_holdout
 from plugin.models import Agreement, Attribution, Order, ReferralLink
 from plugin.services import lift
-from plugin.tenancy import Tenant
 from plugin.services.links import create_link
+from plugin.tenancy import Tenant
 from plugin.web.links import tracking
 from tests.links.conftest import BROWSER, Store
 from workers.jobs.clicks import flush_clicks
