@@ -60,7 +60,7 @@ class Interval:
 
     @property
     def bounded(self) -> bool:
-        return math.isfinite(self.low) and math.isfinite(self.high)
+        return math.isfinite(self.low) and math.isfinite(self.high) and math.isfinite(self.estimate)
 
     def excludes_zero(self) -> bool:
         return self.low > 0 or self.high < 0
@@ -72,6 +72,8 @@ class Interval:
         """factor·x + offset for each end (factor ≥ 0 keeps the ends in order)."""
         if factor < 0:
             raise ValueError("a negative factor would swap the interval's ends")
+        if not self.bounded:  # unknown stays unknown, even scaled by zero
+            return Interval(math.nan, -math.inf, math.inf)
         return Interval(
             self.estimate * factor + offset,
             _times(self.low, factor) + offset,
