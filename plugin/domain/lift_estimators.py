@@ -11,8 +11,9 @@ the same length, index 0 the first day of the analysis window.
    sales attributed to the campaign's creators and Y0 what would have sold without them.
    Headline estimate (difference in differences): θ̂ = Ẽ·Ỹ / Ẽ·Ã, where E_t = Σ_i r_i·1[t ≥
    go-live of creator i] is the *design exposure* (r_i: creator i's attributed sales per live
-   day) and ~ means "after regressing out" an intercept, the weekday and, when given, a control
-   series of non-promoted products (the second difference: shocks common to the whole store).
+   day) and ~ means "after regressing out" an intercept and the weekday, with every series first
+   divided by the control series of non-promoted products relative to its mean, when given (the
+   second difference: store-wide swings, taken as proportional).
    So θ̂ compares treated with not-yet-treated days, using only the variation the randomized
    schedule creates. Interval: Student t with the larger of the classical and the Newey-West
    variance. It assumes the control series (or the weekday pattern) tracks what the promoted
@@ -141,6 +142,20 @@ def controls(weekday: Sequence[int], control: Sequence[float] | None) -> Vector:
     return matrix
 
 
+def relative_level(control: Sequence[float] | None, days: int, reference_days: int) -> Vector:
+    """The control series relative to its mean over the first `reference_days` (ones without a
+    usable control). Raw, not smoothed: its day-to-day noise then shows up in the residuals the
+    interval is estimated from, instead of leaking correlated error into the prediction."""
+    if control is None:
+        return np.ones(days)
+    raw = np.asarray(control, dtype=np.float64)
+    level = float(raw[: max(reference_days, 1)].mean())
+    if level <= 0 or float(raw.min()) <= 0:
+        return np.ones(days)
+    relative: Vector = raw / level
+    return relative
+
+
 def weekly_mean(series: Vector) -> Vector:
     """Centred 7-day mean (shorter at the ends). The control series enters smoothed: its own
     day-to-day noise would otherwise attenuate its coefficient and leave part of a shared
@@ -173,10 +188,12 @@ def staggered_share(data: StaggeredInput) -> StaggeredEstimate:
     rng = np.random.default_rng(data.seed)
     drawn = [rng.permutation(actual) for _ in range(data.permutations)]
     assignments = np.vstack([actual[None, :], *[row[None, :] for row in drawn]])
-    nuisance = controls(data.weekday, data.control)
-    exposed = residualize(nuisance, exposure(rates, wave_start[assignments], days))
-    y = residualize(nuisance, outcome)
-    a = residualize(nuisance, total_attributed)
+    # Sales taken in proportion to the rest of the store (see observational_difference).
+    scale = relative_level(data.control, days, days)
+    nuisance = controls(data.weekday, None)
+    exposed = residualize(nuisance, exposure(rates, wave_start[assignments], days) / scale)
+    y = residualize(nuisance, outcome / scale)
+    a = residualize(nuisance, total_attributed / scale)
     share = difference_in_differences(exposed[0], y, a, nuisance.shape[1])
     design_based = _randomization_interval(exposed, y, a)
     estimate = share.estimate if math.isfinite(share.estimate) else 0.0
@@ -361,12 +378,7 @@ def observational_difference(
         return ObservationalEstimate(
             Interval(math.nan, -math.inf, math.inf), tuple(y.tolist()), max(launch_day, 0), math.nan
         )
-    scale = np.ones(y.size)
-    if control is not None:
-        smoothed = weekly_mean(np.asarray(control, dtype=np.float64))
-        level = float(smoothed[:launch_day].mean())
-        if level > 0 and float(smoothed.min()) > 0:
-            scale = smoothed / level
+    scale = relative_level(control, y.size, launch_day)
     z = y / scale
     gram_inverse = np.linalg.pinv(pre.T @ pre)
     beta = gram_inverse @ pre.T @ z[:launch_day]
