@@ -121,7 +121,7 @@ class History:
         if len(self.daily) < 14:
             return math.sqrt(max(self.mean, 1.0))
         values = np.asarray(self.daily, dtype=np.float64)
-        matrix = controls(self.weekday, None)
+        matrix = controls(self.weekday)
         residual = residualize(matrix, values)
         return float(math.sqrt(residual @ residual / max(values.size - matrix.shape[1], 1)))
 
@@ -147,7 +147,7 @@ def staggered_guidance(history: History, creators: int, waves: int, wave_days: i
     weekday = [
         (history.weekday[0] + day) % 7 if history.weekday else day % 7 for day in range(days)
     ]
-    spread = residualize(controls(weekday, None), live)
+    spread = residualize(controls(weekday), live)
     energy = float(spread @ spread)
     mean = history.mean
     if mean <= 0 or energy <= 0:

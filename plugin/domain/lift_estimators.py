@@ -130,14 +130,12 @@ def exposure(rates: Vector, starts: npt.NDArray[np.int64], days: int) -> npt.NDA
     return result
 
 
-def controls(weekday: Sequence[int], control: Sequence[float] | None) -> Vector:
-    """Design matrix of the nuisance terms: intercept, weekday dummies, control series."""
+def controls(weekday: Sequence[int]) -> Vector:
+    """Design matrix of the nuisance terms: intercept and weekday dummies."""
     days = np.asarray(weekday, dtype=np.int64)
     columns = [np.ones(days.size)]
     present = sorted(set(days.tolist()))
     columns += [(days == value).astype(np.float64) for value in present[1:]]
-    if control is not None:
-        columns.append(weekly_mean(np.asarray(control, dtype=np.float64)))
     matrix: Vector = np.column_stack(columns)
     return matrix
 
@@ -154,20 +152,6 @@ def relative_level(control: Sequence[float] | None, days: int, reference_days: i
         return np.ones(days)
     relative: Vector = raw / level
     return relative
-
-
-def weekly_mean(series: Vector) -> Vector:
-    """Centred 7-day mean (shorter at the ends). The control series enters smoothed: its own
-    day-to-day noise would otherwise attenuate its coefficient and leave part of a shared
-    seasonal swing in the residual, where it could line up with the launch schedule (measured:
-    85 % coverage with the raw series, the weekday dummies already take the weekly pattern)."""
-    if series.size < 7:
-        return np.full(series.size, float(series.mean()) if series.size else 0.0)
-    # Every value is a full week (windows shifted inward at the ends), so no weekday weighs more.
-    cumulative = np.concatenate([[0.0], np.cumsum(series)])
-    first = np.clip(np.arange(series.size) - 3, 0, series.size - 7)
-    smoothed: Vector = (cumulative[first + 7] - cumulative[first]) / 7
-    return smoothed
 
 
 def residualize(matrix: Vector, values: Vector) -> Vector:
@@ -190,7 +174,7 @@ def staggered_share(data: StaggeredInput) -> StaggeredEstimate:
     assignments = np.vstack([actual[None, :], *[row[None, :] for row in drawn]])
     # Sales taken in proportion to the rest of the store (see observational_difference).
     scale = relative_level(data.control, days, days)
-    nuisance = controls(data.weekday, None)
+    nuisance = controls(data.weekday)
     exposed = residualize(nuisance, exposure(rates, wave_start[assignments], days) / scale)
     y = residualize(nuisance, outcome / scale)
     a = residualize(nuisance, total_attributed / scale)
@@ -370,7 +354,7 @@ def observational_difference(
     mistakes any later store-wide swing for lift: measured, 90 % coverage and 13 % false
     positives on simulated stores with slow seasonality.)"""
     y = np.asarray(outcome, dtype=np.float64)
-    matrix = controls(weekday, None)
+    matrix = controls(weekday)
     pre, post = matrix[:launch_day], matrix[launch_day:]
     parameters = matrix.shape[1]
     df = launch_day - parameters
