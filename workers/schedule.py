@@ -39,6 +39,7 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic("workers.jobs.rewards.expire_rights_grants", 15 * 60),
     Periodic("workers.jobs.metrics.prune_clicks_all_shops", 24 * 3600),
     Periodic("workers.jobs.email.sweep_unsent_email", 10 * 60),
+    Periodic("workers.jobs.lift.activate_lift_waves", 5 * 60),
 )
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-03 11:18:22.840822
+Create Date: 2026-12-03 11:28:00.093840
 """
 
 from collections.abc import Sequence
@@ -407,6 +407,31 @@ def upgrade() -> None:
     with op.batch_alter_table('creator_invitations', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_creator_invitations_shop_id'), ['shop_id'], unique=False)
 
+    op.create_table('lift_tests',
+    sa.Column('campaign_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('design', sa.String(length=16), nullable=False),
+    sa.Column('status', sa.String(length=16), nullable=False),
+    sa.Column('product_ids', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('waves', sa.BigInteger(), nullable=False),
+    sa.Column('wave_days', sa.BigInteger(), nullable=False),
+    sa.Column('holdout_bps', sa.BigInteger(), nullable=False),
+    sa.Column('baseline_days', sa.BigInteger(), nullable=False),
+    sa.Column('duration_days', sa.BigInteger(), nullable=False),
+    sa.Column('seed', sa.BigInteger(), nullable=False),
+    sa.Column('launched_at', plugin.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('ended_at', plugin.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('shop_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('created_at', plugin.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_lift_tests_campaign_id_campaigns'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_lift_tests_shop_id_shops'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_lift_tests'))
+    )
+    with op.batch_alter_table('lift_tests', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_lift_tests_campaign_id'), ['campaign_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_lift_tests_shop_id'), ['shop_id'], unique=False)
+
     op.create_table('metric_order_contributions',
     sa.Column('order_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('shop_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -658,6 +683,26 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_ledger_entries_payout_id'), ['payout_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_ledger_entries_shop_id'), ['shop_id'], unique=False)
         batch_op.create_index('ix_ledger_entries_shop_id_created_at', ['shop_id', 'created_at'], unique=False)
+
+    op.create_table('lift_assignments',
+    sa.Column('test_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('creator_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('wave', sa.BigInteger(), nullable=False),
+    sa.Column('starts_at', plugin.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('activated_at', plugin.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('held_link_ids', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('shop_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.ForeignKeyConstraint(['creator_id'], ['creators.id'], name=op.f('fk_lift_assignments_creator_id_creators'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_lift_assignments_shop_id_shops'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['test_id'], ['lift_tests.id'], name=op.f('fk_lift_assignments_test_id_lift_tests'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_lift_assignments')),
+    sa.UniqueConstraint('test_id', 'creator_id', name=op.f('uq_lift_assignments_test_id_creator_id'))
+    )
+    with op.batch_alter_table('lift_assignments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_lift_assignments_shop_id'), ['shop_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_lift_assignments_starts_at'), ['starts_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_lift_assignments_test_id'), ['test_id'], unique=False)
 
     op.create_table('rewards',
     sa.Column('ugc_post_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -915,6 +960,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_rewards_customer_email_hash'))
 
     op.drop_table('rewards')
+    with op.batch_alter_table('lift_assignments', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_lift_assignments_test_id'))
+        batch_op.drop_index(batch_op.f('ix_lift_assignments_starts_at'))
+        batch_op.drop_index(batch_op.f('ix_lift_assignments_shop_id'))
+
+    op.drop_table('lift_assignments')
     with op.batch_alter_table('ledger_entries', schema=None) as batch_op:
         batch_op.drop_index('ix_ledger_entries_shop_id_created_at')
         batch_op.drop_index(batch_op.f('ix_ledger_entries_shop_id'))
@@ -970,6 +1021,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_metric_order_contributions_shop_id'))
 
     op.drop_table('metric_order_contributions')
+    with op.batch_alter_table('lift_tests', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_lift_tests_shop_id'))
+        batch_op.drop_index(batch_op.f('ix_lift_tests_campaign_id'))
+
+    op.drop_table('lift_tests')
     with op.batch_alter_table('creator_invitations', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_creator_invitations_shop_id'))
 

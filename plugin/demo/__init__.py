@@ -23,6 +23,7 @@ DEMO_PARTS = (
     "plugin.demo.admin_story",
     "plugin.demo.shopify",
     "plugin.demo.woocommerce",
+    "plugin.demo.lift",
 )
 
 logger = logging.getLogger(__name__)

@@ -20,6 +20,7 @@ from plugin.models.metrics import (
     OrderContribution,
     OrderDay,
 )
+from plugin.models.lift import LiftAssignment, LiftTest
 from plugin.models.orders import Attribution, Order, Refund
 from plugin.models.rewards import ReferralSprint, TryAndTagProgram
 from plugin.models.shop import ApiKey, OAuthState, Shop
@@ -48,6 +49,8 @@ __all__ = [
     "HeldLink",
     "LedgerEntry",
     "MetricState",
+    "LiftAssignment",
+    "LiftTest",
     "OAuthState",
     "Order",
     "OrderContribution",

@@ -10,8 +10,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from plugin.models.base import Base, BigId, IdMixin, TenantMixin, TimestampMixin, utcnow
 
-# awaiting_signing: held until the creator accepts their agreement (plugin.services.agreements)
-CODE_STATUSES = ("pending", "active", "taken", "failed", "deactivated", "awaiting_signing")
+# awaiting_signing: held until the creator accepts their agreement (plugin.services.agreements);
+# scheduled: held back by a staggered lift test until the creator's wave (plugin.services.lift).
+# Neither is in the store yet.
+CODE_STATUSES = (
+    "scheduled", "pending", "active", "taken", "failed", "deactivated", "awaiting_signing"
+)
 
 
 class DiscountCode(IdMixin, TenantMixin, TimestampMixin, Base):

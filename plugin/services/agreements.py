@@ -329,7 +329,12 @@ def release_holds(tenant: Tenant, creator_id: int) -> tuple[int, int]:
         DiscountCode.creator_id == creator_id,
         DiscountCode.status == "awaiting_signing",
     )
+    from plugin.services.lift import hold_new_code, hold_new_link
+
+    # Signing lifts this hold only: a lift test's wave that has not started keeps its own.
     for code in codes:
+        if hold_new_code(tenant, code):
+            continue
         code.status = "pending"
         enqueue_after_commit(tenant.session, create_code_job, code.id)
     held = tenant.all(HeldLink, HeldLink.creator_id == creator_id, HeldLink.released_at.is_(None))
@@ -338,6 +343,7 @@ def release_holds(tenant: Tenant, creator_id: int) -> tuple[int, int]:
         link = tenant.get(ReferralLink, hold.link_id)
         if link is not None:
             link.active = True
+            hold_new_link(tenant, link)
         hold.released_at = now
     if codes or held:
         logger.info(

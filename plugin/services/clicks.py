@@ -158,6 +158,10 @@ class ClickRecorder:
         self.spool = spool
         self._keyed = hmac.new(visitor_key(secret), digestmod=hashlib.sha256)
 
+    def visitor(self, ip: str | None, user_agent: str | None) -> str:
+        """The visitor hash a click of this request gets (a lift test's holdout draws on it)."""
+        return visitor_hash(self._keyed, ip, user_agent)
+
     def record(
         self,
         link: ResolvedLink,

@@ -154,8 +154,10 @@ def create_discount_code(tenant: Tenant, values: Mapping[str, Any]) -> DiscountC
     with _unique_or_field_error(tenant.session, {"code": "already exists in this shop"}):
         tenant.add(code)
     from plugin.services.agreements import hold_code_if_awaiting
+    from plugin.services.lift import hold_new_code
 
-    if not hold_code_if_awaiting(tenant, code):  # held codes go to the store on acceptance
+    # Held codes go to the store on acceptance or at their lift-test wave.
+    if not hold_code_if_awaiting(tenant, code) and not hold_new_code(tenant, code):
         _enqueue_creation(tenant.session, code.id)
     return code
 
@@ -179,6 +181,10 @@ def retry_discount_code(tenant: Tenant, code: DiscountCode, new_code: str | None
 
 def deactivate_discount_code(tenant: Tenant, code: DiscountCode) -> DiscountCode:
     if code.status == "deactivated":
+        return code
+    if code.status == "scheduled":  # held for a lift-test wave: never reached the store
+        code.status = "deactivated"
+        tenant.session.flush()
         return code
     if code.status not in ("active", "pending"):
         raise InvalidTransition(f"a {code.status} code is not live in the store")

@@ -29,7 +29,8 @@ from sqlalchemy import and_, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from plugin.models import Campaign, Creator, DiscountCode, ReferralLink, Shop
+from plugin.domain.lift_holdout import holdout_salt, in_holdout
+from plugin.models import Campaign, Creator, DiscountCode, LiftTest, ReferralLink, Shop
 from plugin.tenancy import Tenant
 
 logger = logging.getLogger(__name__)
@@ -140,8 +141,12 @@ def create_link(
             logger.warning("referral link slug collision, retrying")
             continue
         from plugin.services.agreements import hold_link_if_awaiting
+        from plugin.services.lift import hold_new_link
 
-        hold_link_if_awaiting(tenant, link)  # inactive until the creator accepts, if asked
+        # inactive until the creator accepts (if asked) and their lift-test wave (if one waits)
+        if not hold_link_if_awaiting(tenant, link):
+            hold_new_link(tenant, link)
+        session.flush()
         return link
     raise RuntimeError("could not find a free referral link slug in 5 attempts")
 
@@ -173,8 +178,18 @@ class ResolvedLink:
     location_prefix: str  # the destination up to the click id
     location_suffix: str  # the destination after the click id
     store_url: str  # the shop's home page, offered on the "link inactive" page
+    # A running link-holdout lift test on the link's campaign: this share of visitors lands on
+    # the same destination without the creator's discount (tracking parameters unchanged, so
+    # attribution and the creator's credit are the same either way).
+    holdout_bps: int = 0
+    holdout_salt: str = ""
+    holdout_prefix: str = ""
+    holdout_suffix: str = ""
 
-    def location(self, click_uid: str) -> str:
+    def location(self, click_uid: str, visitor: str | None = None) -> str:
+        """The destination; `visitor` (the visitor hash) is needed only when holdout_bps > 0."""
+        if visitor is not None and in_holdout(self.holdout_salt, visitor, self.holdout_bps):
+            return self.holdout_prefix + click_uid + self.holdout_suffix
         return self.location_prefix + click_uid + self.location_suffix
 
 
@@ -220,6 +235,9 @@ def load_link(session: Session, target_url: TargetUrl, slug: str) -> ResolvedLin
             Campaign.name,
             DiscountCode.code,
             DiscountCode.status,
+            LiftTest.id,
+            LiftTest.seed,
+            LiftTest.holdout_bps,
         )
         .join(Shop, Shop.id == ReferralLink.shop_id)
         .join(
@@ -235,6 +253,15 @@ def load_link(session: Session, target_url: TargetUrl, slug: str) -> ResolvedLin
             and_(
                 DiscountCode.id == ReferralLink.discount_code_id,
                 DiscountCode.shop_id == ReferralLink.shop_id,
+            ),
+        )
+        .outerjoin(
+            LiftTest,
+            and_(
+                LiftTest.campaign_id == ReferralLink.campaign_id,
+                LiftTest.shop_id == ReferralLink.shop_id,
+                LiftTest.design == "holdout",
+                LiftTest.status == "running",
             ),
         )
         .where(ReferralLink.slug == slug)
@@ -256,23 +283,28 @@ def load_link(session: Session, target_url: TargetUrl, slug: str) -> ResolvedLin
         campaign_name,
         code,
         code_status,
+        holdout_test_id,
+        holdout_seed,
+        holdout_bps,
     ) = tuple[Any, ...](row)
     # Only a code the store knows applies itself; a pending or failed one would show an error.
     usable_code = code if code_status == "active" else None
-    destination = target_url(
-        platform,
-        domain,
-        tracked_path(
-            path,
-            campaign=campaign_tag(campaign_id, campaign_name),
-            creator_handle=handle,
-            click_uid=CLICK_PLACEHOLDER,
-        ),
-        usable_code,
+    tracked = tracked_path(
+        path,
+        campaign=campaign_tag(campaign_id, campaign_name),
+        creator_handle=handle,
+        click_uid=CLICK_PLACEHOLDER,
     )
-    if destination.count(CLICK_PLACEHOLDER) != 1:
-        raise ValueError(f"connector {platform} mangled the click id placeholder: {destination}")
-    prefix, _, suffix = destination.partition(CLICK_PLACEHOLDER)
+    prefix, suffix = _split(platform, target_url(platform, domain, tracked, usable_code))
+    holdout: dict[str, Any] = {}
+    if holdout_test_id is not None and usable_code is not None:
+        held_prefix, held_suffix = _split(platform, target_url(platform, domain, tracked, None))
+        holdout = {
+            "holdout_bps": int(holdout_bps),
+            "holdout_salt": holdout_salt(holdout_test_id, holdout_seed),
+            "holdout_prefix": held_prefix,
+            "holdout_suffix": held_suffix,
+        }
     return ResolvedLink(
         slug=slug,
         shop_id=shop_id,
@@ -285,7 +317,15 @@ def load_link(session: Session, target_url: TargetUrl, slug: str) -> ResolvedLin
         location_prefix=prefix,
         location_suffix=suffix,
         store_url=target_url(platform, domain, "/", None),
+        **holdout,
     )
+
+
+def _split(platform: str, destination: str) -> tuple[str, str]:
+    if destination.count(CLICK_PLACEHOLDER) != 1:
+        raise ValueError(f"connector {platform} mangled the click id placeholder: {destination}")
+    prefix, _, suffix = destination.partition(CLICK_PLACEHOLDER)
+    return prefix, suffix
 
 
 @dataclass(slots=True)

@@ -18,6 +18,7 @@ BLUEPRINT_MODULES = (
     "plugin.web.merchant",
     "plugin.web.admin_keys",
     "plugin.web.wordpress_login",
+    "plugin.web.lift_pages",
     "plugin.web.creator_portal",
     "plugin.web.admin_contracts",
     "plugin.web.creator_contract",

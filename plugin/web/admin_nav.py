@@ -24,6 +24,7 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem("Try & Tag", "merchant.try_and_tag"),
     NavItem("Sprints", "merchant.sprints"),
     NavItem("Payouts", "merchant.payouts"),
+    NavItem("Lift tests", "lift_pages.index"),
     NavItem("Settings", "merchant.settings"),
     NavItem("API keys", "admin_keys.keys"),
     NavItem("Outbox", "outbox.outbox"),

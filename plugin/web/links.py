@@ -188,17 +188,16 @@ def follow(app: Flask, slug: str, environ: WSGIEnvironment) -> Answer:
         return _not_found(link)
     click_uid = new_click_uid()
     user_agent = environ.get("HTTP_USER_AGENT", "")
+    ip = environ.get("REMOTE_ADDR")
     if _counts(environ, user_agent):
         state.recorder.record(
-            link,
-            click_uid,
-            ip=environ.get("REMOTE_ADDR"),
-            user_agent=user_agent,
-            referrer=environ.get("HTTP_REFERER"),
+            link, click_uid, ip=ip, user_agent=user_agent, referrer=environ.get("HTTP_REFERER")
         )
+    # A link-holdout lift test draws on the visitor hash; other links skip computing it.
+    visitor = state.recorder.visitor(ip, user_agent) if link.holdout_bps else None
     # The destination was made an ASCII URI when the link was loaded (`target_url`) and the
     # click id is hex, so the Location goes out as built.
-    return "302 Found", [("Location", link.location(click_uid)), *_REDIRECT_HEADERS], b""
+    return "302 Found", [("Location", link.location(click_uid, visitor)), *_REDIRECT_HEADERS], b""
 
 
 _PAGE = """<!doctype html>

@@ -13,7 +13,7 @@ import pytest
 from flask import Flask
 from sqlalchemy.orm import Session
 
-from plugin.models import Agreement, Deliverable
+from plugin.models import Agreement, Deliverable, LiftTest
 from plugin.services.payouts import batch_payouts
 from plugin.services.shops import issue_api_key
 from tests.admin.conftest import Api, ShopKey
@@ -54,6 +54,10 @@ BY_ID: list[tuple[str, str, Any]] = [
     ("GET", "/api/v1/metrics/creators?creator_id={creator}", None),
     ("GET", "/api/v1/metrics/campaigns?campaign_id={campaign}", None),
     ("GET", "/api/v1/metrics/uplift?creator_id={creator}", None),
+    ("GET", "/api/v1/lift-tests/{lift_test}", None),
+    ("PATCH", "/api/v1/lift-tests/{lift_test}", {"waves": 3}),
+    ("POST", "/api/v1/lift-tests/{lift_test}/launch", None),
+    ("POST", "/api/v1/lift-tests/{lift_test}/end", None),
 ]
 # Lists as shop B: B owns nothing of these kinds, so each must come back empty.
 LISTS = [
@@ -75,6 +79,8 @@ LISTS = [
     "/api/v1/payouts?batch_key={batch}",
     "/api/v1/payouts/batches",
     "/api/v1/metrics/creators",
+    "/api/v1/lift-tests",
+    "/api/v1/lift-tests?campaign_id={campaign}",
 ]
 # Creating rows in B that point at A's rows.
 REFERENCING: list[tuple[str, dict[str, Any], dict[str, str]]] = [
@@ -93,6 +99,11 @@ REFERENCING: list[tuple[str, dict[str, Any], dict[str, str]]] = [
         "/api/v1/ledger/adjustments",
         {"creator_id": "{creator}", "amount_minor": 100, "reason": "gift"},
         {"creator_id": "does not exist in this shop"},
+    ),
+    (
+        "/api/v1/lift-tests",
+        {"campaign_id": "{campaign}", "design": "holdout"},
+        {"campaign_id": "does not exist in this shop"},
     ),
 ]
 
@@ -123,6 +134,9 @@ def world_a(session: Session, shop_a: ShopKey) -> dict[str, Any]:
     make_entry(session, shop, creator, 1_000, order=order)
     (payout,) = batch_payouts(session, shop.id, "a-batch")
     api_key, _ = issue_api_key(session, shop.id, "a's other key")
+    lift_test = LiftTest(shop_id=shop.id, campaign_id=campaign.id, name="A's", design="staggered")
+    lift_test.seed = 1
+    session.add(lift_test)
     session.commit()
     return {
         "creator": creator.id,
@@ -135,6 +149,7 @@ def world_a(session: Session, shop_a: ShopKey) -> dict[str, Any]:
         "payout": payout.id,
         "batch": "a-batch",
         "api_key": api_key.id,
+        "lift_test": lift_test.id,
     }
 
 

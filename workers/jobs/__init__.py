@@ -15,6 +15,7 @@ JOB_MODULES = (
     "workers.jobs.metrics",
     "workers.jobs.email",
     "workers.jobs.try_and_tag",
+    "workers.jobs.lift",
 )
 
 for _module in JOB_MODULES:

@@ -12,6 +12,7 @@ from plugin.web.admin_api import (  # noqa: F401 - importing registers the route
     deliverables,
     keys,
     ledger,
+    lift_tests,
     metrics,
     openapi,
     payouts,

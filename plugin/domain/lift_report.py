@@ -1,0 +1,115 @@
+"""Incremental orders, revenue and ROI with their 95 % intervals, and the sentences that say
+them in plain words, from an estimate of the incremental share of attributed sales."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from plugin.domain.lift_estimators import Interval
+
+MIN_ATTRIBUTED_ORDERS = 20
+MIN_HOLDOUT_VISITORS = 100
+MIN_HOLDOUT_CONVERSIONS = 10
+
+
+@dataclass(frozen=True)
+class Figures:
+    """One campaign's or one creator's lift."""
+
+    label: str  # "the campaign's creators", "Maya Ortiz"
+    attributed_orders: int
+    attributed_revenue_minor: int
+    spend_minor: int
+    incremental_orders: Interval
+    incremental_revenue_minor: Interval
+    roi: Interval | None  # (incremental revenue - spend) / spend; None without spend
+    sentence: str
+
+
+def figures(
+    label: str,
+    *,
+    attributed_orders: int,
+    attributed_revenue_minor: int,
+    spend_minor: int,
+    incremental_orders: Interval,
+    incremental_revenue_minor: Interval,
+) -> Figures:
+    return Figures(
+        label=label,
+        attributed_orders=attributed_orders,
+        attributed_revenue_minor=attributed_revenue_minor,
+        spend_minor=spend_minor,
+        incremental_orders=incremental_orders,
+        incremental_revenue_minor=incremental_revenue_minor,
+        roi=roi(incremental_revenue_minor, spend_minor),
+        sentence=orders_sentence(label, attributed_orders, incremental_orders),
+    )
+
+
+def share_of(attributed: float, share: Interval) -> Interval:
+    """The incremental part of `attributed` sales, for an incremental share θ with its interval."""
+    return share.scaled(max(attributed, 0.0))
+
+
+def roi(incremental_revenue_minor: Interval, spend_minor: int) -> Interval | None:
+    """(incremental revenue - spend) / spend: a monotone map, so the interval maps end to end."""
+    if spend_minor <= 0:
+        return None
+    return incremental_revenue_minor.scaled(1 / spend_minor, -1.0)
+
+
+def orders_sentence(label: str, attributed_orders: int, incremental: Interval) -> str:
+    these = f"these {attributed_orders} orders" if attributed_orders else "their orders"
+    if not incremental.bounded or math.isnan(incremental.estimate):
+        return (
+            f"The data cannot yet say how many of {these} would not have happened without {label}."
+        )
+    low, high = round(incremental.low), round(incremental.high)
+    if low > 0:
+        return f"Between {low} and {high} of {these} would not have happened without {label}."
+    if high > 0:
+        return (
+            f"Up to {high} of {these} may not have happened without {label}, but the data "
+            "cannot rule out that customers would have bought anyway."
+        )
+    return (
+        f"None of {these} look extra: customers would most likely have bought anyway "
+        f"(95 % interval {low} to {high} orders)."
+    )
+
+
+def staggered_warnings(attributed_orders: int, creators: int, waves_started: int) -> list[str]:
+    warnings = []
+    if creators < 4:
+        warnings.append(f"Only {creators} creators: too few to compare waves reliably.")
+    if waves_started < 2:
+        warnings.append("Fewer than 2 waves have started: nothing to compare yet.")
+    if attributed_orders < MIN_ATTRIBUTED_ORDERS:
+        warnings.append(
+            f"Only {attributed_orders} attributed orders so far: too few to say anything yet "
+            f"(wait for at least {MIN_ATTRIBUTED_ORDERS})."
+        )
+    return warnings
+
+
+def holdout_warnings(holdout_visitors: int, conversions: int) -> list[str]:
+    warnings = []
+    if holdout_visitors < MIN_HOLDOUT_VISITORS:
+        warnings.append(
+            f"Only {holdout_visitors} held-out visitors: too few to say anything yet "
+            f"(wait for at least {MIN_HOLDOUT_VISITORS})."
+        )
+    if conversions < MIN_HOLDOUT_CONVERSIONS:
+        warnings.append(f"Only {conversions} visitors bought: too few to compare the groups.")
+    return warnings
+
+
+def observational_warnings(pre_days: int, post_days: int) -> list[str]:
+    warnings = []
+    if pre_days < 28:
+        warnings.append(f"Only {pre_days} days of history before launch: a weak baseline.")
+    if post_days < 7:
+        warnings.append(f"Only {post_days} days since launch: too early to say anything.")
+    return warnings

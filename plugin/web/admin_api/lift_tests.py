@@ -1,0 +1,410 @@
+"""Lift tests (incrementality experiments): configure, launch, end, and read the result."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from flask import jsonify
+from flask.typing import ResponseReturnValue
+
+from plugin.db import get_session
+from plugin.domain.lift_design import DESIGNS, EXPLANATIONS, Guidance
+from plugin.domain.lift_estimators import Interval
+from plugin.domain.lift_report import Figures
+from plugin.domain.validation import Field, Schema
+from plugin.models import LiftTest, Shop
+from plugin.services import lift as service
+from plugin.services.lift_results import LiftResult, guidance, lift_result
+from plugin.web.admin_api.base import (
+    BOOL,
+    INT,
+    PAGE_QUERY,
+    STR,
+    TIME,
+    api_route,
+    component,
+    iso,
+    json_body,
+    list_route,
+    nullable,
+    obj,
+    owned_or_404,
+    ref,
+    saved,
+)
+from plugin.web.auth import current_tenant
+
+SEED_MAX = 2**48 - 1
+SETTINGS = (
+    Field("name", "string", min_length=1, max_length=200),
+    Field(
+        "product_ids",
+        "array",
+        item_kind="integer",
+        max_length=100,
+        description="store product ids the campaign promotes; empty: the whole store",
+    ),
+    Field("waves", "integer", minimum=2, maximum=8, description="staggered: number of waves"),
+    Field("wave_days", "integer", minimum=1, maximum=28, description="staggered: days apart"),
+    Field(
+        "holdout_bps",
+        "integer",
+        minimum=100,
+        maximum=5000,
+        description="holdout: share of link visitors without the discount, basis points",
+    ),
+    Field("baseline_days", "integer", minimum=14, maximum=365),
+    Field("duration_days", "integer", minimum=7, maximum=180),
+)
+LIFT_TEST_INPUT = Schema(
+    "LiftTestInput",
+    (
+        Field("campaign_id", "integer", required=True, minimum=1),
+        Field("design", "string", required=True, choices=DESIGNS),
+        Field(
+            "seed",
+            "integer",
+            minimum=0,
+            maximum=SEED_MAX,
+            description="randomization seed; drawn at random when absent, fixed at launch",
+        ),
+        *SETTINGS,
+    ),
+)
+LIFT_TEST_UPDATE = Schema("LiftTestUpdate", SETTINGS)
+
+NUMBER = {"type": "number"}
+INTERVAL = component(
+    "LiftInterval",
+    obj({"estimate": nullable(NUMBER), "low": nullable(NUMBER), "high": nullable(NUMBER)}),
+)
+FIGURES = component(
+    "LiftFigures",
+    obj(
+        {
+            "label": STR,
+            "attributed_orders": INT,
+            "attributed_revenue_minor": INT,
+            "spend_minor": INT,
+            "incremental_orders": ref(INTERVAL),
+            "incremental_revenue_minor": ref(INTERVAL),
+            "roi": {"oneOf": [ref(INTERVAL), {"type": "null"}]},
+            "sentence": STR,
+        }
+    ),
+)
+RESULT = component(
+    "LiftResult",
+    obj(
+        {
+            "design": STR,
+            "randomized": BOOL,
+            "caveat": nullable(STR),
+            "currency": STR,
+            "start": TIME,
+            "end": TIME,
+            "warnings": {"type": "array", "items": STR},
+            "campaign": {"oneOf": [ref(FIGURES), {"type": "null"}]},
+            "creators": {
+                "type": "array",
+                "items": obj({"creator_id": INT, "name": STR, "figures": ref(FIGURES)}),
+            },
+            "incremental_share": {"oneOf": [ref(INTERVAL), {"type": "null"}]},
+            "design_based_share": {"oneOf": [ref(INTERVAL), {"type": "null"}]},
+            "conversion": {
+                "oneOf": [
+                    obj(
+                        {
+                            "treated_visitors": INT,
+                            "holdout_visitors": INT,
+                            "treated_rate": nullable(NUMBER),
+                            "holdout_rate": nullable(NUMBER),
+                            "difference": ref(INTERVAL),
+                        }
+                    ),
+                    {"type": "null"},
+                ]
+            },
+            "chart": {
+                "oneOf": [
+                    obj(
+                        {
+                            "days": {
+                                "type": "array",
+                                "items": {"type": "string", "format": "date"},
+                            },
+                            "actual": {"type": "array", "items": NUMBER},
+                            "counterfactual": {"type": "array", "items": NUMBER},
+                            "launch_index": INT,
+                            "measure": STR,
+                        }
+                    ),
+                    {"type": "null"},
+                ]
+            },
+        }
+    ),
+)
+TEST_FIELDS = {
+    "id": INT,
+    "campaign_id": INT,
+    "name": STR,
+    "design": {"type": "string", "enum": list(DESIGNS)},
+    "status": {"type": "string", "enum": ["draft", "running", "ended"]},
+    "product_ids": {"type": "array", "items": STR},
+    "waves": INT,
+    "wave_days": INT,
+    "holdout_bps": INT,
+    "baseline_days": INT,
+    "duration_days": INT,
+    "seed": INT,
+    "launched_at": nullable(TIME),
+    "ended_at": nullable(TIME),
+    "created_at": TIME,
+    "explanation": obj(
+        {
+            "title": STR,
+            "how": STR,
+            "assumptions": {"type": "array", "items": STR},
+            "caveat": nullable(STR),
+        }
+    ),
+}
+LIFT_TEST = component("LiftTest", obj(TEST_FIELDS))
+LIFT_TEST_DETAIL = component(
+    "LiftTestDetail",
+    obj(
+        {
+            **TEST_FIELDS,
+            "guidance": obj({"detectable_lift": nullable(NUMBER), "sentence": STR, "enough": BOOL}),
+            "assignments": {
+                "type": "array",
+                "items": obj(
+                    {
+                        "creator_id": INT,
+                        "wave": INT,
+                        "starts_at": TIME,
+                        "activated_at": nullable(TIME),
+                    }
+                ),
+            },
+            "result": {"oneOf": [ref(RESULT), {"type": "null"}]},
+        }
+    ),
+)
+LIFT_QUERY = (Field("campaign_id", "integer", minimum=1), *PAGE_QUERY)
+
+
+def _number(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
+
+
+def interval_json(interval: Interval | None) -> dict[str, Any] | None:
+    if interval is None:
+        return None
+    return {
+        "estimate": _number(interval.estimate),
+        "low": _number(interval.low),
+        "high": _number(interval.high),
+    }
+
+
+def figures_json(figures: Figures | None) -> dict[str, Any] | None:
+    if figures is None:
+        return None
+    return {
+        "label": figures.label,
+        "attributed_orders": figures.attributed_orders,
+        "attributed_revenue_minor": figures.attributed_revenue_minor,
+        "spend_minor": figures.spend_minor,
+        "incremental_orders": interval_json(figures.incremental_orders),
+        "incremental_revenue_minor": interval_json(figures.incremental_revenue_minor),
+        "roi": interval_json(figures.roi),
+        "sentence": figures.sentence,
+    }
+
+
+def result_json(result: LiftResult, currency: str) -> dict[str, Any]:
+    conversion = result.conversion
+    chart = result.chart
+    return {
+        "design": result.design,
+        "randomized": result.randomized,
+        "caveat": result.caveat,
+        "currency": currency,
+        "start": iso(result.start),
+        "end": iso(result.end),
+        "warnings": list(result.warnings),
+        "campaign": figures_json(result.campaign),
+        "creators": [
+            {"creator_id": creator_id, "name": name, "figures": figures_json(figures)}
+            for creator_id, name, figures in result.creators
+        ],
+        "incremental_share": interval_json(result.incremental_share),
+        "design_based_share": interval_json(result.design_based_share),
+        "conversion": None
+        if conversion is None
+        else {
+            "treated_visitors": conversion["treated_visitors"],
+            "holdout_visitors": conversion["holdout_visitors"],
+            "treated_rate": _number(conversion["treated_rate"]),
+            "holdout_rate": _number(conversion["holdout_rate"]),
+            "difference": interval_json(conversion["difference"]),
+        },
+        "chart": None
+        if chart is None
+        else {
+            "days": [day.isoformat() for day in chart.days],
+            "actual": [float(value) for value in chart.actual],
+            "counterfactual": [float(value) for value in chart.counterfactual],
+            "launch_index": chart.launch_index,
+            "measure": chart.measure,
+        },
+    }
+
+
+def test_json(test: LiftTest) -> dict[str, Any]:
+    text = EXPLANATIONS[test.design]
+    return {
+        "id": test.id,
+        "campaign_id": test.campaign_id,
+        "name": test.name,
+        "design": test.design,
+        "status": test.status,
+        "product_ids": [str(product) for product in test.product_ids],
+        "waves": test.waves,
+        "wave_days": test.wave_days,
+        "holdout_bps": test.holdout_bps,
+        "baseline_days": test.baseline_days,
+        "duration_days": test.duration_days,
+        "seed": test.seed,
+        "launched_at": iso(test.launched_at),
+        "ended_at": iso(test.ended_at),
+        "created_at": iso(test.created_at),
+        "explanation": {
+            "title": text.title,
+            "how": text.how,
+            "assumptions": list(text.assumptions),
+            "caveat": text.caveat,
+        },
+    }
+
+
+def guidance_json(advice: Guidance) -> dict[str, Any]:
+    return {
+        "detectable_lift": _number(advice.detectable_lift),
+        "sentence": advice.sentence,
+        "enough": advice.enough,
+    }
+
+
+def detail_json(test: LiftTest) -> dict[str, Any]:
+    session = get_session()
+    tenant = current_tenant()
+    shop = session.get(Shop, tenant.shop_id)
+    currency = shop.currency if shop is not None else "USD"
+    result = lift_result(session, test) if test.launched_at is not None else None
+    return {
+        **test_json(test),
+        "guidance": guidance_json(guidance(session, test)),
+        "assignments": [
+            {
+                "creator_id": row.creator_id,
+                "wave": row.wave,
+                "starts_at": iso(row.starts_at),
+                "activated_at": iso(row.activated_at),
+            }
+            for row in service.assignments(tenant, test.id)
+        ],
+        "result": result_json(result, currency) if result is not None else None,
+    }
+
+
+def _stored(values: dict[str, Any]) -> dict[str, Any]:
+    if "product_ids" in values:
+        values["product_ids"] = [str(product) for product in values["product_ids"]]
+    return values
+
+
+list_route(
+    "/lift-tests",
+    LiftTest,
+    test_json,
+    name="list_lift_tests",
+    summary="List lift tests",
+    tag="lift-tests",
+    response=LIFT_TEST,
+    query=LIFT_QUERY,
+    match=("campaign_id",),
+)
+
+
+@api_route(
+    "/lift-tests",
+    "POST",
+    summary="Plan a lift test for a campaign (draft until launched)",
+    tag="lift-tests",
+    request=LIFT_TEST_INPUT,
+    response=LIFT_TEST,
+    status=201,
+)
+def create_lift_test() -> ResponseReturnValue:
+    test = service.create_test(current_tenant(), _stored(json_body(LIFT_TEST_INPUT)))
+    return saved(test_json, test, status=201)
+
+
+@api_route(
+    "/lift-tests/<int:test_id>",
+    "GET",
+    summary="A lift test with its guidance, wave assignment and result (95 % intervals)",
+    tag="lift-tests",
+    response=LIFT_TEST_DETAIL,
+)
+def get_lift_test(test_id: int) -> ResponseReturnValue:
+    return jsonify(detail_json(owned_or_404(LiftTest, test_id)))
+
+
+@api_route(
+    "/lift-tests/<int:test_id>",
+    "PATCH",
+    summary="Change a draft lift test (refused once launched)",
+    tag="lift-tests",
+    request=LIFT_TEST_UPDATE,
+    partial=True,
+    response=LIFT_TEST,
+    errors=(409,),
+)
+def update_lift_test(test_id: int) -> ResponseReturnValue:
+    test = owned_or_404(LiftTest, test_id)
+    values = _stored(json_body(LIFT_TEST_UPDATE, partial=True))
+    service.update_test(current_tenant(), test, values)
+    return saved(test_json, test)
+
+
+@api_route(
+    "/lift-tests/<int:test_id>/launch",
+    "POST",
+    summary="Launch: randomize once from the recorded seed, hold later waves, start",
+    tag="lift-tests",
+    response=LIFT_TEST,
+    errors=(409,),
+)
+def launch_lift_test(test_id: int) -> ResponseReturnValue:
+    test = owned_or_404(LiftTest, test_id)
+    service.launch(current_tenant(), test)
+    return saved(test_json, test)
+
+
+@api_route(
+    "/lift-tests/<int:test_id>/end",
+    "POST",
+    summary="End a running lift test; creators still waiting for their wave go live",
+    tag="lift-tests",
+    response=LIFT_TEST,
+    errors=(409,),
+)
+def end_lift_test(test_id: int) -> ResponseReturnValue:
+    test = owned_or_404(LiftTest, test_id)
+    service.end(current_tenant(), test)
+    return saved(test_json, test)

@@ -1,0 +1,153 @@
+"""The lift-test pages: plan with the form, confirm, launch; the result page in Chromium with
+zero console errors and CSP violations, its chart and the chart's text equivalent."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+from werkzeug.serving import make_server
+
+from plugin import create_app
+from plugin.db import get_db
+from plugin.demo.lift import seed_lift_test
+from plugin.migrate import upgrade
+from plugin.models import LiftTest, utcnow
+from plugin.services.shops import issue_api_key
+from tests.admin.factories import make_shop
+from tests.conftest import make_settings
+from tests.lift.conftest import Campaign
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+def _csrf(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match is not None
+    return match.group(1)
+
+
+def test_plan_confirm_and_launch_from_the_pages(
+    client: FlaskClient, session: Session, campaign: Campaign
+) -> None:
+    # given a signed-in merchant
+    _, key = issue_api_key(session, campaign.store.shop.id, label="pages")
+    session.commit()
+    client.get(f"/admin?key={key}")
+    page = client.get("/admin/lift-tests").get_data(as_text=True)
+    assert '<a href="/admin/lift-tests" aria-current="page">Lift tests</a>' in page
+    assert "Observational baseline (not randomized)" in page
+    # when the merchant plans a holdout test with a bad share, then a good one
+    form = {
+        "csrf_token": _csrf(page),
+        "campaign_id": str(campaign.store.campaign.id),
+        "design": "holdout",
+        "holdout_percent": "80",
+    }
+    refused = client.post("/admin/lift-tests", data=form, follow_redirects=True)
+    assert "Holdout bps must be between 100 and 5000." in refused.get_data(as_text=True)
+    form["holdout_percent"] = "10"
+    planned = client.post("/admin/lift-tests", data=form)
+    assert planned.status_code == 302
+    detail = client.get(planned.headers["Location"]).get_data(as_text=True)
+    assert "Link holdout (randomized)" in detail
+    assert "How much it can detect" in detail
+    # then launching asks for confirmation first, and only the POST launches
+    test = session.query(LiftTest).one()
+    confirm = client.get(f"/admin/lift-tests/{test.id}/launch").get_data(as_text=True)
+    assert "cannot be changed afterwards" in confirm
+    session.refresh(test)
+    assert test.status == "draft"
+    launched = client.post(
+        f"/admin/lift-tests/{test.id}/launch",
+        data={"csrf_token": _csrf(confirm)},
+        follow_redirects=True,
+    )
+    assert "Launched. The randomization is recorded" in launched.get_data(as_text=True)
+    session.refresh(test)
+    assert test.status == "running"
+
+
+def test_actions_need_the_csrf_token(
+    client: FlaskClient, session: Session, campaign: Campaign
+) -> None:
+    _, key = issue_api_key(session, campaign.store.shop.id, label="pages")
+    session.commit()
+    client.get(f"/admin?key={key}")
+    response = client.post(
+        "/admin/lift-tests",
+        data={"campaign_id": str(campaign.store.campaign.id), "design": "holdout"},
+    )
+    assert response.status_code == 400  # refused by the shared CSRF check
+    assert session.query(LiftTest).count() == 0
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, int]]:
+    tmp = tmp_path_factory.mktemp("lift-browser")
+    database_url = f"sqlite:///{tmp / 'lift.sqlite3'}"
+    upgrade(database_url)
+    settings = make_settings(tmp, database_url=database_url)
+    app = create_app(settings)
+    with app.app_context():
+        session = get_db(app).new_session()
+        shop = make_shop(session, "glow.example", name="Glow")
+        _, key = issue_api_key(session, shop.id, label="browser")
+        test = seed_lift_test(session, shop, utcnow())
+        session.commit()
+        test_id = test.id
+        session.close()
+    http = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=http.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{http.server_port}", key, test_id
+    http.shutdown()
+    thread.join(timeout=10)
+    get_db(app).dispose()
+
+
+@pytest.mark.browser
+def test_the_result_page_in_a_browser(server: tuple[str, str, int]) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    base_url, key, test_id = server
+    problems: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=["--headless", "--no-sandbox"]
+        )
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.on("console", lambda message: _note(problems, message))
+        page.on("pageerror", lambda error: problems.append(str(error)))
+        page.goto(f"{base_url}/admin?key={key}")
+        problems.clear()  # only the lift pages are under test here
+        page.goto(f"{base_url}/admin/lift-tests/{test_id}")
+        expect(page.get_by_role("heading", name="Result so far")).to_be_visible()
+        expect(
+            page.get_by_role("img", name=re.compile("actual and counterfactual"))
+        ).to_be_visible()
+        expect(page.locator(".lift-sentence").first).to_contain_text("of these")
+        expect(page.get_by_role("cell", name="Nina", exact=True).first).to_be_visible()
+        page.get_by_text("The chart's numbers as a table").click()
+        expect(page.get_by_role("columnheader", name="Counterfactual")).to_be_visible()
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "lift-test.png"), full_page=True)
+        page.goto(f"{base_url}/admin/lift-tests")
+        expect(page.get_by_role("heading", name="Plan a lift test")).to_be_visible()
+        page.screenshot(path=str(ARTIFACTS / "lift-tests.png"), full_page=True)
+        browser.close()
+    assert problems == []
+
+
+def _note(problems: list[str], message: Any) -> None:
+    # The browser asks for /favicon.ico on its own; the app has none (not this page's doing).
+    if message.location.get("url", "").endswith("/favicon.ico"):
+        return
+    if message.type in ("error", "warning"):
+        problems.append(message.text)
