@@ -12,6 +12,7 @@ from plugin.models.creators import Agreement, Campaign, Creator
 from plugin.models.email import OutboundEmail
 from plugin.models.joining import CreatorApplication, CreatorInvitation
 from plugin.models.ledger import LedgerEntry, Payout
+from plugin.models.lift import LiftAssignment, LiftTest
 from plugin.models.metrics import (
     ClickDay,
     CohortDay,
@@ -20,7 +21,6 @@ from plugin.models.metrics import (
     OrderContribution,
     OrderDay,
 )
-from plugin.models.lift import LiftAssignment, LiftTest
 from plugin.models.orders import Attribution, Order, Refund
 from plugin.models.rewards import ReferralSprint, TryAndTagProgram
 from plugin.models.shop import ApiKey, OAuthState, Shop
@@ -48,9 +48,9 @@ __all__ = [
     "DiscountCode",
     "HeldLink",
     "LedgerEntry",
-    "MetricState",
     "LiftAssignment",
     "LiftTest",
+    "MetricState",
     "OAuthState",
     "Order",
     "OrderContribution",

@@ -14,7 +14,13 @@ from plugin.models.base import Base, BigId, IdMixin, TenantMixin, TimestampMixin
 # scheduled: held back by a staggered lift test until the creator's wave (plugin.services.lift).
 # Neither is in the store yet.
 CODE_STATUSES = (
-    "scheduled", "pending", "active", "taken", "failed", "deactivated", "awaiting_signing"
+    "scheduled",
+    "pending",
+    "active",
+    "taken",
+    "failed",
+    "deactivated",
+    "awaiting_signing",
 )
 
 
