@@ -24,7 +24,8 @@ from plugin.services.links import create_link
 from plugin.services.payouts import batch_payouts
 from plugin.services.shops import create_or_reinstall_shop, issue_api_key
 from plugin.tenancy import Tenant
-from plugin.web.admin_api.campaigns import AGREEMENT_INPUT, CAMPAIGN_INPUT
+from plugin.web.admin_api.agreements import AGREEMENT_INPUT
+from plugin.web.admin_api.campaigns import CAMPAIGN_INPUT
 from workers.backends import InProcessBackend
 from workers.runtime import get_backend
 

@@ -73,7 +73,8 @@ def test_demo_connects_a_store_and_takes_orders_through_signed_webhooks(
     )
     assert shop_api.json()["platform"] == "woocommerce"
     # and the referral link lands on the store's product page with the creator's coupon applied
-    slug = lines[2].split("/r/", 1)[1].split()[0]
+    (link_line,) = [line for line in lines if "referral link" in line]
+    slug = link_line.split("/r/", 1)[1].split()[0]
     landing = requests.get(
         f"{base_url}/r/{slug}",
         headers={"User-Agent": "Mozilla/5.0 (Macintosh) AppleWebKit/605.1.15 Safari/605.1.15"},
