@@ -21,6 +21,7 @@ from plugin.migrate import upgrade
 from plugin.models import LiftTest, utcnow
 from plugin.services.shops import issue_api_key
 from tests.admin.factories import make_shop
+from tests.admin.signin import sign_in_with_key
 from tests.conftest import make_settings
 from tests.lift.conftest import Campaign
 
@@ -39,7 +40,7 @@ def test_plan_confirm_and_launch_from_the_pages(
     # given a signed-in merchant
     _, key = issue_api_key(session, campaign.store.shop.id, label="pages")
     session.commit()
-    client.get(f"/admin?key={key}")
+    sign_in_with_key(client, key)
     page = client.get("/admin/lift-tests").get_data(as_text=True)
     assert '<a href="/admin/lift-tests" aria-current="page">Lift tests</a>' in page
     assert "Observational baseline (not randomized)" in page
@@ -79,7 +80,7 @@ def test_actions_need_the_csrf_token(
 ) -> None:
     _, key = issue_api_key(session, campaign.store.shop.id, label="pages")
     session.commit()
-    client.get(f"/admin?key={key}")
+    sign_in_with_key(client, key)
     response = client.post(
         "/admin/lift-tests",
         data={"campaign_id": str(campaign.store.campaign.id), "design": "holdout"},
@@ -125,7 +126,9 @@ def test_the_result_page_in_a_browser(server: tuple[str, str, int]) -> None:
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.on("console", lambda message: _note(problems, message))
         page.on("pageerror", lambda error: problems.append(str(error)))
-        page.goto(f"{base_url}/admin?key={key}")
+        page.goto(f"{base_url}/admin")
+        page.get_by_label("API key").fill(key)
+        page.get_by_role("button", name="Sign in").click()
         problems.clear()  # only the lift pages are under test here
         page.goto(f"{base_url}/admin/lift-tests/{test_id}")
         expect(page.get_by_role("heading", name="Result so far")).to_be_visible()
