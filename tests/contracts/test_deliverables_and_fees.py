@@ -296,3 +296,33 @@ def test_a_proposed_fee_is_not_booked_until_accepted(
         (f"{prefix}:2026-02", 5_000),
         (f"{prefix}:2026-03", 9_000),
     ]
+
+
+def test_the_creator_is_emailed_new_terms_and_each_review_once(
+    session: Session, shop: Shop
+) -> None:
+    # given a creator with an email address and an agreement they accepted
+    from plugin.models import OutboundEmail
+
+    creator = make_creator(session, shop, "ria", name="Ria Moss", email="ria@example.com")
+    tenant = Tenant(session, shop.id)
+    agreement, (reel, _story) = _delivery_agreement(session, shop, creator)
+    # when the merchant changes the terms, and reviews the reel twice (changes, then approval)
+    creator_service.update_agreement(tenant, agreement, {"commission_rate_bps": 1_500})
+    work.submit(tenant, reel, creator, post_url="https://instagram.com/p/abc", caption="#ad")
+    work.review(tenant, reel, "request_changes", "Please tag the shop")
+    work.submit(tenant, reel, creator, post_url="https://instagram.com/p/abd", caption="#ad")
+    work.review(tenant, reel, "approve")
+    session.flush()
+    # then each event queued one email to the creator, keyed so a retry sends nothing new
+    sent = session.scalars(
+        select(OutboundEmail).where(OutboundEmail.shop_id == shop.id).order_by(OutboundEmail.id)
+    ).all()
+    assert [(mail.event, mail.to_address) for mail in sent if mail.event != "creator_welcome"] == [
+        ("contract_changed", "ria@example.com"),
+        ("contract_changed", "ria@example.com"),
+        ("deliverable_reviewed", "ria@example.com"),
+        ("deliverable_reviewed", "ria@example.com"),
+    ]
+    assert len({mail.idempotency_key for mail in sent}) == len(sent)
+    assert "Please tag the shop" in sent[-2].text_body
