@@ -51,7 +51,7 @@ def _start_oembed() -> str:
             self.wfile.write(body)
 
         def log_message(self, *args: Any) -> None:
-            pass
+            """Silent: the demo's console ends with its banner, not with request logs."""
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, name="demo-oembed", daemon=True).start()

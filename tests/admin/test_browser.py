@@ -6,34 +6,24 @@ connection cannot be shared with the server thread). Screenshots go to test-arti
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from plugin import create_app
 from plugin.db import get_db
 from plugin.migrate import upgrade
 from plugin.models import Payout
 from tests.admin.browser_seed import Seeded, seed
+from tests.browser_server import chromium, serving
 from tests.conftest import make_settings
 
 pytestmark = pytest.mark.browser
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture(scope="module")
@@ -47,29 +37,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Seed
         session = get_db(app).new_session()
         seeded = seed(session)
         session.close()
-    http = make_server("127.0.0.1", 0, app, threaded=True)
-    base_url = f"http://127.0.0.1:{http.server_port}"
-    app.config["TASTEMAKER"] = settings.with_overrides(
-        database_url=database_url, public_url=base_url
-    )
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    yield base_url, seeded, app
-    http.shutdown()
-    thread.join(timeout=10)
-    get_db(app).dispose()
+    with serving(app, settings, database_url) as base_url:
+        yield base_url, seeded, app
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
+    with chromium() as instance:
         yield instance
-        instance.close()
 
 
 def test_admin_renders_creators_and_metrics_and_approves_a_payout(

@@ -6,14 +6,12 @@ test-artifacts/merchant-*.png.
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from plugin import create_app
 from plugin.db import get_db
@@ -21,7 +19,7 @@ from plugin.migrate import upgrade
 from plugin.models import Campaign, Creator, Payout, ReferralLink, Shop
 from plugin.models.ugc import UgcPost
 from tests.admin.browser_seed import Seeded, seed
-from tests.admin.test_browser import CHROMIUM_ARGS
+from tests.browser_server import chromium, serving
 from tests.conftest import make_settings
 
 pytestmark = pytest.mark.browser
@@ -70,29 +68,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Seed
         seeded = seed(session)
         _seed_more(session, seeded)
         session.close()
-    http = make_server("127.0.0.1", 0, app, threaded=True)
-    base_url = f"http://127.0.0.1:{http.server_port}"
-    app.config["TASTEMAKER"] = settings.with_overrides(
-        database_url=database_url, public_url=base_url
-    )
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    yield base_url, seeded, app
-    http.shutdown()
-    thread.join(timeout=10)
-    get_db(app).dispose()
+    with serving(app, settings, database_url) as base_url:
+        yield base_url, seeded, app
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
+    with chromium() as instance:
         yield instance
-        instance.close()
 
 
 class Walk:

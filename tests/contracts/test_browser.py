@@ -6,7 +6,6 @@ page is checked for console errors and CSP violations; screenshots go to test-ar
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,7 +15,6 @@ from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
-from werkzeug.serving import make_server
 
 from plugin import create_app
 from plugin.db import get_db
@@ -25,12 +23,12 @@ from plugin.models import DiscountCode, LedgerEntry
 from plugin.services import creators as creator_service
 from plugin.tenancy import Tenant
 from tests.admin.factories import make_creator, make_key, make_shop
+from tests.browser_server import chromium, serving
 from tests.conftest import make_settings
 
 pytestmark = pytest.mark.browser
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
 
 
 @dataclass(frozen=True)
@@ -76,29 +74,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Seed
         session.commit()
         seeded = Seeded(key, token, shop.id)
         session.close()
-    http = make_server("127.0.0.1", 0, app, threaded=True)
-    base_url = f"http://127.0.0.1:{http.server_port}"
-    app.config["TASTEMAKER"] = settings.with_overrides(
-        database_url=database_url, public_url=base_url
-    )
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    yield base_url, seeded, app
-    http.shutdown()
-    thread.join(timeout=10)
-    get_db(app).dispose()
+    with serving(app, settings, database_url) as base_url:
+        yield base_url, seeded, app
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
+    with chromium() as instance:
         yield instance
-        instance.close()
 
 
 # Not these pages' own: the shared dashboard (/admin, where sign-in lands) and /favicon.ico
