@@ -49,6 +49,7 @@ from plugin.web import rendering
 
 P = ParamSpec("P")
 R = TypeVar("R")
+Owned = TypeVar("Owned")
 
 SESSION_SHOP = "tm_admin_shop"
 SESSION_KEY = "tm_admin_key"
@@ -221,6 +222,14 @@ def current_tenant() -> Tenant:
 
 
 # -- the decorators -----------------------------------------------------------------------------
+
+
+def owned_or_404(model: type[Owned], row_id: int) -> Owned:
+    """The signed-in shop's row of `model`, or 404 (another shop's row does not exist here)."""
+    row = current_tenant().get(model, row_id)
+    if row is None:
+        abort(404)
+    return row
 
 
 def admin_page(view: Callable[P, R]) -> Callable[P, Any]:

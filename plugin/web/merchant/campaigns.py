@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 
@@ -116,17 +116,10 @@ def create_campaign() -> ResponseReturnValue:
     return redirect(url_for("merchant.campaign", campaign_id=campaign.id))
 
 
-def _campaign_or_404(campaign_id: int) -> Campaign:
-    campaign = admin_auth.current_tenant().get(Campaign, campaign_id)
-    if campaign is None:
-        abort(404)
-    return campaign
-
-
 @bp.get("/admin/campaigns/<int:campaign_id>/edit")
 @admin_auth.admin_page
 def edit_campaign(campaign_id: int) -> ResponseReturnValue:
-    campaign = _campaign_or_404(campaign_id)
+    campaign = admin_auth.owned_or_404(Campaign, campaign_id)
     shop = admin_auth.current_shop()
     form = {
         "name": campaign.name,
@@ -144,14 +137,19 @@ def edit_campaign(campaign_id: int) -> ResponseReturnValue:
 @bp.post("/admin/campaigns/<int:campaign_id>/edit")
 @admin_auth.admin_action
 def update_campaign(campaign_id: int) -> ResponseReturnValue:
-    campaign = _campaign_or_404(campaign_id)
+    campaign = admin_auth.owned_or_404(Campaign, campaign_id)
     try:
         creator_service.update_campaign(
             admin_auth.current_tenant(), campaign, _values(request.form, partial=True)
         )
     except ValidationFailed as failed:
         get_session().rollback()
-        return _form(_campaign_or_404(campaign_id), form_errors(failed), request.form, INVALID_FORM)
+        return _form(
+            admin_auth.owned_or_404(Campaign, campaign_id),
+            form_errors(failed),
+            request.form,
+            INVALID_FORM,
+        )
     get_session().commit()
     flash("Campaign saved.", "ok")
     return redirect(url_for("merchant.campaign", campaign_id=campaign.id))
@@ -160,7 +158,7 @@ def update_campaign(campaign_id: int) -> ResponseReturnValue:
 @bp.get("/admin/campaigns/<int:campaign_id>")
 @admin_auth.admin_page
 def campaign(campaign_id: int) -> ResponseReturnValue:
-    campaign = _campaign_or_404(campaign_id)
+    campaign = admin_auth.owned_or_404(Campaign, campaign_id)
     shop = admin_auth.current_shop()
     db = get_session()
     start, end = progress.campaign_days(campaign, shop, today_in_shop(shop))
@@ -223,7 +221,7 @@ def campaign(campaign_id: int) -> ResponseReturnValue:
 @bp.get("/admin/campaigns/<int:campaign_id>/archive")
 @admin_auth.admin_page
 def confirm_archive_campaign(campaign_id: int) -> ResponseReturnValue:
-    campaign = _campaign_or_404(campaign_id)
+    campaign = admin_auth.owned_or_404(Campaign, campaign_id)
     restoring = campaign.archived_at is not None
     return render_template(
         "merchant/confirm.html",
@@ -245,7 +243,7 @@ def confirm_archive_campaign(campaign_id: int) -> ResponseReturnValue:
 @bp.post("/admin/campaigns/<int:campaign_id>/archive")
 @admin_auth.admin_action
 def archive_campaign(campaign_id: int) -> ResponseReturnValue:
-    campaign = _campaign_or_404(campaign_id)
+    campaign = admin_auth.owned_or_404(Campaign, campaign_id)
     campaign.archived_at = None if campaign.archived_at else utcnow()
     get_session().commit()
     flash(f"“{campaign.name}” {'archived' if campaign.archived_at else 'restored'}.", "ok")

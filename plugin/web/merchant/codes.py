@@ -7,7 +7,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
@@ -157,17 +157,10 @@ def create_code() -> ResponseReturnValue:
     return redirect(url_for("merchant.codes", creator_id=code.creator_id))
 
 
-def _code_or_404(code_id: int) -> DiscountCode:
-    code = admin_auth.current_tenant().get(DiscountCode, code_id)
-    if code is None:
-        abort(404)
-    return code
-
-
 @bp.post("/admin/codes/<int:code_id>/retry")
 @admin_auth.admin_action
 def retry_code(code_id: int) -> ResponseReturnValue:
-    code = _code_or_404(code_id)
+    code = admin_auth.owned_or_404(DiscountCode, code_id)
     new_name = request.form.get("code", "").strip() or None
     try:
         creator_service.retry_discount_code(admin_auth.current_tenant(), code, new_name)
@@ -184,7 +177,7 @@ def retry_code(code_id: int) -> ResponseReturnValue:
 @bp.get("/admin/codes/<int:code_id>/deactivate")
 @admin_auth.admin_page
 def confirm_deactivate_code(code_id: int) -> ResponseReturnValue:
-    code = _code_or_404(code_id)
+    code = admin_auth.owned_or_404(DiscountCode, code_id)
     return render_template(
         "merchant/confirm.html",
         shop=admin_auth.current_shop(),
@@ -204,7 +197,7 @@ def confirm_deactivate_code(code_id: int) -> ResponseReturnValue:
 @bp.post("/admin/codes/<int:code_id>/deactivate")
 @admin_auth.admin_action
 def deactivate_code(code_id: int) -> ResponseReturnValue:
-    code = _code_or_404(code_id)
+    code = admin_auth.owned_or_404(DiscountCode, code_id)
     try:
         creator_service.deactivate_discount_code(admin_auth.current_tenant(), code)
     except creator_service.InvalidTransition as exc:
@@ -323,17 +316,10 @@ def create_link_page() -> ResponseReturnValue:
     return redirect(url_for("merchant.links", creator_id=link.creator_id))
 
 
-def _link_or_404(link_id: int) -> ReferralLink:
-    link = admin_auth.current_tenant().get(ReferralLink, link_id)
-    if link is None:
-        abort(404)
-    return link
-
-
 @bp.get("/admin/links/<int:link_id>/deactivate")
 @admin_auth.admin_page
 def confirm_deactivate_link(link_id: int) -> ResponseReturnValue:
-    link = _link_or_404(link_id)
+    link = admin_auth.owned_or_404(ReferralLink, link_id)
     return render_template(
         "merchant/confirm.html",
         shop=admin_auth.current_shop(),
@@ -353,7 +339,7 @@ def confirm_deactivate_link(link_id: int) -> ResponseReturnValue:
 @bp.post("/admin/links/<int:link_id>/active")
 @admin_auth.admin_action
 def set_link(link_id: int) -> ResponseReturnValue:
-    link = _link_or_404(link_id)
+    link = admin_auth.owned_or_404(ReferralLink, link_id)
     active = request.form.get("active") == "1"
     set_link_active(get_session(), link.shop_id, link.id, active)
     get_session().commit()

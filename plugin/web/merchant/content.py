@@ -100,13 +100,6 @@ def _errors() -> dict[str, str]:
     return {post: field} if post and field else {}
 
 
-def _post_or_404(post_id: int) -> UgcPost:
-    post = admin_auth.current_tenant().get(UgcPost, post_id)
-    if post is None:
-        abort(404)
-    return post
-
-
 def _back(post: UgcPost, **extra: Any) -> ResponseReturnValue:
     args = query_args(request.args, "status", "source", "page")
     return redirect(url_for("merchant.content", **args, **extra, _anchor=f"post-{post.id}"))
@@ -126,7 +119,7 @@ def _failed(post: UgcPost, failed: ValidationFailed | ugc_service.UgcError) -> R
 @bp.post("/admin/content/<int:post_id>/moderate")
 @admin_auth.admin_action
 def moderate(post_id: int) -> ResponseReturnValue:
-    post = _post_or_404(post_id)
+    post = admin_auth.owned_or_404(UgcPost, post_id)
     action = request.form.get("action", "")
     try:
         ugc_service.moderate(
@@ -142,7 +135,7 @@ def moderate(post_id: int) -> ResponseReturnValue:
 @bp.post("/admin/content/<int:post_id>/feature")
 @admin_auth.admin_action
 def feature(post_id: int) -> ResponseReturnValue:
-    post = _post_or_404(post_id)
+    post = admin_auth.owned_or_404(UgcPost, post_id)
     ugc_service.set_featured(admin_auth.current_tenant(), post, request.form.get("on") == "1")
     get_session().commit()
     flash(
@@ -155,7 +148,7 @@ def feature(post_id: int) -> ResponseReturnValue:
 @bp.post("/admin/content/<int:post_id>/disclosure")
 @admin_auth.admin_action
 def check_disclosure(post_id: int) -> ResponseReturnValue:
-    post = _post_or_404(post_id)
+    post = admin_auth.owned_or_404(UgcPost, post_id)
     shop = admin_auth.current_shop()
     result = ugc_service.run_disclosure_check(
         admin_auth.current_tenant(), post, ugc_service.ugc_settings(shop.settings)
@@ -168,7 +161,7 @@ def check_disclosure(post_id: int) -> ResponseReturnValue:
 @bp.post("/admin/content/<int:post_id>/products")
 @admin_auth.admin_action
 def set_products(post_id: int) -> ResponseReturnValue:
-    post = _post_or_404(post_id)
+    post = admin_auth.owned_or_404(UgcPost, post_id)
     ids = [part.strip() for part in request.form.get("product_ids", "").split(",") if part.strip()]
     try:
         ugc_service.set_products(admin_auth.current_tenant(), post, ids)
@@ -182,7 +175,7 @@ def set_products(post_id: int) -> ResponseReturnValue:
 @bp.post("/admin/content/<int:post_id>/rights/request")
 @admin_auth.admin_action
 def request_rights(post_id: int) -> ResponseReturnValue:
-    post = _post_or_404(post_id)
+    post = admin_auth.owned_or_404(UgcPost, post_id)
     days = request.form.get("duration_days", "").strip()
     try:
         if days and not days.isdigit():
@@ -215,7 +208,7 @@ def _grant_or_404(post: UgcPost, grant_id: int) -> UgcRightsGrant:
 @bp.post("/admin/content/<int:post_id>/rights/<int:grant_id>/grant")
 @admin_auth.admin_action
 def grant_rights(post_id: int, grant_id: int) -> ResponseReturnValue:
-    post = _post_or_404(post_id)
+    post = admin_auth.owned_or_404(UgcPost, post_id)
     grant = _grant_or_404(post, grant_id)
     try:
         ugc_rights.grant_rights(
@@ -234,7 +227,7 @@ def grant_rights(post_id: int, grant_id: int) -> ResponseReturnValue:
 @bp.get("/admin/content/<int:post_id>/rights/<int:grant_id>/revoke")
 @admin_auth.admin_page
 def confirm_revoke(post_id: int, grant_id: int) -> ResponseReturnValue:
-    post = _post_or_404(post_id)
+    post = admin_auth.owned_or_404(UgcPost, post_id)
     grant = _grant_or_404(post, grant_id)
     return render_template(
         "merchant/confirm.html",
@@ -254,7 +247,7 @@ def confirm_revoke(post_id: int, grant_id: int) -> ResponseReturnValue:
 @bp.post("/admin/content/<int:post_id>/rights/<int:grant_id>/revoke")
 @admin_auth.admin_action
 def revoke_rights(post_id: int, grant_id: int) -> ResponseReturnValue:
-    post = _post_or_404(post_id)
+    post = admin_auth.owned_or_404(UgcPost, post_id)
     grant = _grant_or_404(post, grant_id)
     try:
         ugc_rights.revoke_rights(admin_auth.current_tenant(), grant, request.form.get("reason"))

@@ -25,13 +25,6 @@ SOCIAL = ("instagram", "tiktok", "youtube")
 FORM_FIELDS = ("handle", "name", "email", "niche", "audience_size", "payout_email")
 
 
-def _creator_or_404(creator_id: int) -> Creator:
-    creator = admin_auth.current_tenant().get(Creator, creator_id)
-    if creator is None:
-        abort(404)
-    return creator
-
-
 @bp.get("/admin/creators")
 @admin_auth.admin_page
 def creators() -> ResponseReturnValue:
@@ -114,21 +107,24 @@ def create_creator() -> ResponseReturnValue:
 @bp.get("/admin/creators/<int:creator_id>/edit")
 @admin_auth.admin_page
 def edit_creator(creator_id: int) -> ResponseReturnValue:
-    creator = _creator_or_404(creator_id)
+    creator = admin_auth.owned_or_404(Creator, creator_id)
     return _form_page(creator, {}, _form_from(creator))
 
 
 @bp.post("/admin/creators/<int:creator_id>/edit")
 @admin_auth.admin_action
 def update_creator(creator_id: int) -> ResponseReturnValue:
-    creator = _creator_or_404(creator_id)
+    creator = admin_auth.owned_or_404(Creator, creator_id)
     tenant = admin_auth.current_tenant()
     try:
         creator_service.update_creator(tenant, creator, _values(request.form, partial=True))
     except ValidationFailed as failed:
         get_session().rollback()
         return _form_page(
-            _creator_or_404(creator_id), form_errors(failed), request.form, INVALID_FORM
+            admin_auth.owned_or_404(Creator, creator_id),
+            form_errors(failed),
+            request.form,
+            INVALID_FORM,
         )
     get_session().commit()
     flash(f"@{creator.handle} saved.", "ok")
@@ -138,7 +134,7 @@ def update_creator(creator_id: int) -> ResponseReturnValue:
 @bp.get("/admin/creators/<int:creator_id>")
 @admin_auth.admin_page
 def creator(creator_id: int) -> ResponseReturnValue:
-    creator = _creator_or_404(creator_id)
+    creator = admin_auth.owned_or_404(Creator, creator_id)
     shop = admin_auth.current_shop()
     tenant = admin_auth.current_tenant()
     days = request.args.get("days", 30, type=int)
@@ -163,7 +159,7 @@ def creator(creator_id: int) -> ResponseReturnValue:
 @bp.get("/admin/creators/<int:creator_id>/status")
 @admin_auth.admin_page
 def confirm_status(creator_id: int) -> ResponseReturnValue:
-    creator = _creator_or_404(creator_id)
+    creator = admin_auth.owned_or_404(Creator, creator_id)
     target = request.args.get("to", "")
     if target not in creator_directory.STATUS_ACTIONS or target == creator.status:
         abort(404)
@@ -200,7 +196,7 @@ def confirm_status(creator_id: int) -> ResponseReturnValue:
 @bp.post("/admin/creators/<int:creator_id>/status")
 @admin_auth.admin_action
 def set_status(creator_id: int) -> ResponseReturnValue:
-    creator = _creator_or_404(creator_id)
+    creator = admin_auth.owned_or_404(Creator, creator_id)
     target = request.form.get("status", "")
     if target not in creator_directory.STATUS_ACTIONS:
         abort(400)
@@ -225,7 +221,7 @@ def set_status(creator_id: int) -> ResponseReturnValue:
 @bp.get("/admin/creators/<int:creator_id>/earnings-link")
 @admin_auth.admin_page
 def confirm_earnings_link(creator_id: int) -> ResponseReturnValue:
-    creator = _creator_or_404(creator_id)
+    creator = admin_auth.owned_or_404(Creator, creator_id)
     lines = [
         f"@{creator.handle} opens this private page to see their earnings, codes and payouts.",
     ]
@@ -247,7 +243,7 @@ def confirm_earnings_link(creator_id: int) -> ResponseReturnValue:
 @bp.post("/admin/creators/<int:creator_id>/earnings-link")
 @admin_auth.admin_action
 def earnings_link(creator_id: int) -> ResponseReturnValue:
-    creator = _creator_or_404(creator_id)
+    creator = admin_auth.owned_or_404(Creator, creator_id)
     token = creator_service.issue_portal_token(admin_auth.current_tenant(), creator)
     get_session().commit()
     url = f"{current_app.config['TASTEMAKER'].public_url.rstrip('/')}/creator/{token}"

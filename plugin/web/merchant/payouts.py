@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
 
@@ -92,17 +92,10 @@ def run_batch() -> ResponseReturnValue:
     return _back()
 
 
-def _payout_or_404(payout_id: int) -> Payout:
-    payout = admin_auth.current_tenant().get(Payout, payout_id)
-    if payout is None:
-        abort(404)
-    return payout
-
-
 @bp.post("/admin/payouts/<int:payout_id>/approval")
 @admin_auth.admin_action
 def approve(payout_id: int) -> ResponseReturnValue:
-    payout = _payout_or_404(payout_id)
+    payout = admin_auth.owned_or_404(Payout, payout_id)
     return _transition(
         lambda: payout_service.approve_payout(get_session(), payout.shop_id, payout.id),
         f"Payout #{payout.id} approved.",
@@ -112,7 +105,7 @@ def approve(payout_id: int) -> ResponseReturnValue:
 @bp.post("/admin/payouts/<int:payout_id>/payment")
 @admin_auth.admin_action
 def mark_paid(payout_id: int) -> ResponseReturnValue:
-    payout = _payout_or_404(payout_id)
+    payout = admin_auth.owned_or_404(Payout, payout_id)
     reference = request.form.get("external_reference", "").strip()
     if not reference or len(reference) > 255:
         flash(
@@ -130,7 +123,7 @@ def mark_paid(payout_id: int) -> ResponseReturnValue:
 @bp.get("/admin/payouts/<int:payout_id>/cancellation")
 @admin_auth.admin_page
 def confirm_cancel(payout_id: int) -> ResponseReturnValue:
-    payout = _payout_or_404(payout_id)
+    payout = admin_auth.owned_or_404(Payout, payout_id)
     creator = admin_auth.current_tenant().get(Creator, payout.creator_id)
     return render_template(
         "merchant/confirm.html",
@@ -150,7 +143,7 @@ def confirm_cancel(payout_id: int) -> ResponseReturnValue:
 @bp.post("/admin/payouts/<int:payout_id>/cancellation")
 @admin_auth.admin_action
 def cancel(payout_id: int) -> ResponseReturnValue:
-    payout = _payout_or_404(payout_id)
+    payout = admin_auth.owned_or_404(Payout, payout_id)
     return _transition(
         lambda: payout_service.cancel_payout(
             get_session(), payout.shop_id, payout.id, "cancelled from the payouts page"

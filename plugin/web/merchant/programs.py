@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 
@@ -219,17 +219,10 @@ def create_sprint() -> ResponseReturnValue:
     return redirect(url_for("merchant.sprint", sprint_id=sprint.id))
 
 
-def _sprint_or_404(sprint_id: int) -> ReferralSprint:
-    sprint = admin_auth.current_tenant().get(ReferralSprint, sprint_id)
-    if sprint is None:
-        abort(404)
-    return sprint
-
-
 @bp.get("/admin/sprints/<int:sprint_id>")
 @admin_auth.admin_page
 def sprint(sprint_id: int) -> ResponseReturnValue:
-    sprint = _sprint_or_404(sprint_id)
+    sprint = admin_auth.owned_or_404(ReferralSprint, sprint_id)
     tenant = admin_auth.current_tenant()
     standings = sprint_service.leaderboard(get_session(), sprint)
     return render_template(
@@ -246,7 +239,7 @@ def sprint(sprint_id: int) -> ResponseReturnValue:
 @bp.get("/admin/sprints/<int:sprint_id>/edit")
 @admin_auth.admin_page
 def edit_sprint(sprint_id: int) -> ResponseReturnValue:
-    sprint = _sprint_or_404(sprint_id)
+    sprint = admin_auth.owned_or_404(ReferralSprint, sprint_id)
     shop = admin_auth.current_shop()
     last_day = date.fromisoformat(local_date(sprint.ends_at, shop)) - timedelta(days=1)
     return _sprint_form(
@@ -268,7 +261,7 @@ def edit_sprint(sprint_id: int) -> ResponseReturnValue:
 @bp.post("/admin/sprints/<int:sprint_id>/edit")
 @admin_auth.admin_action
 def update_sprint(sprint_id: int) -> ResponseReturnValue:
-    sprint = _sprint_or_404(sprint_id)
+    sprint = admin_auth.owned_or_404(ReferralSprint, sprint_id)
     try:
         sprint_service.update_sprint(
             admin_auth.current_tenant(), sprint, _sprint_values(request.form, True)
@@ -276,7 +269,10 @@ def update_sprint(sprint_id: int) -> ResponseReturnValue:
     except ValidationFailed as failed:
         get_session().rollback()
         return _sprint_form(
-            _sprint_or_404(sprint_id), form_errors(failed), request.form, INVALID_FORM
+            admin_auth.owned_or_404(ReferralSprint, sprint_id),
+            form_errors(failed),
+            request.form,
+            INVALID_FORM,
         )
     except sprint_service.SprintConflict as exc:
         get_session().rollback()
@@ -290,7 +286,7 @@ def update_sprint(sprint_id: int) -> ResponseReturnValue:
 @bp.get("/admin/sprints/<int:sprint_id>/delete")
 @admin_auth.admin_page
 def confirm_delete_sprint(sprint_id: int) -> ResponseReturnValue:
-    sprint = _sprint_or_404(sprint_id)
+    sprint = admin_auth.owned_or_404(ReferralSprint, sprint_id)
     return render_template(
         "merchant/confirm.html",
         shop=admin_auth.current_shop(),
@@ -306,7 +302,7 @@ def confirm_delete_sprint(sprint_id: int) -> ResponseReturnValue:
 @bp.post("/admin/sprints/<int:sprint_id>/delete")
 @admin_auth.admin_action
 def delete_sprint(sprint_id: int) -> ResponseReturnValue:
-    sprint = _sprint_or_404(sprint_id)
+    sprint = admin_auth.owned_or_404(ReferralSprint, sprint_id)
     try:
         sprint_service.delete_sprint(admin_auth.current_tenant(), sprint)
     except sprint_service.SprintConflict as exc:
@@ -320,7 +316,7 @@ def delete_sprint(sprint_id: int) -> ResponseReturnValue:
 @bp.post("/admin/sprints/<int:sprint_id>/settle")
 @admin_auth.admin_action
 def settle_sprint(sprint_id: int) -> ResponseReturnValue:
-    sprint = _sprint_or_404(sprint_id)
+    sprint = admin_auth.owned_or_404(ReferralSprint, sprint_id)
     try:
         sprint_service.request_settlement(admin_auth.current_tenant(), sprint)
     except sprint_service.SprintConflict as exc:
