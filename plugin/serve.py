@@ -11,39 +11,46 @@ benchmarks' before/after comparison.
 Process and thread model (each flag below is an option of `tastemaker serve`):
 - `--workers` processes (default: WEB_CONCURRENCY, else one per CPU), each with its own copy of
   the app, its own background threads (link cache refresh, webhook spool replayer, click flusher
-  in the embedded mode) and its own database pool. Each process listens on the port itself
-  (SO_REUSEPORT) and the kernel spreads new connections across them.
+  in the embedded mode) and its own database pool. They accept from one listening socket
+  that the main process binds (see the reload below).
 - per process, one Rust I/O thread (HTTP parsing, keep-alive, slow clients: none of it holds the
   GIL) and `--threads` Python threads running requests (default 4: the redirect is CPU-bound and
   gains nothing from more, but admin pages and webhooks wait on the database, and 4 threads keep
   a core busy while they wait). Requests beyond `--threads` wait in the Rust side's queue
   (backpressure), not in Python, so the GIL is shared by at most that many requests.
-- `--backlog` pending connections per listening socket (default 2048).
+- `--backlog` pending connections on the listening socket (default 2048).
 
 Graceful reload (a deploy): `kill -HUP <pid of tastemaker serve>`. Each worker in turn is
-replaced: a new process loads the app, and only once it listens on the port is the old one
-stopped gracefully (in-flight requests finish; killed after GRACEFUL_TIMEOUT seconds). granian
-itself waits a fixed `respawn_interval` instead, and on the loaded benchmark machine loading the
-app took longer than that: the port had no listener for a moment and clients were refused. So
-`ReloadSafeServer` waits for the new worker's listening socket (seen in /proc) before stopping
-the old one; tests/test_serve.py sends HUP under load and counts every answer. On Linux >= 5.14
-also set `sysctl net.ipv4.tcp_migrate_req=1`, so that connections still queued in a stopping
-worker's backlog move to a live listener instead of being reset; `serve` notes when it is off.
-SIGTERM or SIGINT stop the server gracefully; a worker that dies is started again.
+replaced: a new process loads the app, and only once it has loaded is the old one stopped
+gracefully (in-flight requests finish; killed after GRACEFUL_TIMEOUT seconds). granian itself
+waits a fixed `respawn_interval` instead, and on the loaded benchmark machine loading the app took
+longer than that. The workers share one listening socket, bound by the main process: on Linux
+granian would give each worker its own SO_REUSEPORT listener, and closing a stopping worker's
+listener resets the connections queued in it (unless `net.ipv4.tcp_migrate_req` is on, which the
+first CI run here showed it is not by default). With one socket the queue outlives every worker,
+so a reload resets and refuses nothing; tests/test_serve.py sends HUP under load and counts every
+answer. SIGTERM or SIGINT stop the server gracefully; a worker that dies is started again.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
+import multiprocessing
 import os
+import signal
+import socket
 import sys
+import threading
 import time
-from pathlib import Path
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from granian.constants import Interfaces
 from granian.log import LogLevels
+from granian.net import SocketSpec
 from granian.server import MPServer
 
 logger = logging.getLogger(__name__)
@@ -51,11 +58,10 @@ logger = logging.getLogger(__name__)
 APP = "plugin.wsgi:app"
 DEFAULT_THREADS = 4
 DEFAULT_BACKLOG = 2048
-RESPAWN_INTERVAL = 0.5  # after the new worker listens: let the kernel start routing to it
+RESPAWN_INTERVAL = 0.5  # after the new worker has loaded the app: let it start accepting
 GRACEFUL_TIMEOUT = 30
+ACCEPT_STOP_TIMEOUT = 5.0
 READY_TIMEOUT = 120.0  # seconds a new worker may take to load the app before the old one stops
-MIGRATE_REQ = Path("/proc/sys/net/ipv4/tcp_migrate_req")
-_LISTEN = "0A"  # TCP state in /proc/net/tcp
 
 
 def default_workers() -> int:
@@ -114,7 +120,38 @@ def reload_safe_server(
 
 
 class ReloadSafeServer(MPServer):  # type: ignore[misc]
-    """granian's process server whose reload stops an old worker only once its successor listens."""
+    """granian's process server whose workers share one listening socket, and whose reload
+    swaps a worker without refusing or resetting a single connection."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._controls: dict[Any, WorkerControl] = {}
+
+    def _init_shared_socket(self) -> None:
+        # On Linux granian gives every worker its own SO_REUSEPORT listener, and closing a
+        # stopping worker's listener resets the connections still queued in it (unless the
+        # kernel's tcp_migrate_req is on). One socket bound here and inherited by every worker
+        # has one queue that outlives any worker.
+        if self.bind_uds:
+            super()._init_shared_socket()
+            return
+        self._ssp = None
+        self._shd = SocketSpec(self.bind_addr, self.bind_port, self.backlog).build()
+        self._sfd = self._shd.get_fd()
+        self._sso = socket.socket(fileno=self._sfd)
+        self._sso.set_inheritable(True)
+
+    def _spawn_worker(self, idx: int, target: Any, callback_loader: Any) -> Any:
+        control = WorkerControl.new()
+        worker = super()._spawn_worker(
+            idx=idx,
+            target=target,
+            callback_loader=functools.partial(
+                _worker_side, callback_loader, control, self._sfd if self._sso else None
+            ),
+        )
+        self._controls[worker] = control
+        return worker
 
     def _respawn_workers(
         self, workers: list[int], spawn_target: Any, target_loader: Any, delay: float = 0
@@ -122,83 +159,101 @@ class ReloadSafeServer(MPServer):  # type: ignore[misc]
         for idx in workers:
             self.respawned_wrks[idx] = time.monotonic()
             logger.info("reload: starting a new worker-%d", idx + 1)
-            old = self.wrks.pop(idx)
             new = self._spawn_worker(idx=idx, target=spawn_target, callback_loader=target_loader)
             new.start()
-            self.wrks.insert(idx, new)
-            if not wait_listening(new._id(), self.bind_port, timeout=READY_TIMEOUT):
-                logger.warning("reload: new worker-%d is not listening yet", idx + 1)
-            time.sleep(delay)
-            old.terminate()
-            old.join(self.workers_kill_timeout)
-            if old.is_alive():  # a joined process may still be reported alive for a moment
-                time.sleep(0.05)
-            if old.is_alive():
-                logger.warning("reload: killing old worker-%d after the graceful timeout", idx + 1)
-                old.kill()
-                old.join()
-            logger.info("reload: old worker-%d stopped", idx + 1)
+            if not self._controls[new].loaded.wait(READY_TIMEOUT):
+                logger.warning("reload: new worker-%d has not loaded the app yet", idx + 1)
+            old = self.wrks[idx]
+            self.wrks[idx] = new
+            self._stop_gracefully(old, idx, delay)
         self._metrics.incr_spawn(len(workers))
 
+    def _stop_gracefully(self, old: Any, idx: int, delay: float) -> None:
+        # granian's stop makes hyper close every connection that has not sent its request yet,
+        # including one accepted a microsecond earlier: that client sees a reset. So the old
+        # worker first stops accepting, serves what it has accepted, and only then stops.
+        control = self._controls.pop(old, None)
+        if control is not None and old.is_alive():
+            control.stop_accepting.set()
+            if not control.accepting_stopped.wait(ACCEPT_STOP_TIMEOUT):
+                logger.warning("reload: old worker-%d did not stop accepting", idx + 1)
+        time.sleep(delay)
+        old.terminate()
+        old.join(self.workers_kill_timeout)
+        if old.is_alive():  # a joined process may still be reported alive for a moment
+            time.sleep(0.05)
+        if old.is_alive():
+            logger.warning("reload: killing old worker-%d after the graceful timeout", idx + 1)
+            old.kill()
+            old.join()
+        logger.info("reload: old worker-%d stopped", idx + 1)
 
-def wait_listening(pid: int, port: int, *, timeout: float) -> bool:
-    """Wait until process `pid` holds a TCP socket listening on `port` (False after `timeout`)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if port in listening_ports(pid):
-            return True
-        time.sleep(0.05)
-    return False
+
+@dataclass(frozen=True)
+class WorkerControl:
+    """Events shared by the main process and one worker process."""
+
+    loaded: Any  # the worker has loaded the app
+    stop_accepting: Any  # the main process asks the worker to take no new connection
+    accepting_stopped: Any  # ... and the worker has done so
+
+    @classmethod
+    def new(cls) -> WorkerControl:
+        # granian's WorkerProcess uses fork or spawn; the events must come from the same context
+        method = multiprocessing.get_start_method()
+        context = multiprocessing.get_context(method if method in {"fork", "spawn"} else "spawn")
+        return cls(context.Event(), context.Event(), context.Event())
 
 
-def listening_ports(pid: int) -> set[int]:
-    """Ports of the TCP sockets in LISTEN state that process `pid` has open (Linux /proc)."""
+def _worker_side(
+    target_loader: Callable[[], Any], control: WorkerControl, listener_fd: int | None
+) -> Any:
+    """In a worker process: load the app, say so, and stop accepting when asked to."""
+    # A forked worker inherits the main process's SIGTERM handler, which does nothing here; until
+    # granian installs its own (after this returns), a stop must simply end the worker, which
+    # has taken no connection yet. Otherwise a stop during the app's load is lost, and the
+    # worker serves on until the main process kills it after the graceful timeout.
+    for stop_signal in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(stop_signal, signal.SIG_DFL)
+    app = target_loader()
+    if listener_fd is not None:
+        threading.Thread(
+            target=_stop_accepting_when_asked,
+            args=(control, listener_fd),
+            name="tastemaker-stop-accepting",
+            daemon=True,
+        ).start()
+    control.loaded.set()
+    return app
+
+
+def _stop_accepting_when_asked(control: WorkerControl, listener_fd: int) -> None:
+    control.stop_accepting.wait()
     try:
-        inodes = {
-            target[len("socket:[") : -1]
-            for fd in os.scandir(f"/proc/{pid}/fd")
-            if (target := _readlink(fd.path)).startswith("socket:[")
-        }
-    except OSError:
-        return set()
-    ports: set[int] = set()
-    for table in ("tcp", "tcp6"):
-        try:
-            lines = Path(f"/proc/{pid}/net/{table}").read_text().splitlines()[1:]
-        except OSError:
-            continue
-        for line in lines:
-            fields = line.split()
-            if fields[3] == _LISTEN and fields[9] in inodes:
-                ports.add(int(fields[1].rsplit(":", 1)[1], 16))
-    return ports
+        detach_listener(listener_fd)
+    finally:
+        control.accepting_stopped.set()
 
 
-def _readlink(path: str) -> str:
-    try:
-        return os.readlink(path)
-    except OSError:
-        return ""
+def detach_listener(listener_fd: int) -> None:
+    """Make `listener_fd` in this process a listener nobody can reach, leaving the shared socket
+    (held by the main process and the other workers) and its queue untouched.
 
-
-def migrate_req_enabled() -> bool | None:
-    """Whether the kernel moves queued connections off a closing listener; None when unknown."""
-    try:
-        return MIGRATE_REQ.read_text().strip() == "1"
-    except OSError:
-        return None
+    granian's acceptor keeps calling accept() on the same descriptor number; from now on it gets
+    EAGAIN from an unreachable, non-blocking Unix socket instead of taking connections that this
+    worker would be too late to serve."""
+    unreachable = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    unreachable.bind("")  # Linux autobind: an abstract address, no file
+    unreachable.listen(1)
+    unreachable.setblocking(False)
+    os.dup2(unreachable.fileno(), listener_fd)
+    unreachable.close()
 
 
 def serve(args: argparse.Namespace, *, production: bool, app: str = APP) -> int:
     if not production:
         print(
             "note: TASTEMAKER_ENV is not production; serving with granian anyway", file=sys.stderr
-        )
-    if args.workers > 1 and migrate_req_enabled() is False:
-        print(
-            "note: net.ipv4.tcp_migrate_req is 0: during a reload (SIGHUP), connections queued "
-            "in a stopping worker's backlog may be reset; `sysctl -w net.ipv4.tcp_migrate_req=1`",
-            file=sys.stderr,
         )
     reload_safe_server(
         app,

@@ -33,6 +33,7 @@ from plugin.crypto import CredentialBox
 from plugin.db import make_engine
 from plugin.migrate import upgrade
 from plugin.models import Click, Creator, ReferralLink, WebhookEvent
+from plugin.serve import detach_listener
 from plugin.services.links import create_link
 from plugin.services.shops import create_or_reinstall_shop
 
@@ -225,6 +226,64 @@ def test_reload_on_sighup_refuses_no_connection(sqlite_server: Server) -> None:
     # ... and every request of the whole time got its answer
     assert set(outcomes) == {"200"}, outcomes
     assert outcomes["200"] > 100
+
+
+def test_a_detached_listener_takes_nothing_and_the_shared_queue_keeps_it() -> None:
+    # given one listening socket, and a second descriptor of it as a worker process holds one
+    shared = socket.socket()
+    shared.bind(("127.0.0.1", 0))
+    shared.listen(8)
+    shared.setblocking(False)
+    workers_copy = os.dup(shared.fileno())
+    try:
+        # when the worker's descriptor is detached (a reload stops that worker accepting)
+        detach_listener(workers_copy)
+        client = socket.create_connection(shared.getsockname(), timeout=5)
+        time.sleep(0.1)
+        # then the worker's descriptor takes no connection ...
+        seen_by_the_worker = socket.socket(fileno=os.dup(workers_copy))
+        with seen_by_the_worker, pytest.raises(BlockingIOError):
+            seen_by_the_worker.accept()
+        # ... and the connection waits in the shared queue for another worker
+        accepted, _ = shared.accept()
+        accepted.close()
+        client.close()
+    finally:
+        os.close(workers_copy)
+        shared.close()
+
+
+SLOW_APP = """
+import time
+time.sleep(float(__import__("os").environ["LOAD_SECONDS"]))
+
+def app(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"ok"]
+"""
+
+
+def test_a_stop_while_a_worker_loads_the_app_ends_it_at_once(tmp_path: Path) -> None:
+    # given a server whose worker is still loading a slow app
+    (tmp_path / "slow_app.py").write_text(SLOW_APP)
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "plugin.serve", "slow_app:app", "--port", str(port), "--workers=1"],
+        env={**os.environ, "PYTHONPATH": str(tmp_path), "LOAD_SECONDS": "4"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        time.sleep(1.5)
+        assert process.poll() is None
+        # when it is told to stop
+        process.send_signal(signal.SIGTERM)
+        # then the worker ends with it, instead of serving on until the 30 s graceful timeout
+        assert process.wait(timeout=15) is not None
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
 
 
 @pytest.fixture
