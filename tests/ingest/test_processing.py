@@ -339,19 +339,27 @@ def test_an_event_whose_order_another_batch_holds_waits_for_the_end_of_the_batch
     _event(session, shop, "sandbox", "orders/create", b'{"id": 1}')
     _event(session, shop, "sandbox", "orders/create", b'{"id": 2}')
     applied: list[int] = []
+    order_2_applied = threading.Event()
 
     def apply(context: HandlerContext) -> None:
         lock_order(context.session, shop.id, context.payload["id"])
         applied.append(context.payload["id"])
+        if context.payload["id"] == 2:
+            order_2_applied.set()
 
     handlers()
     monkeypatch.setitem(registry._HANDLERS, "order_changed", apply)
-    # (the app is built first: building it takes about as long as the other lock is held)
     app = create_app(make_settings(tmp_path))
-    # and another transaction holding order 1 for a moment
+    # and another transaction holding order 1 until order 2 is applied (or, should the drain
+    # wait on order 1 first, for 10 s: then order 1 comes first and the test fails)
     other = factory()
     lock_order(other, shop.id, 1)
-    releaser = threading.Timer(0.3, other.rollback)
+
+    def release_after_order_2() -> None:
+        order_2_applied.wait(10)
+        other.rollback()
+
+    releaser = threading.Thread(target=release_after_order_2)
     releaser.start()
     try:
         # when a drain takes both
