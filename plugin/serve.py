@@ -11,25 +11,30 @@ benchmarks' before/after comparison.
 Process and thread model (each flag below is an option of `tastemaker serve`):
 - `--workers` processes (default: WEB_CONCURRENCY, else one per CPU), each with its own copy of
   the app, its own background threads (link cache refresh, webhook spool replayer, click flusher
-  in the embedded mode) and its own database pool. They accept from one listening socket
-  that the main process binds (see the reload below).
+  in the embedded mode) and its own database pool, accepting from a listening socket of its
+  own or one they all share (see Listeners below).
 - per process, one Rust I/O thread (HTTP parsing, keep-alive, slow clients: none of it holds the
   GIL) and `--threads` Python threads running requests (default 4: the redirect is CPU-bound and
   gains nothing from more, but admin pages and webhooks wait on the database, and 4 threads keep
   a core busy while they wait). Requests beyond `--threads` wait in the Rust side's queue
   (backpressure), not in Python, so the GIL is shared by at most that many requests.
-- `--backlog` pending connections on the listening socket (default 2048).
+- `--backlog` pending connections per listening socket (default 2048).
 
 Graceful reload (a deploy): `kill -HUP <pid of tastemaker serve>`. Each worker in turn is
-replaced: a new process loads the app, and only once it has loaded is the old one stopped
-gracefully (in-flight requests finish; killed after GRACEFUL_TIMEOUT seconds). granian itself
-waits a fixed `respawn_interval` instead, and on the loaded benchmark machine loading the app took
-longer than that. The workers share one listening socket, bound by the main process: on Linux
-granian would give each worker its own SO_REUSEPORT listener, and closing a stopping worker's
-listener resets the connections queued in it (unless `net.ipv4.tcp_migrate_req` is on, which the
-first CI run here showed it is not by default). With one socket the queue outlives every worker,
-so a reload resets and refuses nothing; tests/test_serve.py sends HUP under load and counts every
-answer. SIGTERM or SIGINT stop the server gracefully; a worker that dies is started again.
+replaced: a new process loads the app; only once it has loaded does the old one stop accepting,
+serve what it has accepted, and stop gracefully (in-flight requests finish; killed after
+GRACEFUL_TIMEOUT seconds). granian itself waits a fixed `respawn_interval`, which on the loaded
+benchmark machine was shorter than loading the app, and stops a worker outright, which makes
+hyper close connections accepted a moment earlier whose request it has not read yet (the client
+sees a reset); the old worker's "stop accepting" swaps its listening descriptor for an
+unreachable one first (`detach_listener`).
+Listeners (`--listeners`): granian on Linux gives each worker its own SO_REUSEPORT socket, which
+accepts new connections faster than one shared queue (benchmarks/redirect.py), but closing one
+resets the connections queued in it unless the kernel moves them (`net.ipv4.tcp_migrate_req=1`).
+So `auto` uses a socket per worker when that sysctl is on, and otherwise one socket bound by the
+main process and shared by every worker, whose queue outlives any worker. tests/test_serve.py
+sends HUP under load and counts every answer. SIGTERM or SIGINT stop the server gracefully; a
+worker that dies is started again.
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from granian.constants import Interfaces
@@ -61,6 +67,8 @@ DEFAULT_BACKLOG = 2048
 RESPAWN_INTERVAL = 0.5  # after the new worker has loaded the app: let it start accepting
 GRACEFUL_TIMEOUT = 30
 ACCEPT_STOP_TIMEOUT = 5.0
+MIGRATE_REQ = Path("/proc/sys/net/ipv4/tcp_migrate_req")
+SHARED, PER_WORKER = "shared", "per-worker"
 READY_TIMEOUT = 120.0  # seconds a new worker may take to load the app before the old one stops
 
 
@@ -81,6 +89,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"Python threads running requests, per process (default {DEFAULT_THREADS})",
     )
     parser.add_argument("--backlog", type=int, default=DEFAULT_BACKLOG)
+    parser.add_argument(
+        "--listeners",
+        default="auto",
+        choices=("auto", SHARED, PER_WORKER),
+        help="one listening socket shared by the workers, or one per worker (SO_REUSEPORT); "
+        "auto: per worker when net.ipv4.tcp_migrate_req is 1, else shared",
+    )
     parser.add_argument("--access-log", action="store_true", help="log every request")
     parser.add_argument(
         "--log-level", default="info", choices=("debug", "info", "warning", "error")
@@ -97,6 +112,7 @@ def reload_safe_server(
     backlog: int = DEFAULT_BACKLOG,
     access_log: bool = False,
     log_level: str = "info",
+    listeners: str = "auto",
 ) -> ReloadSafeServer:
     """granian serving the WSGI callable at `app` ("module:attribute", or "module:factory()")."""
     factory = app.endswith("()")
@@ -116,23 +132,25 @@ def reload_safe_server(
         workers_kill_timeout=GRACEFUL_TIMEOUT,
         log_level=LogLevels(log_level),
         log_access=access_log,
+        listeners=listeners,
     )
 
 
 class ReloadSafeServer(MPServer):  # type: ignore[misc]
-    """granian's process server whose workers share one listening socket, and whose reload
-    swaps a worker without refusing or resetting a single connection."""
+    """granian's process server whose reload swaps a worker without refusing or resetting a
+    single connection."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, listeners: str = "auto", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.listeners = resolve_listeners(listeners)
         self._controls: dict[Any, WorkerControl] = {}
 
     def _init_shared_socket(self) -> None:
         # On Linux granian gives every worker its own SO_REUSEPORT listener, and closing a
-        # stopping worker's listener resets the connections still queued in it (unless the
-        # kernel's tcp_migrate_req is on). One socket bound here and inherited by every worker
-        # has one queue that outlives any worker.
-        if self.bind_uds:
+        # stopping worker's listener resets the connections still queued in it unless the
+        # kernel's tcp_migrate_req is on. Without it, one socket bound here and inherited by
+        # every worker has one queue that outlives any worker.
+        if self.bind_uds or self.listeners == PER_WORKER:
             super()._init_shared_socket()
             return
         self._ssp = None
@@ -147,7 +165,7 @@ class ReloadSafeServer(MPServer):  # type: ignore[misc]
             idx=idx,
             target=target,
             callback_loader=functools.partial(
-                _worker_side, callback_loader, control, self._sfd if self._sso else None
+                _worker_side, callback_loader, control, None if self.bind_uds else self.bind_port
             ),
         )
         self._controls[worker] = control
@@ -189,6 +207,23 @@ class ReloadSafeServer(MPServer):  # type: ignore[misc]
         logger.info("reload: old worker-%d stopped", idx + 1)
 
 
+def resolve_listeners(listeners: str) -> str:
+    """`auto`: a listener per worker where the kernel migrates a closing listener's queue
+    (faster: no shared accept queue, measured in benchmarks/redirect.py), else one shared."""
+    if listeners == "auto":
+        return PER_WORKER if migrate_req_enabled() else SHARED
+    if listeners not in (SHARED, PER_WORKER):
+        raise ValueError(f"listeners must be auto, {SHARED} or {PER_WORKER}")
+    return listeners
+
+
+def migrate_req_enabled() -> bool:
+    try:
+        return MIGRATE_REQ.read_text().strip() == "1"
+    except OSError:
+        return False
+
+
 @dataclass(frozen=True)
 class WorkerControl:
     """Events shared by the main process and one worker process."""
@@ -205,9 +240,7 @@ class WorkerControl:
         return cls(context.Event(), context.Event(), context.Event())
 
 
-def _worker_side(
-    target_loader: Callable[[], Any], control: WorkerControl, listener_fd: int | None
-) -> Any:
+def _worker_side(target_loader: Callable[[], Any], control: WorkerControl, port: int | None) -> Any:
     """In a worker process: load the app, say so, and stop accepting when asked to."""
     # A forked worker inherits the main process's SIGTERM handler, which does nothing here; until
     # granian installs its own (after this returns), a stop must simply end the worker, which
@@ -216,10 +249,10 @@ def _worker_side(
     for stop_signal in (signal.SIGTERM, signal.SIGINT):
         signal.signal(stop_signal, signal.SIG_DFL)
     app = target_loader()
-    if listener_fd is not None:
+    if port is not None:
         threading.Thread(
             target=_stop_accepting_when_asked,
-            args=(control, listener_fd),
+            args=(control, port),
             name="tastemaker-stop-accepting",
             daemon=True,
         ).start()
@@ -227,21 +260,41 @@ def _worker_side(
     return app
 
 
-def _stop_accepting_when_asked(control: WorkerControl, listener_fd: int) -> None:
+def _stop_accepting_when_asked(control: WorkerControl, port: int) -> None:
     control.stop_accepting.wait()
     try:
-        detach_listener(listener_fd)
+        for listener_fd in listening_descriptors(port):
+            detach_listener(listener_fd)
     finally:
         control.accepting_stopped.set()
 
 
+def listening_descriptors(port: int) -> list[int]:
+    """This process's descriptors of TCP sockets listening on `port`."""
+    found = []
+    for entry in os.scandir("/proc/self/fd"):
+        try:
+            probe = socket.socket(fileno=os.dup(int(entry.name)))
+        except OSError:  # not a socket, or already closed
+            continue
+        with probe:
+            if (
+                probe.family in (socket.AF_INET, socket.AF_INET6)
+                and probe.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN)
+                and probe.getsockname()[1] == port
+            ):
+                found.append(int(entry.name))
+    return found
+
+
 def detach_listener(listener_fd: int) -> None:
-    """Make `listener_fd` in this process a listener nobody can reach, leaving the shared socket
-    (held by the main process and the other workers) and its queue untouched.
+    """Make `listener_fd` in this process a listener nobody can reach.
 
     granian's acceptor keeps calling accept() on the same descriptor number; from now on it gets
     EAGAIN from an unreachable, non-blocking Unix socket instead of taking connections that this
-    worker would be too late to serve."""
+    worker would be too late to serve. A shared socket (held by the main process and the other
+    workers) keeps its queue; a worker's own SO_REUSEPORT socket closes here, and the kernel
+    moves its queue to the other workers' (tcp_migrate_req)."""
     unreachable = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     unreachable.bind("")  # Linux autobind: an abstract address, no file
     unreachable.listen(1)
@@ -255,6 +308,13 @@ def serve(args: argparse.Namespace, *, production: bool, app: str = APP) -> int:
         print(
             "note: TASTEMAKER_ENV is not production; serving with granian anyway", file=sys.stderr
         )
+    if args.workers > 1 and resolve_listeners(args.listeners) == SHARED:
+        print(
+            "note: the workers share one listening socket (net.ipv4.tcp_migrate_req is 0); "
+            "with `sysctl -w net.ipv4.tcp_migrate_req=1` each gets its own, which accepts new "
+            "connections faster, and reloads stay lossless",
+            file=sys.stderr,
+        )
     reload_safe_server(
         app,
         host=args.host,
@@ -264,6 +324,7 @@ def serve(args: argparse.Namespace, *, production: bool, app: str = APP) -> int:
         backlog=args.backlog,
         access_log=args.access_log,
         log_level=args.log_level,
+        listeners=args.listeners,
     ).serve()
     return 0
 

@@ -33,7 +33,13 @@ from plugin.crypto import CredentialBox
 from plugin.db import make_engine
 from plugin.migrate import upgrade
 from plugin.models import Click, Creator, ReferralLink, WebhookEvent
-from plugin.serve import detach_listener
+from plugin.serve import (
+    PER_WORKER,
+    SHARED,
+    detach_listener,
+    listening_descriptors,
+    migrate_req_enabled,
+)
 from plugin.services.links import create_link
 from plugin.services.shops import create_or_reinstall_shop
 
@@ -167,12 +173,25 @@ def _eventually(check: Callable[[], bool], seconds: float, what: str) -> None:
     raise AssertionError(f"not within {seconds:.0f}s: {what}")
 
 
-@pytest.fixture
-def sqlite_server(tmp_path: Path) -> Iterator[Server]:
+@pytest.fixture(
+    params=[
+        SHARED,
+        pytest.param(
+            PER_WORKER,
+            marks=pytest.mark.skipif(
+                not migrate_req_enabled(),
+                reason="a listener per worker is lossless only with net.ipv4.tcp_migrate_req=1",
+            ),
+        ),
+    ]
+)
+def sqlite_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
     server = Server(
         {"TASTEMAKER_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite3'}"},
         "--workers",
         "2",
+        "--listeners",
+        request.param,
     )
     try:
         server.wait_ready()
@@ -236,8 +255,11 @@ def test_a_detached_listener_takes_nothing_and_the_shared_queue_keeps_it() -> No
     shared.setblocking(False)
     workers_copy = os.dup(shared.fileno())
     try:
+        port = shared.getsockname()[1]
+        assert set(listening_descriptors(port)) == {shared.fileno(), workers_copy}
         # when the worker's descriptor is detached (a reload stops that worker accepting)
         detach_listener(workers_copy)
+        assert listening_descriptors(port) == [shared.fileno()]
         client = socket.create_connection(shared.getsockname(), timeout=5)
         time.sleep(0.1)
         # then the worker's descriptor takes no connection ...
