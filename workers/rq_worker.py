@@ -44,6 +44,7 @@ def run_worker(
     from redis.exceptions import RedisError
     from rq import Queue, SimpleWorker, Worker
 
+    from plugin import create_app
     from plugin.settings import load_settings
     from workers.runtime import warm_up
 
@@ -57,7 +58,8 @@ def run_worker(
     if unknown:
         print(f"unknown queue(s): {', '.join(unknown)}; queues are {', '.join(QUEUES)}")
         return 2
-    app = warm_up(dispose_connections=fork)  # fail on bad configuration before taking any job
+    # fail on bad configuration before taking any job
+    app = warm_up(create_app, dispose_connections=fork)
     stop = _StopFlag()
     base = Worker if fork else SimpleWorker
 

@@ -52,11 +52,23 @@ def get_backend(app: Flask | None = None) -> JobBackend:
     return backend
 
 
-def enqueue(
-    func: Callable[..., Any], *args: Any, job_id: str | None = None, app: Flask | None = None
-) -> bool:
+Job = Callable[..., Any] | str  # a job function, or its registered name (plugin.background)
+
+
+def job_spec(job: Job) -> JobSpec:
+    if not isinstance(job, str):
+        return spec_for(job)
+    if job not in JOBS:
+        _import_job_modules()
+    try:
+        return JOBS[job]
+    except KeyError:
+        raise LookupError(f"{job!r} is not a registered job") from None
+
+
+def enqueue(job: Job, *args: Any, job_id: str | None = None, app: Flask | None = None) -> bool:
     """Send a job now. Returns False (and logs) when the queue is down: sweepers catch up."""
-    spec = spec_for(func)
+    spec = job_spec(job)
     try:
         get_backend(app).enqueue(spec, args, job_id)
     except QueueUnavailable as exc:
@@ -65,17 +77,15 @@ def enqueue(
     return True
 
 
-def enqueue_after_commit(
-    session: Session, func: Callable[..., Any], *args: Any, job_id: str | None = None
-) -> None:
+def enqueue_after_commit(session: Session, job: Job, *args: Any, job_id: str | None = None) -> None:
     """Send a job only once `session` commits; a rollback drops it."""
     from flask import current_app
 
-    spec_for(func)  # fail now, not after commit, on a function that is not a job
-    pending: list[tuple[Any, Callable[..., Any], tuple[Any, ...], str | None]] = (
-        session.info.setdefault(_PENDING_KEY, [])
+    job_spec(job)  # fail now, not after commit, on something that is not a job
+    pending: list[tuple[Any, Job, tuple[Any, ...], str | None]] = session.info.setdefault(
+        _PENDING_KEY, []
     )
-    pending.append((current_app._get_current_object(), func, args, job_id))  # type: ignore[attr-defined]
+    pending.append((current_app._get_current_object(), job, args, job_id))  # type: ignore[attr-defined]
 
 
 @event.listens_for(Session, "after_commit")
@@ -105,11 +115,9 @@ def _run_in_app(app: Flask, spec: JobSpec, args: tuple[Any, ...]) -> None:
 
 
 def worker_app() -> Flask:
-    global _worker_app
+    """The app jobs run in, in a worker process (built once by `warm_up`)."""
     if _worker_app is None:
-        from plugin import create_app
-
-        _worker_app = create_app()
+        raise RuntimeError("no worker app: the worker calls warm_up(create_app) before any job")
     return _worker_app
 
 
@@ -119,18 +127,22 @@ def set_worker_app(app: Flask | None) -> None:
     _worker_app = app
 
 
-def warm_up(*, dispose_connections: bool = False) -> Flask:
+def warm_up(create_app: Callable[[], Flask], *, dispose_connections: bool = False) -> Flask:
     """Build the worker's app and load everything a first job would: job and handler modules,
     mappers, the database dialect. With `dispose_connections`, drop pooled connections so that
-    no connection is shared with forked work horses."""
+    no connection is shared with forked work horses. The worker passes `plugin.create_app`:
+    the app imports this module, so this module does not import the app."""
     from sqlalchemy import text
     from sqlalchemy.orm import configure_mappers
 
     from plugin.db import get_db
     from plugin.ingest.registry import handlers
 
+    global _worker_app
     _import_job_modules()
-    app = worker_app()
+    if _worker_app is None:
+        _worker_app = create_app()
+    app = _worker_app
     with app.app_context():
         handlers()
         configure_mappers()

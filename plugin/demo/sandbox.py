@@ -15,6 +15,7 @@ import requests
 from flask import Flask
 
 from connectors.sandbox.store import Item, SandboxStore, http_transport
+from plugin import background
 from plugin.crypto import hash_email
 from plugin.db import get_db
 from plugin.extensions import credentials
@@ -86,7 +87,7 @@ def start(app: Flask, base_url: str) -> list[str]:
         ][-1]
     _click(base_url, slugs["maya.glows"], user_agent="facebookexternalhit/1.1")  # not counted
     with app.app_context():
-        _flush_clicks()  # the periodic flush would do this within seconds
+        background.run_here(background.FLUSH_CLICKS)  # the periodic flush does it within seconds
     _place_orders(seeded["webhook_secret"], base_url, clicks)
     _wait_for_jobs(app)
     with app.app_context():
@@ -264,12 +265,6 @@ def _place_orders(secret: str, base_url: str, clicks: dict[str, str | None]) -> 
     store.place_order([SERUM], discount_code="MAYA15", test=True)  # test orders never count
     retry = store.deliveries[0]
     store.redeliver(retry)  # the platform retrying a delivery changes nothing
-
-
-def _flush_clicks() -> None:
-    from workers.jobs.clicks import flush_clicks
-
-    flush_clicks()
 
 
 def _wait_for_jobs(app: Flask) -> None:

@@ -30,6 +30,10 @@ class ValidationFailed(ValueError):
         self.fields = dict(fields)
 
 
+class InvalidTransition(Exception):
+    """A state change the row's current state does not allow (answered as 409)."""
+
+
 @dataclass(frozen=True)
 class Field:
     name: str

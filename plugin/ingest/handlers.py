@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from connectors.base import Connector, MalformedPayload
+from plugin import background
 from plugin.ingest.registry import HandlerContext, handler
 from plugin.models import DiscountCode, Shop, utcnow
 from plugin.services.shops import mark_uninstalled
@@ -80,14 +81,11 @@ def coupon_changed(context: HandlerContext) -> None:
         # made it usable again, so it is deactivated there again, once; a failure stays on
         # the code for the merchant to see instead of looping.
         if code.error is None and code.platform_id is not None:
-            from workers.jobs.codes import reassert_deactivation
-            from workers.runtime import enqueue_after_commit
-
             code.error = "the store showed this deactivated code as usable again"
             logger.warning(
                 "discount code %s of shop %s usable again in the store", code.id, shop.id
             )
-            enqueue_after_commit(context.session, reassert_deactivation, code.id)
+            background.after_commit(context.session, background.REASSERT_DEACTIVATION, code.id)
         return
     if code.status != status:
         logger.info(

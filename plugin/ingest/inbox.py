@@ -30,12 +30,12 @@ from connectors.base import (
     VerifiedWebhook,
     WebhookRejected,
 )
+from plugin import background
 from plugin.crypto import CredentialBox
 from plugin.ingest.stats import WebhookStats
 from plugin.models import WebhookEvent, utcnow
 from plugin.services.shops import find_shop, shop_context
 from plugin.spool import Record, Spool
-from workers.runtime import enqueue_after_commit
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -114,7 +114,6 @@ def receive(
     contexts: ShopContexts | None = None,
 ) -> Receipt:
     """Verify and record one delivery; raises WebhookRejected (nothing stored) or a DB error."""
-    from workers.jobs.webhooks import drain_webhook_inbox
 
     values = _verified_row(session, connector, box, delivery, received_at, contexts)
     if values is None:
@@ -126,7 +125,7 @@ def receive(
     if event_id is None:
         session.rollback()
         return Receipt("duplicate")
-    enqueue_after_commit(session, drain_webhook_inbox)
+    background.after_commit(session, background.DRAIN_WEBHOOK_INBOX)
     session.commit()
     return Receipt("stored", event_id)
 
@@ -247,7 +246,6 @@ def _record_batch(
     contexts: ShopContexts,
 ) -> int:
     """Verify each record, insert the batch in one statement, commit once, ask for one drain."""
-    from workers.jobs.webhooks import drain_webhook_inbox
 
     rows: list[dict[str, Any]] = []
     for record in records:
@@ -291,7 +289,7 @@ def _record_batch(
         # rarely holds more than one platform, and each one's duplicates are counted this way.
         stored[platform] = len(connection.execute(insert, mine).scalars().all())
     if any(stored.values()):
-        enqueue_after_commit(session, drain_webhook_inbox)
+        background.after_commit(session, background.DRAIN_WEBHOOK_INBOX)
     session.commit()
     for platform, new in stored.items():
         total = sum(1 for row in rows if row["platform"] == platform)

@@ -66,3 +66,13 @@ class Payout(IdMixin, TenantMixin, TimestampMixin, Base):
     paid_at: Mapped[datetime | None] = mapped_column(default=None)
     external_reference: Mapped[str | None] = mapped_column(String(255), default=None)
     note: Mapped[str] = mapped_column(Text, default="")
+
+    @property
+    def reference(self) -> str:
+        """What the merchant's bank transfer or store credit says, unless they gave their own."""
+        return self.external_reference or self.tastemaker_reference
+
+    @property
+    def tastemaker_reference(self) -> str:
+        """Tastemaker's reference for this payout, whatever the merchant's own one is."""
+        return f"TM-{self.shop_id}-{self.id}"

@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from plugin import background
 from plugin.domain import contracts as terms_rules
 from plugin.domain.validation import ValidationFailed
 from plugin.models import (
@@ -40,7 +41,6 @@ from plugin.models import (
 from plugin.services import contract_notices
 from plugin.services.deliverables import check_removable, sync_deliverables
 from plugin.tenancy import Tenant
-from workers.runtime import enqueue_after_commit
 
 logger = logging.getLogger(__name__)
 
@@ -261,9 +261,8 @@ def accept(
 
 def _book_fees_after_commit(tenant: Tenant) -> None:
     # A fee "on signing" is due now: book it at once rather than at the next hourly run.
-    from workers.jobs.ledger import post_shop_flat_fees
 
-    enqueue_after_commit(tenant.session, post_shop_flat_fees, tenant.shop_id)
+    background.after_commit(tenant.session, background.POST_SHOP_FLAT_FEES, tenant.shop_id)
 
 
 # --- codes and links that wait for the creator's acceptance --------------------------------------
@@ -322,7 +321,6 @@ def hold_link_if_awaiting(tenant: Tenant, link: ReferralLink) -> bool:
 
 def release_holds(tenant: Tenant, creator_id: int) -> tuple[int, int]:
     """Send the creator's held codes to the store and activate held links; (codes, links)."""
-    from workers.jobs.codes import create_discount_code as create_code_job
 
     codes = tenant.all(
         DiscountCode,
@@ -336,7 +334,7 @@ def release_holds(tenant: Tenant, creator_id: int) -> tuple[int, int]:
         if hold_new_code(tenant, code):
             continue
         code.status = "pending"
-        enqueue_after_commit(tenant.session, create_code_job, code.id)
+        background.after_commit(tenant.session, background.CREATE_DISCOUNT_CODE, code.id)
     held = tenant.all(HeldLink, HeldLink.creator_id == creator_id, HeldLink.released_at.is_(None))
     now = utcnow()
     for hold in held:

@@ -16,18 +16,14 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from plugin import background
 from plugin.crypto import hash_email, new_token, sha256_hex
-from plugin.domain.validation import ValidationFailed
+from plugin.domain.validation import InvalidTransition, ValidationFailed
 from plugin.models import Agreement, Campaign, Creator, DiscountCode, Shop, utcnow
 from plugin.tenancy import Tenant
-from workers.runtime import enqueue_after_commit
 
 INACTIVE_CREATOR_STATUSES = ("paused", "terminated")
 RETRYABLE_CODE_STATUSES = ("taken", "failed")
-
-
-class InvalidTransition(Exception):
-    """A state change the row's current state does not allow (answered as 409)."""
 
 
 def create_creator(tenant: Tenant, values: Mapping[str, Any]) -> Creator:
@@ -48,9 +44,7 @@ def update_creator(tenant: Tenant, creator: Creator, values: Mapping[str, Any]) 
         for column, value in _creator_columns(values).items():
             setattr(creator, column, value)
     if creator.status in INACTIVE_CREATOR_STATUSES and previous_status != creator.status:
-        from workers.jobs.codes import deactivate_creator_codes
-
-        enqueue_after_commit(tenant.session, deactivate_creator_codes, creator.id)
+        background.after_commit(tenant.session, background.DEACTIVATE_CREATOR_CODES, creator.id)
     return creator
 
 
@@ -188,16 +182,13 @@ def deactivate_discount_code(tenant: Tenant, code: DiscountCode) -> DiscountCode
         return code
     if code.status not in ("active", "pending"):
         raise InvalidTransition(f"a {code.status} code is not live in the store")
-    from workers.jobs.codes import deactivate_code
 
-    enqueue_after_commit(tenant.session, deactivate_code, code.id)
+    background.after_commit(tenant.session, background.DEACTIVATE_CODE, code.id)
     return code
 
 
 def _enqueue_creation(session: Session, code_id: int) -> None:
-    from workers.jobs.codes import create_discount_code as create_job
-
-    enqueue_after_commit(session, create_job, code_id)
+    background.after_commit(session, background.CREATE_DISCOUNT_CODE, code_id)
 
 
 def _creator_columns(values: Mapping[str, Any]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from plugin import background
 from plugin.domain import contracts as rules
 from plugin.domain.disclosure import check_disclosure
 from plugin.domain.validation import ValidationFailed
@@ -21,7 +22,6 @@ from plugin.models import Agreement, Creator, Deliverable, DeliverableEvent, Sho
 from plugin.services import contract_notices
 from plugin.services.ugc import ugc_settings
 from plugin.tenancy import Tenant
-from workers.runtime import enqueue_after_commit
 
 MAX_URL = 2048
 MAX_TEXT = 5000
@@ -211,9 +211,8 @@ def review(
     deliverable.feedback = message
     if step == "approve":
         deliverable.approved_at = moment
-        from workers.jobs.ledger import post_shop_flat_fees
 
-        enqueue_after_commit(tenant.session, post_shop_flat_fees, tenant.shop_id)
+        background.after_commit(tenant.session, background.POST_SHOP_FLAT_FEES, tenant.shop_id)
     audit(
         tenant,
         deliverable,

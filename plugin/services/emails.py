@@ -21,6 +21,7 @@ from flask import current_app, render_template
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from plugin import background
 from plugin.crypto import hash_email
 from plugin.models import Shop, utcnow
 from plugin.models.email import OutboundEmail
@@ -58,8 +59,6 @@ def mailer() -> Mailer:
 def queue_email(session: Session, shop: Shop, email: Email) -> int | None:
     """Record the message for this event (once) and send it after commit; its id, or None when
     the event already has one."""
-    from workers.jobs.email import send_email
-    from workers.runtime import enqueue_after_commit
 
     context = {"shop": shop, "public_url": _public_url(), **email.context}
     subject = render_template(f"email/{email.template}.subject.txt", **context).strip()
@@ -92,7 +91,7 @@ def queue_email(session: Session, shop: Shop, email: Email) -> int | None:
         )
     )
     assert message_id is not None
-    enqueue_after_commit(session, send_email, message_id)
+    background.after_commit(session, background.SEND_EMAIL, message_id)
     return int(message_id)
 
 

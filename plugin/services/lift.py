@@ -21,8 +21,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from plugin import background
 from plugin.domain.lift_design import assign_waves, wave_starts
-from plugin.domain.validation import ValidationFailed
+from plugin.domain.validation import InvalidTransition, ValidationFailed
 from plugin.models import (
     Agreement,
     Campaign,
@@ -33,9 +34,7 @@ from plugin.models import (
     ReferralLink,
     utcnow,
 )
-from plugin.services.creators import InvalidTransition
 from plugin.tenancy import Tenant
-from workers.runtime import enqueue_after_commit
 
 SEED_BITS = 48
 OPEN_STATUSES = ("draft", "running")
@@ -283,7 +282,6 @@ def activate_due(session: Session, now: datetime, *, shop_id: int | None = None)
 
 
 def _activate(tenant: Tenant, test: LiftTest, row: LiftAssignment, now: datetime) -> None:
-    from workers.jobs.codes import create_discount_code as create_job
 
     for link_id in row.held_link_ids:
         link = tenant.get(ReferralLink, int(link_id))
@@ -296,6 +294,6 @@ def _activate(tenant: Tenant, test: LiftTest, row: LiftAssignment, now: datetime
     ):
         code.status = "pending"
         code.starts_at = min(code.starts_at, now)  # ended early: live from now
-        enqueue_after_commit(tenant.session, create_job, code.id)
+        background.after_commit(tenant.session, background.CREATE_DISCOUNT_CODE, code.id)
     row.activated_at = now
     tenant.session.flush()

@@ -109,8 +109,6 @@ def payout_status_changed(session: Session, payout: Payout) -> int | None:
     entries = session.scalar(
         select(func.count(LedgerEntry.id)).where(LedgerEntry.payout_id == payout.id)
     )
-    from plugin.services.payouts import payout_reference
-
     return queue_email(
         session,
         shop,
@@ -124,7 +122,7 @@ def payout_status_changed(session: Session, payout: Payout) -> int | None:
                 "status": payout.status,
                 "amount": money(payout.amount_minor, payout.currency),
                 "method": PAYOUT_METHOD_LABELS.get(creator.payout_method, ""),
-                "reference": payout.external_reference or payout_reference(payout),
+                "reference": payout.reference,
                 "entries": int(entries or 0),
             },
         ),

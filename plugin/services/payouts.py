@@ -23,8 +23,10 @@ from sqlalchemy import and_, case, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from plugin import background
 from plugin.domain.money import format_minor_units
 from plugin.models import Creator, LedgerEntry, Payout, Shop, utcnow
+from plugin.services import notifications
 from plugin.services.ledger import payable_balances, payable_entries
 
 logger = logging.getLogger(__name__)
@@ -147,10 +149,7 @@ def approve_payout(session: Session, shop_id: int, payout_id: int) -> Payout:
     _tell_creator(session, payout)
     creator = session.get(Creator, payout.creator_id)
     if creator is not None and creator.payout_method == "store_credit":
-        from workers.jobs.payouts import pay_in_store_credit
-        from workers.runtime import enqueue_after_commit
-
-        enqueue_after_commit(session, pay_in_store_credit, payout.id)
+        background.after_commit(session, background.PAY_IN_STORE_CREDIT, payout.id)
     return payout
 
 
@@ -193,9 +192,7 @@ def mark_paid(session: Session, shop_id: int, payout_id: int, external_reference
 
 def _tell_creator(session: Session, payout: Payout) -> None:
     # The creator hears about each step by email, once per payout and status (after commit).
-    from plugin.services.notifications import payout_status_changed
-
-    payout_status_changed(session, payout)
+    notifications.payout_status_changed(session, payout)
 
 
 def cancel_payout(session: Session, shop_id: int, payout_id: int, note: str = "") -> Payout:
@@ -337,15 +334,11 @@ def batch_csv(
                 spreadsheet_safe(creator.payout_email or creator.email or ""),
                 format_minor_units(payout.amount_minor, payout.currency),
                 payout.currency,
-                payout_reference(payout),
+                payout.tastemaker_reference,
                 spreadsheet_safe(f"Tastemaker commissions for @{creator.handle} ({batch_key})"),
             ]
         )
     return buffer.getvalue()
-
-
-def payout_reference(payout: Payout) -> str:
-    return f"TM-{payout.shop_id}-{payout.id}"
 
 
 def spreadsheet_safe(value: str) -> str:

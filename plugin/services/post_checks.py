@@ -17,6 +17,7 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy.orm import Session
 
+from plugin import background
 from plugin.domain import post_check as rules
 from plugin.domain.disclosure import DEFAULT_PHRASES
 from plugin.models import Shop
@@ -32,10 +33,7 @@ CHECK = "check"
 
 
 def ask_for_check(session: Session, post_id: int) -> None:
-    from workers.jobs.try_and_tag import check_try_and_tag_post
-    from workers.runtime import enqueue_after_commit
-
-    enqueue_after_commit(session, check_try_and_tag_post, post_id)
+    background.after_commit(session, background.CHECK_TRY_AND_TAG_POST, post_id)
 
 
 def gate(shop: Shop, post: UgcPost, program: TryAndTagProgram) -> str | None:
@@ -76,10 +74,7 @@ def apply_outcome(
         reward.status = "pending" if post.moderation_status == "approved" else "submitted"
         reward.error = None
     if reward.status == "pending" and post.moderation_status == "approved":
-        from workers.jobs.rewards import issue_try_and_tag_reward
-        from workers.runtime import enqueue_after_commit
-
-        enqueue_after_commit(session, issue_try_and_tag_reward, post.id)
+        background.after_commit(session, background.ISSUE_TRY_AND_TAG_REWARD, post.id)
 
 
 def hold(

@@ -20,6 +20,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from plugin import background
 from plugin.crypto import hash_email, new_token, sha256_hex
 from plugin.domain import post_check as post_rules
 from plugin.domain import rewards as rules
@@ -200,9 +201,7 @@ def submit(
             )
             session.flush()
             if program.verify_posts:
-                from plugin.services.post_checks import ask_for_check
-
-                ask_for_check(session, post.id)
+                background.after_commit(session, background.CHECK_TRY_AND_TAG_POST, post.id)
     except IntegrityError:
         # Another submission for this email and product committed first.
         raise ValidationFailed(
@@ -276,28 +275,8 @@ def reward_for_token(session: Session, shop_id: int, token: str) -> Reward | Non
 # --- moderation and the merchant's actions ------------------------------------------------------
 
 
-def after_moderation(tenant: Tenant, post: UgcPost) -> None:
-    """Called by plugin.services.ugc.moderate for Try & Tag posts, inside its transaction."""
-    from workers.jobs.rewards import issue_try_and_tag_reward
-    from workers.runtime import enqueue_after_commit
-
-    reward = tenant.first(Reward, Reward.ugc_post_id == post.id)
-    if post.moderation_status == "approved":
-        if reward is not None and reward.status in ("submitted", "void", "needs_change"):
-            reward.status = "pending"
-        if reward is None or reward.status == "pending":
-            enqueue_after_commit(tenant.session, issue_try_and_tag_reward, post.id)
-    elif reward is not None and reward.status in ("submitted", "pending", "needs_change"):
-        # No code for a rejected or hidden post; the shopper may submit another one.
-        reward.status = "void"
-        reward.is_open = None
-        reward.email_encrypted = None
-
-
 def retry_reward(tenant: Tenant, reward: Reward) -> Reward:
     """Send a failed reward to the store again (e.g. after fixing the shop's settings)."""
-    from workers.jobs.rewards import issue_try_and_tag_reward
-    from workers.runtime import enqueue_after_commit
 
     if reward.status != "failed":
         raise RewardConflict(f"a {reward.status} reward cannot be retried; only a failed one")
@@ -305,7 +284,7 @@ def retry_reward(tenant: Tenant, reward: Reward) -> Reward:
     reward.attempts = 0
     reward.error = None
     reward.lease_until = None
-    enqueue_after_commit(tenant.session, issue_try_and_tag_reward, reward.ugc_post_id)
+    background.after_commit(tenant.session, background.ISSUE_TRY_AND_TAG_REWARD, reward.ugc_post_id)
     return reward
 
 

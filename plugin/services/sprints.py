@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from plugin import background
 from plugin.domain import rewards as rules
 from plugin.domain.money import format_minor_units
 from plugin.domain.rewards import Standing
@@ -105,15 +106,13 @@ def _check(
 
 def request_settlement(tenant: Tenant, sprint: ReferralSprint) -> None:
     """Queue the settlement of an ended sprint (after the caller commits)."""
-    from workers.jobs.rewards import settle_sprint as settle_job
-    from workers.runtime import enqueue_after_commit
 
     status = state(sprint)
     if status == "settled":
         raise SprintConflict("this sprint is already settled")
     if status != "ended":
         raise SprintConflict("a sprint can be settled once it has ended")
-    enqueue_after_commit(tenant.session, settle_job, sprint.id)
+    background.after_commit(tenant.session, background.SETTLE_SPRINT, sprint.id)
 
 
 def state(sprint: ReferralSprint, now: datetime | None = None) -> str:

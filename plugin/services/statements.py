@@ -21,7 +21,6 @@ from plugin.domain import statement as words
 from plugin.models import Agreement, Attribution, Creator, LedgerEntry, Order, Payout, Refund, Shop
 from plugin.services.notifications import PAYOUT_METHOD_LABELS
 from plugin.services.overview import explain
-from plugin.services.payouts import payout_reference
 
 MAX_ENTRIES = 5000
 
@@ -136,7 +135,7 @@ def build(session: Session, shop: Shop, creator: Creator, now: datetime) -> Stat
     for payout in payouts.values():
         if payout.status != "paid" or payout.paid_at is None:
             continue
-        reference = payout.external_reference or payout_reference(payout)
+        reference = payout.reference
         described = words.describe_payout(reference, method, payout.paid_at)
         line = Line(
             at=payout.paid_at,
@@ -169,7 +168,7 @@ def build(session: Session, shop: Shop, creator: Creator, now: datetime) -> Stat
 def _where(entry: LedgerEntry, payouts: dict[int, Payout], now: datetime) -> tuple[str, str | None]:
     if entry.payout_id is not None and entry.payout_id in payouts:
         payout = payouts[entry.payout_id]
-        reference = payout.external_reference or payout_reference(payout)
+        reference = payout.reference
         return ("paid" if payout.status == "paid" else "in_payout"), reference
     return ("held" if entry.available_at > now else "available"), None
 

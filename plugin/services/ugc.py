@@ -31,6 +31,7 @@ from plugin.models.ugc import (
     UgcPost,
     UgcPostProduct,
 )
+from plugin.services import try_and_tag_moderation
 from plugin.tenancy import Tenant
 
 DEFAULT_MAX_ITEMS = 12
@@ -258,9 +259,9 @@ def moderate(
     audit(tenant, post, "moderation", target, actor, previous=previous, reason=reason)
     bump_feed_version(tenant.session, tenant.shop_id)
     if post.source == "try_and_tag":
-        from plugin.services.rewards import after_moderation  # rewards builds on this module
-
-        after_moderation(tenant, post)  # queues the reward's job after commit, never inline
+        try_and_tag_moderation.after_moderation(
+            tenant, post
+        )  # queues the reward's job after commit, never inline
     return post
 
 

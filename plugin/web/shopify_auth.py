@@ -47,6 +47,7 @@ from connectors.base import (
 from connectors.shopify import ShopifyConnector
 from connectors.shopify.oauth import query_hmac_valid, timestamp_fresh
 from connectors.shopify.urls import valid_shop_domain
+from plugin import background
 from plugin.db import get_db, get_session
 from plugin.extensions import connectors, credentials, manifest
 from plugin.models import OAuthState, utcnow
@@ -59,8 +60,6 @@ from plugin.services.shops import (
 from plugin.web import admin_auth
 from plugin.web.auth import current_tenant, require_shop
 from plugin.web.shopify_embedded import connector as _connector
-from workers.jobs.shopify import publish_shopify_app_data, register_shopify_webhooks
-from workers.runtime import enqueue_after_commit
 
 bp = Blueprint("shopify_auth", __name__)
 logger = logging.getLogger(__name__)
@@ -179,8 +178,8 @@ def callback() -> ResponseReturnValue:
         name=details.name,
         timezone=details.timezone,
     )
-    enqueue_after_commit(session, register_shopify_webhooks, installed.id)
-    enqueue_after_commit(session, publish_shopify_app_data, installed.id)
+    background.after_commit(session, background.REGISTER_SHOPIFY_WEBHOOKS, installed.id)
+    background.after_commit(session, background.PUBLISH_SHOPIFY_APP_DATA, installed.id)
     # The browser that completed OAuth is the merchant's (state cookie + Shopify's signature).
     admin_auth.sign_in_browser(installed.id)
     # This install is done: its nonce (used) and any abandoned ones for the shop can go.

@@ -17,14 +17,13 @@ from sqlalchemy import update
 from connectors.base import ConnectorError
 from connectors.shopify import ShopifyConnector
 from connectors.shopify.session_tokens import InvalidSessionToken
+from plugin import background
 from plugin.db import get_session
 from plugin.extensions import connectors, credentials
 from plugin.models import Shop
 from plugin.services.shops import create_or_reinstall_shop, find_shop
 from plugin.web import admin_auth
 from plugin.web.auth import register_authenticator
-from workers.jobs.shopify import publish_shopify_app_data, register_shopify_webhooks
-from workers.runtime import enqueue_after_commit
 
 logger = logging.getLogger(__name__)
 
@@ -87,8 +86,8 @@ def _install_by_token_exchange(connector: ShopifyConnector, domain: str, token: 
         name=details.name,
         timezone=details.timezone,
     )
-    enqueue_after_commit(session, register_shopify_webhooks, installed.id)
-    enqueue_after_commit(session, publish_shopify_app_data, installed.id)
+    background.after_commit(session, background.REGISTER_SHOPIFY_WEBHOOKS, installed.id)
+    background.after_commit(session, background.PUBLISH_SHOPIFY_APP_DATA, installed.id)
     session.commit()
     logger.info("shopify shop %s installed by token exchange as shop %s", domain, installed.id)
     return installed

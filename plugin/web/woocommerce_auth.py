@@ -24,6 +24,7 @@ from connectors.base import ConnectorError, CredentialsRevoked
 from connectors.woocommerce import WooCommerceConnector
 from connectors.woocommerce.stores import InvalidStoreUrl, normalize_store_url
 from connectors.woocommerce.subscriptions import verify_keys
+from plugin import background
 from plugin.crypto import constant_time_equals, new_token
 from plugin.db import get_session
 from plugin.extensions import connectors, credentials, manifest
@@ -31,8 +32,6 @@ from plugin.models import OAuthState, Shop, utcnow
 from plugin.services.shops import create_or_reinstall_shop, find_shop
 from plugin.web import admin_auth, rendering
 from plugin.web.auth import require_shop
-from workers.jobs.woocommerce import disconnect_woocommerce, register_woocommerce_webhooks
-from workers.runtime import enqueue_after_commit
 
 bp = Blueprint("woocommerce_auth", __name__)
 rendering.install(bp)
@@ -148,7 +147,7 @@ def callback() -> ResponseReturnValue:
         name=domain,
     )
     session.execute(update(OAuthState).where(OAuthState.id == state_id).values(shop_id=shop.id))
-    enqueue_after_commit(session, register_woocommerce_webhooks, shop.id)
+    background.after_commit(session, background.REGISTER_WOOCOMMERCE_WEBHOOKS, shop.id)
     session.commit()
     logger.info("woocommerce store %s connected as shop %s", domain, shop.id)
     return jsonify(status="connected"), 200
@@ -197,7 +196,7 @@ def disconnect() -> ResponseReturnValue:
     shop: Shop = g.shop
     if shop.platform != PLATFORM:
         return jsonify(error="not_woocommerce", message="this shop is not a WooCommerce store"), 400
-    enqueue_after_commit(get_session(), disconnect_woocommerce, shop.id)
+    background.after_commit(get_session(), background.DISCONNECT_WOOCOMMERCE, shop.id)
     get_session().commit()
     return jsonify(status="disconnecting"), 202
 

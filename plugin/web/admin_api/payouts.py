@@ -120,7 +120,7 @@ def payout_json(payout: Payout) -> dict[str, Any]:
         "currency": payout.currency,
         "status": payout.status,
         "batch_key": payout.batch_key,
-        "reference": service.payout_reference(payout),
+        "reference": payout.tastemaker_reference,
         "approved_at": iso(payout.approved_at),
         "paid_at": iso(payout.paid_at),
         "external_reference": payout.external_reference,
