@@ -222,3 +222,41 @@ def test_an_install_opened_in_the_frame_leaves_it_through_app_bridge(
     assert all(status == 200 for _path, status in framed)
     assert top == ["/shopify/install", "/shopify/callback"]
     context.close()
+
+
+def test_the_admin_stand_in_draws_a_ui_save_bar_and_clicks_its_buttons(
+    served: Served, browser: Any
+) -> None:
+    """The stand-in's `<ui-save-bar>` and `shopify.saveBar` (what apps drive by hand)."""
+    from playwright.sync_api import expect
+
+    context, page, _app, watch = open_admin(served, browser)
+    frame = next(f for f in page.frames if f.url.startswith(served.app_url))
+    frame.evaluate(
+        """() => {
+          const bar = document.createElement("ui-save-bar");
+          bar.id = "draft-bar";
+          bar.innerHTML = '<button variant="primary">Save</button><button>Discard</button>';
+          document.body.appendChild(bar);
+          window.pressed = [];
+          bar.querySelectorAll("button").forEach((button) => button.addEventListener(
+            "click", () => window.pressed.push(button.textContent)));
+          bar.addEventListener("hide", () => window.pressed.push("hidden"));
+        }"""
+    )
+    save_bar = page.get_by_role("region", name="Unsaved changes")
+    # when the app shows it by id
+    frame.evaluate("() => shopify.saveBar.show('draft-bar')")
+    # then the admin shows it, and its buttons click the app's own
+    expect(save_bar).to_be_visible()
+    assert frame.evaluate("() => document.getElementById('draft-bar').showing") is True
+    save_bar.get_by_role("button", name="Discard").click()
+    save_bar.get_by_role("button", name="Save").click()
+    frame.wait_for_function("() => window.pressed.length === 2")
+    assert frame.evaluate("() => window.pressed") == ["Discard", "Save"]
+    # when the app hides it
+    frame.evaluate("() => document.getElementById('draft-bar').hide()")
+    expect(save_bar).to_be_hidden()
+    assert frame.evaluate("() => window.pressed") == ["Discard", "Save", "hidden"]
+    assert watch.errors == []
+    context.close()
