@@ -1,12 +1,15 @@
 """A stand-in for the Shopify admin (admin.shopify.com) for the demo and the browser tests.
 
 It serves, from its own origin, the page that frames the app for one shop the way Shopify's
-admin does (`/admin?embedded=1&shop=…&host=…&id_token=…`), and the App Bridge globals the framed
-pages use: `app-bridge.js` (loaded by the app's pages instead of Shopify's CDN script, see
-TASTEMAKER_SHOPIFY_APP_BRIDGE_URL) gives them `shopify.idToken()`, `shopify.toast.show()`,
-`shopify.loading()` and reads their `<ui-nav-menu>`; it asks this page, by postMessage, for
-session tokens, which this server signs with the app's client secret as Shopify does. Production
-uses Shopify's real admin and CDN script; nothing here is used by the app itself.
+admin does (`/store/<store>/apps/<app handle or API key>[/<path>]` frames
+`<app>/<path>?embedded=1&host=…&id_token=…&shop=…&timestamp=…&hmac=…`), and the App Bridge
+globals the framed pages use: `app-bridge.js` (loaded by the app's pages instead of Shopify's
+CDN script, see TASTEMAKER_SHOPIFY_APP_BRIDGE_URL) gives them `shopify.idToken()`,
+`shopify.toast`, `shopify.loading()`, `shopify.modal`, `shopify.saveBar`, the `<ui-modal>` and
+`<ui-save-bar>` elements, `<form data-save-bar>` and `open(url, "_top")`, and reads their
+`<ui-nav-menu>` and `<ui-title-bar>`; this page draws them (admin-host.js) and signs the session
+tokens it hands out with the app's client secret, as Shopify does. Production uses Shopify's real
+admin and CDN script; nothing here is used by the app itself.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from flask import Flask, Response, abort, jsonify
 from markupsafe import escape
 from werkzeug.serving import make_server
 
+from connectors.shopify.oauth import calculate_query_hmac
 from connectors.shopify.urls import valid_shop_domain
 
 ASSETS = Path(__file__).resolve().parent / "admin_host_assets"
@@ -86,7 +90,7 @@ class AdminHost:
         @app.get("/store/<store>/apps/<handle>/<path:path>")
         def admin(store: str, handle: str, path: str = "admin") -> Response:
             shop = _shop(store)
-            if handle != self.handle:
+            if handle not in (self.handle, self.api_key):
                 abort(404)
             host = base64.b64encode(f"admin.shopify.com/store/{store}".encode()).decode()
             query = {
@@ -94,7 +98,10 @@ class AdminHost:
                 "host": host.rstrip("="),
                 "id_token": self.session_token(shop),
                 "shop": shop,
+                "timestamp": str(int(time.time())),
             }
+            # Shopify signs the query of every app load it frames (the app may check it).
+            query["hmac"] = calculate_query_hmac(query, self.api_secret)
             src = f"{self.app_url}/{path.lstrip('/')}?{urlencode(query)}"
             page = (ASSETS / "admin.html").read_text(encoding="utf-8")
             html = (

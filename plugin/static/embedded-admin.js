@@ -6,6 +6,14 @@
  * with the answer; flashed messages become App Bridge toasts. A token is never sent by the
  * browser on its own, so these requests are CSRF-safe by construction. Without App Bridge
  * (standalone pages) the script does nothing and the same links and forms work as they are.
+ *
+ * Confirmations use App Bridge's modal, as the admin's own destructive actions do: a link that
+ * leads to a confirmation page (a `form[data-confirm]` with nothing to fill in) opens a
+ * <ui-modal> built from that page's title, text and buttons instead of showing the page, and
+ * its form is sent only when the merchant presses the modal's primary button. A form that acts
+ * at once (`data-confirm-title` on the form) asks the same way before it is sent. The server
+ * pages stay the single source of the wording and the standalone (no JavaScript) fallback.
+ * Edit forms carry `data-save-bar`, which App Bridge turns into the admin's save bar.
  */
 (function () {
   "use strict";
@@ -77,8 +85,83 @@
     }
   }
 
-  function swap(html) {
-    var fresh = new DOMParser().parseFromString(html, "text/html");
+  var MODAL_ID = "tastemaker-confirm";
+
+  function removeModal() {
+    var old = document.getElementById(MODAL_ID);
+    if (old) {
+      old.remove();
+    }
+  }
+
+  function sendForm(form, submitter) {
+    var url = new URL(form.getAttribute("action") || window.location.href, window.location.href);
+    var data = new URLSearchParams(new FormData(form, submitter || null));
+    return load(url, { method: "POST", body: data }, "none");
+  }
+
+  /* A <ui-modal> asking `spec.title`; its primary button runs `spec.onConfirm`. */
+  function confirmInModal(spec) {
+    removeModal();
+    var modal = document.createElement("ui-modal");
+    modal.id = MODAL_ID;
+    var body = document.createElement("div");
+    spec.lines.forEach(function (line) {
+      var paragraph = document.createElement("p");
+      paragraph.textContent = line;
+      body.appendChild(paragraph);
+    });
+    var bar = document.createElement("ui-title-bar");
+    bar.setAttribute("title", spec.title);
+    var confirm = document.createElement("button");
+    confirm.setAttribute("variant", "primary");
+    if (spec.critical) {
+      confirm.setAttribute("tone", "critical");
+    }
+    confirm.textContent = spec.confirm;
+    var keep = document.createElement("button");
+    keep.textContent = spec.cancel;
+    confirm.addEventListener("click", function () {
+      bridge.modal.hide(MODAL_ID);
+      spec.onConfirm();
+    });
+    keep.addEventListener("click", function () {
+      bridge.modal.hide(MODAL_ID);
+    });
+    bar.appendChild(confirm);
+    bar.appendChild(keep);
+    modal.appendChild(body);
+    modal.appendChild(bar);
+    document.body.appendChild(modal);
+    bridge.modal.show(MODAL_ID);
+  }
+
+  function text(element) {
+    return element ? element.textContent.replace(/\s+/g, " ").trim() : "";
+  }
+
+  /* The confirmation page `fresh` as a modal, if it is one a modal can hold (no fields). */
+  function confirmationOf(fresh) {
+    var form = fresh.querySelector("main#content form[data-confirm]");
+    if (!form || !bridge.modal || form.querySelector("textarea, select, input:not([type=hidden])")) {
+      return null;
+    }
+    var submit = form.querySelector("button[type=submit], button:not([type])");
+    var ours = document.importNode(form, true);
+    return {
+      title: text(fresh.querySelector("[data-confirm-title]")) || document.title,
+      lines: Array.prototype.map.call(fresh.querySelectorAll("[data-confirm-line]"), text),
+      confirm: text(submit) || "Confirm",
+      critical: Boolean(submit && submit.classList.contains("danger")),
+      cancel: text(fresh.querySelector("[data-confirm-cancel]")) || "Cancel",
+      onConfirm: function () {
+        sendForm(ours, null);
+      },
+    };
+  }
+
+  function swap(fresh) {
+    removeModal();
     document.title = fresh.title;
     replaceBy("ui-nav-menu", fresh);
     replaceBy("ui-title-bar", fresh);
@@ -113,7 +196,13 @@
         await download(response);
         return;
       }
-      swap(await response.text());
+      var fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+      var confirmation = historyMode === "push" && response.ok ? confirmationOf(fresh) : null;
+      if (confirmation) {
+        confirmInModal(confirmation);
+        return;
+      }
+      swap(fresh);
       if (historyMode === "push" && response.ok) {
         window.history.pushState({ tastemaker: true }, "", withoutIdToken(response.url));
       }
@@ -155,11 +244,26 @@
       return;
     }
     event.preventDefault();
+    var method = (form.getAttribute("method") || "get").toLowerCase();
+    if (method === "post" && form.hasAttribute("data-confirm-title") && bridge.modal) {
+      var submitter = event.submitter || null;
+      confirmInModal({
+        title: form.getAttribute("data-confirm-title"),
+        lines: form.hasAttribute("data-confirm-body") ? [form.getAttribute("data-confirm-body")] : [],
+        confirm: form.getAttribute("data-confirm-button") || text(submitter) || "Confirm",
+        critical: true, // only forms that destroy something act without a confirmation page
+        cancel: form.getAttribute("data-confirm-cancel") || "Cancel",
+        onConfirm: function () {
+          sendForm(form, submitter);
+        },
+      });
+      return;
+    }
     var data = new URLSearchParams(new FormData(form, event.submitter || null));
     var buttons = form.querySelectorAll("button");
     buttons.forEach(function (button) { button.disabled = true; });
     var done = function () { buttons.forEach(function (button) { button.disabled = false; }); };
-    if ((form.getAttribute("method") || "get").toLowerCase() === "post") {
+    if (method === "post") {
       load(url, { method: "POST", body: data }, "none").finally(done);
     } else {
       url.search = data.toString();

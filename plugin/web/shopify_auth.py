@@ -3,7 +3,8 @@
 `/shopify/install` and `/shopify/callback` run the authorization code grant over a signed query
 (`_signed_query`) with a one-time state nonce kept in the database and bound to the browser by a
 signed cookie; the callback stores an expiring offline token encrypted, sends the webhook
-registration job after commit and lands in the embedded admin.
+registration job after commit and sends the merchant (a top-level redirect: the callback is
+never framed) into the Shopify admin, to the app's embedded URL there.
 Inside the Shopify admin (Shopify-managed installation, `application_url` = /admin) the app is
 opened with a session token instead: see `plugin.web.shopify_embedded`, imported here so its
 token resolver and authenticator are registered with the blueprint. When OAuth must leave the
@@ -12,8 +13,6 @@ iframe it does so through App Bridge (`open(url, "_top")`), never by a 302 insid
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hmac
 import logging
 import secrets
@@ -21,7 +20,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, NamedTuple, cast
-from urllib.parse import urlencode
+from urllib.parse import quote
 
 from flask import (
     Blueprint,
@@ -103,7 +102,7 @@ def install() -> ResponseReturnValue:
     verified = _signed_query("install")
     if not isinstance(verified, SignedQuery):
         return verified
-    connector, params, shop = verified
+    connector, _params, shop = verified
     if _inside_a_frame():
         # Shopify's authorize page refuses to be framed and the state cookie would be a
         # third-party cookie here: App Bridge sends the top window to this same signed URL.
@@ -115,9 +114,9 @@ def install() -> ResponseReturnValue:
         and existing.is_active
         and connector.credentials_usable(credentials().open(existing.credentials_encrypted))
     ):
-        # An installed shop opening the app: nothing to authorize, go to the admin.
+        # An installed shop opening the app: nothing to authorize, open it in the admin.
         session.rollback()
-        return redirect(_admin_url(shop, params.get("host")))
+        return redirect(_embedded_app_url(connector, shop))
     nonce = secrets.token_hex(32)
     session.add(
         OAuthState(
@@ -188,7 +187,7 @@ def callback() -> ResponseReturnValue:
     )
     session.commit()
     logger.info("shopify shop %s installed as shop %s", shop, installed.id)
-    response = redirect(_admin_url(shop, params.get("host")))
+    response = redirect(_embedded_app_url(connector, shop))
     response.delete_cookie(STATE_COOKIE, path="/shopify")
     return response
 
@@ -297,23 +296,15 @@ def _claim_state(state: str, shop: str) -> bool:
     return bool(claimed == 1)
 
 
-def _admin_url(shop: str, host: object) -> str:
-    query = {"shop": shop}
-    if _valid_host(host, shop):
-        query["host"] = str(host)
-    return f"{manifest().url('admin')}?{urlencode(query)}"
-
-
-def _valid_host(host: object, shop: str) -> bool:
-    """`host` is base64 of `admin.shopify.com/store/<name>` (or `<shop>/admin`); nothing else."""
-    if not isinstance(host, str) or not host:
-        return False
-    try:
-        decoded = base64.b64decode(host + "=" * (-len(host) % 4), validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
-        return False
+def _embedded_app_url(connector: ShopifyConnector, shop: str) -> str:
+    """The app inside this shop's Shopify admin: `https://admin.shopify.com/store/<store>/apps/
+    <client id>`, what Shopify's libraries build from the `host` parameter (base64 of
+    `admin.shopify.com/store/<store>`). Built from the validated shop domain rather than from
+    `host`, so nothing the query says can send the merchant elsewhere; the admin origin is a
+    setting so the demo lands in its admin stand-in."""
+    admin = str(current_app.config["TASTEMAKER"].shopify_admin_origin).rstrip("/")
     store = shop.split(".", 1)[0]
-    return decoded in (f"admin.shopify.com/store/{store}", f"{shop}/admin")
+    return f"{admin}/store/{quote(store)}/apps/{quote(connector.api_key)}"
 
 
 def _app_url(name: str) -> str:

@@ -27,6 +27,9 @@ from plugin.services.shops import create_or_reinstall_shop, shop_context
 from plugin.settings import Settings
 from tests.conftest import make_settings
 
+# The framed-admin browser tests' module-scoped app and Chromium (see framed_admin.py).
+from tests.shopify.framed_admin import browser, served  # noqa: F401
+
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 API_KEY = "test-shopify-api-key"
 API_SECRET = "test-shopify-client-secret"

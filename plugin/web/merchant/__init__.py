@@ -1,8 +1,9 @@
 """The merchant pages under /admin/...: one blueprint, one module per workflow.
 
 Pages are server-rendered HTML forms (POST + CSRF token, a confirmation page before anything
-destructive); the one script (`merchant.js`, copy buttons) is optional, so every page works
-without it.
+destructive, marked `form[data-confirm]` so that inside the Shopify admin it is asked in App
+Bridge's modal instead: see plugin/static/embedded-admin.js); the one script (`merchant.js`,
+copy buttons) is optional, so every page works without it.
 """
 
 from __future__ import annotations
