@@ -45,7 +45,7 @@ from plugin.db import get_session
 from plugin.models import ApiKey, Shop
 from plugin.services.shops import API_KEY_PREFIX, issue_api_key
 from plugin.tenancy import Tenant
-from plugin.web import rendering
+from plugin.web import csrf
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -257,7 +257,7 @@ def admin_action(view: Callable[P, R]) -> Callable[P, Any]:
         if shop is None:
             abort(401 if embedded_request() else 403)
         if not token_authenticated():
-            rendering.check_csrf()
+            csrf.check_csrf()
         _bind(shop)
         return _for_token_client(view(*args, **kwargs))
 

@@ -23,7 +23,7 @@ from plugin.services import deliverables as deliverable_service
 from plugin.services.creators import creator_for_portal_token
 from plugin.services.ledger import shop_timezone
 from plugin.tenancy import Tenant
-from plugin.web import rendering
+from plugin.web import csrf, rendering
 
 bp = Blueprint("creator_contract", __name__)
 rendering.install(bp)
@@ -94,7 +94,7 @@ def _render_contract(token: str, errors: dict[int, str], status: int = 200) -> R
 @bp.post("/creator/<token>/contract/<int:agreement_id>/accept")
 def accept(token: str, agreement_id: int) -> ResponseReturnValue:
     creator, _shop, tenant = _creator_or_404(token)
-    rendering.check_csrf()
+    csrf.check_csrf()
     agreement = tenant.get(Agreement, agreement_id)
     if agreement is None or agreement.creator_id != creator.id:
         abort(404)
@@ -158,7 +158,7 @@ def _render_deliverables(
 @bp.post("/creator/<token>/deliverables/<int:deliverable_id>")
 def submit(token: str, deliverable_id: int) -> ResponseReturnValue:
     creator, _shop, tenant = _creator_or_404(token)
-    rendering.check_csrf()
+    csrf.check_csrf()
     row = tenant.get(Deliverable, deliverable_id)
     if row is None or row.creator_id != creator.id:
         abort(404)

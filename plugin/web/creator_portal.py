@@ -33,7 +33,7 @@ from plugin.services import overview, statements
 from plugin.services.creators import creator_for_portal_token
 from plugin.services.links import public_link_url
 from plugin.services.payouts import spreadsheet_safe
-from plugin.web import admin_auth, rendering
+from plugin.web import admin_auth, csrf, rendering
 
 bp = Blueprint("creator_portal", __name__)
 rendering.install(bp)
@@ -109,7 +109,7 @@ def _chosen_period(statement: statements.Statement) -> statements.Period | None:
 @bp.post("/creator/<token>/payout-details")
 def payout_details(token: str) -> ResponseReturnValue:
     creator, _shop = _creator_or_404(token)
-    rendering.check_csrf()
+    csrf.check_csrf()
     try:
         submitted = {"payout_email": request.form.get("payout_email", "")}
         if request.form.get("payout_method"):

@@ -35,7 +35,7 @@ from plugin.models.joining import CreatorApplication, CreatorInvitation
 from plugin.services import joining
 from plugin.services.ugc_feed import EventLimiter
 from plugin.tenancy import Tenant
-from plugin.web import admin_auth, rendering
+from plugin.web import admin_auth, csrf, rendering
 
 bp = Blueprint("joining", __name__)
 rendering.install(bp)
@@ -195,7 +195,7 @@ def invitation(token: str) -> ResponseReturnValue:
 
 @bp.post("/join/<token>")
 def accept(token: str) -> ResponseReturnValue:
-    rendering.check_csrf()
+    csrf.check_csrf()
     invitation, shop = _invitation_or_404(token)
     if request.form.get("consent") != "yes":
         flash("Please read and accept the program terms.", "error")

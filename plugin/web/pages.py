@@ -30,7 +30,7 @@ from plugin.services import payouts as payout_service
 from plugin.services.creators import issue_portal_token
 from plugin.services.metrics import creator_metrics, shop_summary
 from plugin.tenancy import Tenant
-from plugin.web import admin_auth, rendering
+from plugin.web import admin_auth, csrf, rendering
 from plugin.web.admin_nav import NAV_ITEMS
 
 bp = Blueprint("pages", __name__)
@@ -73,7 +73,7 @@ def dashboard() -> ResponseReturnValue:
 
 @bp.post("/admin/sign-in")
 def sign_in() -> ResponseReturnValue:
-    rendering.check_csrf()
+    csrf.check_csrf()
     if not admin_auth.sign_in_with_key(request.form.get("api_key", "").strip()):
         flash("That API key is not valid or was revoked.", "error")
     return redirect(url_for("pages.dashboard"))
@@ -81,7 +81,7 @@ def sign_in() -> ResponseReturnValue:
 
 @bp.post("/admin/sign-out")
 def sign_out() -> ResponseReturnValue:
-    rendering.check_csrf()
+    csrf.check_csrf()
     admin_auth.sign_out()
     return redirect(url_for("pages.dashboard"))
 

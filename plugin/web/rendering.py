@@ -1,22 +1,21 @@
 """What the server-rendered pages share: money and date filters, CSRF tokens, security headers.
 
-Forms carry a per-session CSRF token (a random value kept in the signed session cookie) that is
-compared in constant time on every POST. The Content-Security-Policy is built per request by
-`plugin.web.embedding` (which shop's admin may frame the page, whether App Bridge may load).
+Forms carry a per-session CSRF token (`plugin.web.csrf`). The Content-Security-Policy is built
+per request by `plugin.web.embedding` (which shop's admin may frame the page, whether App Bridge
+may load).
 """
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 from decimal import Decimal
 
-from flask import Blueprint, Response, abort, request, session
+from flask import Blueprint, Response
 
-from plugin.crypto import constant_time_equals
 from plugin.domain.money import currency_exponent
+from plugin.web import embedding
+from plugin.web.csrf import csrf_token
 
-CSRF_KEY = "tm_csrf"
 NO_VALUE = "\u2013"  # an en dash: shown where a quotient has no value
 
 
@@ -46,21 +45,6 @@ def day(value: datetime | None) -> str:
     return value.strftime("%d %b %Y") if value is not None else NO_VALUE
 
 
-def csrf_token() -> str:
-    token = session.get(CSRF_KEY)
-    if not isinstance(token, str) or not token:
-        token = secrets.token_urlsafe(24)
-        session[CSRF_KEY] = token
-    return token
-
-
-def check_csrf() -> None:
-    expected = session.get(CSRF_KEY)
-    given = request.form.get("csrf_token", "")
-    if not isinstance(expected, str) or not expected or not constant_time_equals(expected, given):
-        abort(400, description="This form has expired. Reload the page and try again.")
-
-
 def install(bp: Blueprint) -> None:
     """Filters, the CSRF global and security headers for a pages blueprint."""
     bp.add_app_template_filter(money, "money")
@@ -71,8 +55,6 @@ def install(bp: Blueprint) -> None:
 
     @bp.after_request
     def security_headers(response: Response) -> Response:
-        from plugin.web import embedding  # imports admin_auth, which imports this module
-
         response.headers.setdefault("Content-Security-Policy", embedding.content_security_policy())
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
