@@ -17,6 +17,7 @@ from plugin.services.shops import issue_api_key
 from plugin.services.woocommerce_keys import KEYS_SETTING
 from tests.admin.signin import sign_in_with_key
 from tests.woocommerce.test_connect_flow import connect_store, only_shop
+from workers.jobs.woocommerce import check_woocommerce_webhooks
 
 
 def current_key_id(app: Flask, shop: Shop) -> int:
@@ -126,3 +127,22 @@ def test_the_plugin_refuses_a_request_signed_for_another_shop(
     shop = only_shop(session)
     assert len(ours(wire)) == 2
     assert "tastemaker_wrong_shop" in shop.settings["woocommerce_api_keys_problem"]
+
+
+def test_keys_left_behind_are_revoked_by_the_daily_check_once_the_plugin_is_set_up(
+    app: Flask, client: FlaskClient, session: Session, wire: SimulatedStore, run_jobs: Any
+) -> None:
+    # given a reconnect whose old key could not be revoked (no plugin yet)
+    connect_store(client, wire)
+    run_jobs()
+    connect_store(client, wire)
+    run_jobs()
+    assert len(ours(wire)) == 2
+    # when the merchant sets the plugin up and the periodic webhook check runs
+    install_plugin(app, wire, only_shop(session))
+    check_woocommerce_webhooks(only_shop(session).id)
+    run_jobs()
+    # then the old key is revoked and nothing is left to tell the merchant
+    shop = only_shop(session)
+    assert ours(wire) == [current_key_id(app, shop)]
+    assert "woocommerce_api_keys_problem" not in shop.settings

@@ -88,6 +88,12 @@ def check_woocommerce_webhooks(shop_id: int) -> subscriptions.WebhookCheck | Non
         return None
     if result.ids != recorded:
         _record_ids(session, shop_id, result.ids)
+    shop = session.get(Shop, shop_id)
+    if shop is not None and woocommerce_keys.REVOKE_PROBLEM_SETTING in (shop.settings or {}):
+        # Keys left behind earlier (plugin missing, store down): try again, e.g. once the
+        # merchant has set the plugin up.
+        enqueue(revoke_unused_woocommerce_keys, shop_id)
+    session.rollback()
     for topic, problem in result.problems.items():
         logger.error("shop %s: woocommerce webhook %s cannot be fixed: %s", shop_id, topic, problem)
     if result.changed:
