@@ -142,8 +142,14 @@ def revoke(
     if response.status_code != 200 or not isinstance(answer, dict):
         status = response.status_code
         raise RevokeRefused(f"the Tastemaker plugin answered {status} {_code(answer)}")
-    gone = {int(key_id) for key_id in answer.get("revoked", []) + answer.get("missing", [])}
+    gone = _ids(answer.get("revoked")) | _ids(answer.get("missing"))
     return sorted(gone & set(body["key_ids"]))
+
+
+def _ids(values: Any) -> set[int]:
+    if not isinstance(values, list):
+        return set()
+    return {value for value in values if isinstance(value, int) and not isinstance(value, bool)}
 
 
 def _code(answer: Any) -> str:

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from connectors.woocommerce.api_keys import StoreKey, load_keys, remember
+from plugin.crypto import CredentialBox
 from plugin.models import Shop
 
 KEYS_SETTING = "woocommerce_api_keys"
@@ -54,7 +55,7 @@ def unused_keys(shop: Shop, credentials: Mapping[str, Any]) -> list[StoreKey]:
     return [key for key in held_keys(shop) if in_use is None or key.key_id != in_use.key_id]
 
 
-def keys_left_in_store(shop: Shop, credentials: Mapping[str, Any]) -> tuple[list[StoreKey], str]:
+def keys_left_in_store(shop: Shop, box: CredentialBox) -> tuple[list[StoreKey], str]:
     """What the merchant should delete by hand, and why we could not (for the settings page).
 
     Nothing while no revoke attempt failed: a reconnect's revoke job may still be on its way.
@@ -62,7 +63,7 @@ def keys_left_in_store(shop: Shop, credentials: Mapping[str, Any]) -> tuple[list
     problem = str((shop.settings or {}).get(REVOKE_PROBLEM_SETTING) or "")
     if shop.platform != "woocommerce" or not problem:
         return [], ""
-    return unused_keys(shop, credentials), problem
+    return unused_keys(shop, box.open(shop.credentials_encrypted)), problem
 
 
 def record_revocation(session: Session, shop_id: int, revoked: Sequence[int], problem: str) -> None:

@@ -23,9 +23,7 @@ from plugin.web.ugc_api_io import ORIGIN
 
 def _form(errors: dict[str, str], form: Any, status: int = 200) -> ResponseReturnValue:
     shop = admin_auth.current_shop()
-    keys_left, keys_problem = woocommerce_keys.keys_left_in_store(
-        shop, credentials().open(shop.credentials_encrypted)
-    )
+    keys_left, keys_problem = woocommerce_keys.keys_left_in_store(shop, credentials())
     return (
         render_template(
             "merchant/settings.html",
