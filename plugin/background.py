@@ -27,6 +27,7 @@ PUBLISH_SHOPIFY_APP_DATA = "workers.jobs.shopify.publish_shopify_app_data"
 REASSERT_DEACTIVATION = "workers.jobs.codes.reassert_deactivation"
 REGISTER_SHOPIFY_WEBHOOKS = "workers.jobs.shopify.register_shopify_webhooks"
 REGISTER_WOOCOMMERCE_WEBHOOKS = "workers.jobs.woocommerce.register_woocommerce_webhooks"
+REVOKE_UNUSED_WOOCOMMERCE_KEYS = "workers.jobs.woocommerce.revoke_unused_woocommerce_keys"
 SEND_EMAIL = "workers.jobs.email.send_email"
 SETTLE_SPRINT = "workers.jobs.rewards.settle_sprint"
 

@@ -8,10 +8,12 @@ the exact rational, and rounded half to even in the currency's minor unit
 - Commission = rate_bps / 10 000 x net item revenue (after discounts, without tax and shipping).
 - Bonus tiers add an extra rate to an order once the creator already has more than
   `min_orders` paid, attributed orders in the same calendar month under the agreement.
-- Refund reversals are cumulative: after refunds totalling R of a base N, the reversed total is
-  round(earned x min(R, N) / N); each refund reverses the difference from what was already
-  reversed. Totals therefore never exceed the earnings, and the refund that reaches N reverses
-  exactly the remainder. Cancellation reverses whatever remains.
+- Reversals depend only on the set of facts, never on the order they arrive in, because the
+  ledger is append-only and a posted entry cannot be re-split later. Each refund reverses
+  floor(earned x item / N) of a base N, from that refund alone, so partial refunds never take
+  back more than was earned. Once the order is cancelled, deleted or its refunds cover N, one
+  entry reverses the whole earning and each refund's reversal is given back: the total is then
+  exactly the earning, whichever refund or cancellation came last.
 - Flat fees follow the agreement's payment schedule and are split across deliverables with the
   same cumulative rule, so the parts always sum to the fee.
 """
@@ -54,43 +56,23 @@ def bonus_extra_rate_bps(tiers: Sequence[Mapping[str, Any]], rank_in_month: int)
     return best
 
 
-@dataclass(frozen=True)
-class RefundPortion:
-    key: str
-    item_amount_minor: int
+def refund_reversal(*, earned_minor: int, base_minor: int, item_amount_minor: int) -> int:
+    """What one refund takes back (a positive magnitude), computed from that refund alone.
 
-
-@dataclass(frozen=True)
-class Reversal:
-    key: str
-    amount_minor: int  # a positive magnitude: how much of the earnings this refund takes back
-
-
-def plan_refund_reversals(
-    *,
-    earned_minor: int,
-    base_minor: int,
-    reversed_minor: int,
-    refunded_minor: int,
-    new_refunds: Sequence[RefundPortion],
-) -> list[Reversal]:
-    """Reversals for `new_refunds`, given what earlier refunds already took back.
-
-    `refunded_minor` is the item amount of refunds already reversed, `reversed_minor` the total
-    already reversed (refunds and cancellation). Every new refund gets a (possibly zero) entry.
+    earned x item / base, rounded down: refunds together covering less than the base therefore
+    never take back more than was earned. A refund that alone covers the base takes nothing
+    itself: the order's whole earning is reversed by one entry instead (`reverses_whole`).
     """
-    plan: list[Reversal] = []
-    for refund in new_refunds:
-        refunded_minor += max(refund.item_amount_minor, 0)
-        target = prorate(earned_minor, min(refunded_minor, base_minor), base_minor)
-        amount = max(min(target, earned_minor) - reversed_minor, 0)
-        reversed_minor += amount
-        plan.append(Reversal(refund.key, amount))
-    return plan
+    if earned_minor <= 0 or item_amount_minor <= 0 or item_amount_minor >= base_minor:
+        return 0
+    return earned_minor * item_amount_minor // base_minor
 
 
-def cancellation_reversal(*, earned_minor: int, reversed_minor: int) -> int:
-    return max(earned_minor - reversed_minor, 0)
+def reverses_whole(*, base_minor: int, refunded_items_minor: Sequence[int], ended: bool) -> bool:
+    """Whether the order's whole earning is reversed: cancelled or deleted (`ended`), or its
+    refunds together cover the base. Both only ever become true as facts arrive."""
+    refunded = sum(max(amount, 0) for amount in refunded_items_minor)
+    return ended or (refunded > 0 and refunded >= base_minor)
 
 
 def split_evenly(amount_minor: int, parts: int) -> list[int]:

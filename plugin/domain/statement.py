@@ -121,10 +121,24 @@ def describe_reversal(
             why=f"The store refunded the customer{when}; the commission on the refunded share "
             "is taken back in proportion.",
         )
-    cause = "cancelled" if "cancel" in reason else "deleted" if "delet" in reason else "reversed"
+    cause = "reversed"
+    for word, said in (("refunded in full", "refunded in full"), ("cancel", "cancelled")):
+        if word in reason:
+            cause = said
+            break
+    else:
+        cause = "deleted" if "delet" in reason else cause
     return Described(
         what=f"Order {order}: {cause}",
         why=f"The order was {cause}, so what it earned you is taken back.",
+    )
+
+
+def describe_given_back(order: str) -> Described:
+    return Described(
+        what=f"Order {order}: earlier refund reversal returned",
+        why="The whole order was taken back in one line, so this refund's part is returned "
+        "and not taken twice.",
     )
 
 

@@ -14,7 +14,7 @@ rest of the batch is done (by then the other batch has usually committed).
 A transient failure (the store timed out) keeps the event pending with `next_attempt_at` set; the
 periodic sweep hands it back to a drain once that time has come.
 
-Handlers never commit; they may use `workers.runtime.enqueue_after_commit`.
+Handlers never commit; they may ask for background work with `plugin.background.after_commit`.
 """
 
 from __future__ import annotations

@@ -7,19 +7,22 @@ entry is ever updated, except that payouts stamp `payout_id` when they claim it.
 Rounding rule (`plugin.domain.commissions`): each amount is computed once, on the exact rational
 (rate x base, earnings x refunded / base), and rounded half to even in the currency's minor unit;
 amounts are integers of that unit, so 0-, 2- and 3-decimal currencies (JPY, USD, KWD) are alike.
-Refund reversals round the cumulative total, so they never exceed what the order earned.
+A refund's reversal is rounded down, so partial refunds never take back more than was earned.
 
 Keys (platform ids, so they read the same on every database):
 - `commission:<platform order id>`, `bonus:<platform order id>`
-- `reversal:<platform order id>:refund:<platform refund id>`, `reversal:<platform order id>:cancel`
-- `reversal:<platform order id>:refund:<platform refund id>:cancelled` (kind adjustment: a
-  cancelled order's refund reversal given back, since the cancellation reverses everything)
+- `reversal:<platform order id>:refund:<platform refund id>`
+- `reversal:<platform order id>:cancel`: the whole earning reversed, once the order is cancelled,
+  deleted or its refunds cover its item revenue
+- `reversal:<platform order id>:refund:<platform refund id>:cancelled` (kind adjustment: a refund's
+  reversal given back, since the whole-earning reversal already took everything back)
 - `flat_fee:agreement:<id>:<yyyy-mm | signing | completion | deliverable:<n>>`
 - `adjustment:<caller's key>`
 
-No entry moves zero. The entries of an order depend only on its facts, never on the order they
-arrived in: a refund's reversal is planned against earlier refunds only, and a cancellation
-reverses the whole earning and gives each refund reversal back.
+No entry moves zero. The entries of an order depend only on the set of its facts, never on the
+order they arrived in (a posted entry is never re-split): a refund reverses its own share of the
+earning, rounded down, computed from that refund alone; once the order is cancelled, deleted or
+refunded in full, one entry reverses the whole earning and each refund's reversal is given back.
 
 Signs: earnings are positive, reversals negative, adjustments either. Commissions and bonuses are
 held until paid time + the shop's hold period; a reversal becomes payable with the commission it
@@ -61,12 +64,17 @@ def refund_reversal_key(platform_order_id: int, platform_refund_id: int) -> str:
     return f"reversal:{platform_order_id}:refund:{platform_refund_id}"
 
 
-def cancel_reversal_key(platform_order_id: int) -> str:
+def whole_reversal_key(platform_order_id: int) -> str:
+    """The entry reversing an order's whole earning (cancelled, deleted or refunded in full).
+
+    Still spelled `:cancel`, the key rows posted for cancellations already carry: a new spelling
+    would reverse those orders a second time when they are next settled.
+    """
     return f"reversal:{platform_order_id}:cancel"
 
 
 def refund_restored_key(refund_key: str) -> str:
-    """A refund's reversal given back because the cancellation already took everything back."""
+    """A refund's reversal given back because the whole earning was reversed in one entry."""
     return f"{refund_key}:cancelled"
 
 

@@ -5,9 +5,9 @@ entries already posted (by idempotency key, see `plugin.services.ledger`) and po
 missing, so any arrival order of payloads and refunds ends in the same entries.
 
 Rounding (`plugin.domain.commissions`): commission = rate x net item revenue, rounded half to
-even once on the exact rational; refund reversals round the cumulative refunded share, so their
-total never exceeds what the order earned and the refund that completes it reverses exactly the
-remainder; a cancellation reverses whatever remains.
+even once on the exact rational; each refund reverses its own share rounded down, and once the
+order is cancelled, deleted or refunded in full one entry reverses the whole earning and the
+refunds' reversals are given back, so the rows are a function of the facts, not of their order.
 """
 
 from __future__ import annotations
@@ -21,22 +21,21 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from plugin.domain.commissions import (
-    RefundPortion,
     bonus_extra_rate_bps,
-    cancellation_reversal,
     commission_minor,
     month_bounds,
-    plan_refund_reversals,
+    refund_reversal,
+    reverses_whole,
 )
 from plugin.models import Agreement, Attribution, LedgerEntry, Order, Refund, Shop, utcnow
 from plugin.services.ledger import (
     bonus_key,
-    cancel_reversal_key,
     commission_key,
     post_entry,
     refund_restored_key,
     refund_reversal_key,
     shop_timezone,
+    whole_reversal_key,
 )
 from plugin.tenancy import Tenant
 
@@ -53,8 +52,9 @@ def settle_order(
     """Bring the order's ledger entries up to date with everything known about the order.
 
     State-driven, so any arrival order of payloads and refunds ends in the same entries: the
-    commission once the order is known paid, a reversal for every known refund, and the
-    remainder reversed once it is known cancelled or deleted. `agreement`, when the caller
+    commission once the order is known paid, a reversal for every known refund, and the whole
+    earning reversed (refund reversals given back) once it is cancelled, deleted or fully
+    refunded. `agreement`, when the caller
     already holds the attribution's agreement, saves loading it again.
     """
     if attribution is None or attribution.self_referral or order.paid_at is None:
@@ -79,53 +79,58 @@ def settle_order(
     # A reversal of an unclaimed commission waits with it; once paid out, it is due at once.
     reversal_available_at = moment if earned.claimed else max(moment, earned.available_at)
     refunds = tenant.all(Refund, Refund.platform_order_id == order.platform_order_id)
-    refunds.sort(key=lambda r: (r.refunded_at, r.platform_refund_id))
-    keyed = [
-        (refund_reversal_key(order.platform_order_id, r.platform_refund_id), r) for r in refunds
-    ]
-    # Refunds are planned against refunds only, never against the cancellation: a refund's
-    # entry must not depend on whether the cancellation was seen first.
-    refund_rows = {key: entries[key].amount_minor for key, _ in keyed if key in entries}
-    plan = plan_refund_reversals(
-        earned_minor=earned.amount_minor,
-        base_minor=earned.base_minor,
-        reversed_minor=-sum(refund_rows.values()),
-        refunded_minor=sum(r.item_amount_minor for key, r in keyed if key in entries),
-        new_refunds=[
-            RefundPortion(key, r.item_amount_minor) for key, r in keyed if key not in entries
-        ],
-    )
-    by_key = dict(keyed)
-    for reversal in plan:
-        refund = by_key[reversal.key]
+    # Each refund's reversal comes from that refund alone, so it is the same whichever other
+    # refunds (or the cancellation) were seen first; a posted one is kept as posted.
+    reversed_by_refund: dict[str, int] = {}
+    for refund in refunds:
+        key = refund_reversal_key(order.platform_order_id, refund.platform_refund_id)
+        if key in entries:
+            reversed_by_refund[key] = entries[key].amount_minor
+            continue
+        amount = -refund_reversal(
+            earned_minor=earned.amount_minor,
+            base_minor=earned.base_minor,
+            item_amount_minor=refund.item_amount_minor,
+        )
         _post_entry(
             session,
             shop,
             order,
             earned,
-            key=reversal.key,
-            amount=-reversal.amount_minor,
+            key=key,
+            amount=amount,
             available_at=reversal_available_at,
             reason=f"refund {refund.platform_refund_id}: {refund.item_amount_minor} of "
             f"{earned.base_minor} item revenue refunded",
         )
-        refund_rows[reversal.key] = -reversal.amount_minor
-    if not (order.cancelled_at or order.deleted_at):
+        if amount:
+            reversed_by_refund[key] = amount
+    ended = order.cancelled_at is not None or order.deleted_at is not None
+    if not reverses_whole(
+        base_minor=earned.base_minor,
+        refunded_items_minor=[r.item_amount_minor for r in refunds],
+        ended=ended,
+    ):
         return
-    # Cancelled: the cancellation takes back everything earned, and each refund's reversal is
-    # given back. Every entry then depends only on what happened, not on what was seen first.
-    cancel_key = cancel_reversal_key(order.platform_order_id)
+    # Cancelled, deleted or refunded in full: one entry takes back the whole earning and each
+    # refund's reversal is given back, so the total is exact whichever fact came last.
+    if order.deleted_at:
+        why = "order deleted"
+    elif order.cancelled_at:
+        why = "order cancelled"
+    else:
+        why = "refunded in full"
     _post_entry(
         session,
         shop,
         order,
         earned,
-        key=cancel_key,
-        amount=-cancellation_reversal(earned_minor=earned.amount_minor, reversed_minor=0),
+        key=whole_reversal_key(order.platform_order_id),
+        amount=-earned.amount_minor,
         available_at=reversal_available_at,
-        reason="order deleted" if order.deleted_at else "order cancelled",
+        reason=why,
     )
-    for key, amount in refund_rows.items():
+    for key, amount in reversed_by_refund.items():
         _post_entry(
             session,
             shop,
@@ -134,7 +139,7 @@ def settle_order(
             key=refund_restored_key(key),
             amount=-amount,
             available_at=reversal_available_at,
-            reason=f"{key.rsplit(':', 1)[-1]}: refund already reversed by the cancellation",
+            reason=f"refund {key.rsplit(':', 1)[-1]}: already reversed with the whole earning",
             kind="adjustment",
         )
 

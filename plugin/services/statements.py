@@ -263,4 +263,7 @@ class _Context:
                 refund.refunded_at if refund else None,
                 entry.currency,
             ), number
+        if entry.kind == "adjustment" and entry.order_id is not None:
+            # A refund's reversal given back: the whole earning was reversed in one entry.
+            return words.describe_given_back(label), number
         return words.describe_other(entry.kind, entry.reason), number

@@ -29,6 +29,7 @@ from plugin.crypto import constant_time_equals, new_token
 from plugin.db import get_session
 from plugin.extensions import connectors, credentials, manifest
 from plugin.models import OAuthState, Shop, utcnow
+from plugin.services import woocommerce_keys
 from plugin.services.shops import create_or_reinstall_shop, find_shop
 from plugin.web import admin_auth, rendering
 from plugin.web.auth import require_shop
@@ -129,25 +130,30 @@ def callback() -> ResponseReturnValue:
     if claimed.rowcount != 1:
         session.rollback()
         return jsonify(error="unknown, used or expired user_id"), 403
+    previous = _existing_credentials(domain)
+    granted = {
+        "consumer_key": consumer_key,
+        "consumer_secret": consumer_secret,
+        "key_id": keys.get("key_id"),
+        "key_permissions": SCOPE,
+        "query_string_auth": info.query_string_auth,
+        "webhook_secret": str(previous.get("webhook_secret") or new_token(32)),
+        LOGIN_SECRET: str(previous.get(LOGIN_SECRET) or new_token(32)),
+    }
     shop = create_or_reinstall_shop(
         session,
         credentials(),
         platform=PLATFORM,
         domain=domain,
-        credentials={
-            "consumer_key": consumer_key,
-            "consumer_secret": consumer_secret,
-            "key_id": keys.get("key_id"),
-            "key_permissions": SCOPE,
-            "query_string_auth": info.query_string_auth,
-            "webhook_secret": _kept_secret(domain, "webhook_secret"),
-            LOGIN_SECRET: _kept_secret(domain, LOGIN_SECRET),
-        },
+        credentials=granted,
         currency=info.currency,
         name=domain,
     )
+    woocommerce_keys.record_grant(shop, previous, granted)
     session.execute(update(OAuthState).where(OAuthState.id == state_id).values(shop_id=shop.id))
     background.after_commit(session, background.REGISTER_WOOCOMMERCE_WEBHOOKS, shop.id)
+    # A reconnect leaves the previous keys in the store: revoke them, keeping the new one.
+    background.after_commit(session, background.REVOKE_UNUSED_WOOCOMMERCE_KEYS, shop.id)
     session.commit()
     logger.info("woocommerce store %s connected as shop %s", domain, shop.id)
     return jsonify(status="connected"), 200
@@ -216,12 +222,13 @@ def _pending_state(nonce: str) -> OAuthState | None:
     return state
 
 
-def _kept_secret(domain: str, name: str) -> str:
-    """Keep a reconnecting shop's secrets: its webhooks and the companion plugin's sign-in link
-    stay valid while the store reconnects."""
+def _existing_credentials(domain: str) -> dict[str, Any]:
+    """A reconnecting shop's credentials: its secrets are kept, so its webhooks and the companion
+    plugin's sign-in links stay valid while the store reconnects, and its key is revoked."""
     shop = find_shop(get_session(), PLATFORM, domain)
-    existing = credentials().open(shop.credentials_encrypted) if shop is not None else {}
-    return str(existing.get(name) or new_token(32))
+    if shop is None or shop.credentials_encrypted is None:
+        return {}
+    return dict(credentials().open(shop.credentials_encrypted))
 
 
 def plugin_settings(shop: Shop) -> dict[str, str]:

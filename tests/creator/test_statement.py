@@ -169,3 +169,29 @@ def test_a_creator_chooses_store_credit_as_their_payout_method(
     creator = session.get(statements.Creator, creator_id, populate_existing=True)
     assert creator is not None
     assert creator.payout_method == "store_credit"
+
+
+def test_a_full_refund_after_a_partial_one_explains_the_whole_reversal_and_the_give_back(
+    session: Session,
+) -> None:
+    # given an order refunded 40%, then the remaining 60%
+    shop = make_shop(session, name="Juniper Goods")
+    creator = make_creator(session, shop, "alice", name="Alice", email="alice@example.com")
+    agreement = make_agreement(session, shop, creator, rate_bps=1000)
+    make_code(session, shop, creator, "ALICE10", agreement=agreement)
+    apply_order(session, shop, order(platform_order_id=7001, discount_codes=("ALICE10",)))
+    apply_refund(session, shop, refund(91, 4_000, platform_order_id=7001))
+    apply_refund(session, shop, refund(92, 6_000, platform_order_id=7001))
+    session.flush()
+    # when
+    statement = statements.build(session, shop, creator, utcnow())
+    lines = [line for period in statement.periods for line in period.lines]
+    # then the order's lines say what each is, and they net to nothing
+    assert sorted((line.what, line.amount_minor) for line in lines) == [
+        ("Order SB7001: 10% of USD 100.00 item revenue", 1_000),
+        ("Order SB7001: earlier refund reversal returned", 400),
+        ("Order SB7001: earlier refund reversal returned", 600),
+        ("Order SB7001: refund of USD 40.00 of items", -400),
+        ("Order SB7001: refund of USD 60.00 of items", -600),
+        ("Order SB7001: refunded in full", -1_000),
+    ]

@@ -12,15 +12,13 @@ from hypothesis import strategies as st
 
 from plugin.domain.commissions import (
     FlatFeeTerms,
-    RefundPortion,
-    Reversal,
     bonus_extra_rate_bps,
-    cancellation_reversal,
     commission_minor,
     due_flat_fees,
     month_bounds,
     month_key,
-    plan_refund_reversals,
+    refund_reversal,
+    reverses_whole,
     split_evenly,
 )
 from plugin.domain.money import format_minor_units, to_minor_units
@@ -57,44 +55,26 @@ def test_commission_refuses_negative_inputs() -> None:
         commission_minor(-1, 1000)
 
 
-def test_two_half_refunds_reverse_exactly_the_commission() -> None:
-    # given a commission of 1001 on a base of 10000 (two refunds of half each)
-    refunds = [RefundPortion("r1", 5_000), RefundPortion("r2", 5_000)]
-    # when
-    plan = plan_refund_reversals(
-        earned_minor=1_001,
-        base_minor=10_000,
-        reversed_minor=0,
-        refunded_minor=0,
-        new_refunds=refunds,
-    )
-    # then: 500.5 rounds to 500 (even), and the last refund takes exactly the remainder
-    assert plan == [Reversal("r1", 500), Reversal("r2", 501)]
+def test_a_refund_reverses_its_own_share_rounded_down() -> None:
+    # given a commission of 1001 on a base of 10000, refunded in halves
+    # when / then: 500.5 is rounded down for each half, whichever comes first
+    assert refund_reversal(earned_minor=1_001, base_minor=10_000, item_amount_minor=5_000) == 500
+    assert refund_reversal(earned_minor=1, base_minor=3, item_amount_minor=1) == 0
 
 
-def test_reversals_are_cumulative_so_rounding_never_drifts() -> None:
-    # given three refunds of a third each of a commission of 1
-    refunds = [RefundPortion(f"r{n}", 1) for n in (1, 2, 3)]
-    plan = plan_refund_reversals(
-        earned_minor=1, base_minor=3, reversed_minor=0, refunded_minor=0, new_refunds=refunds
-    )
-    assert [r.amount_minor for r in plan] == [0, 1, 0]
+def test_a_refund_covering_the_base_alone_leaves_the_reversal_to_the_whole_entry() -> None:
+    assert refund_reversal(earned_minor=1_000, base_minor=10_000, item_amount_minor=10_000) == 0
+    assert refund_reversal(earned_minor=1_000, base_minor=10_000, item_amount_minor=12_000) == 0
+    assert reverses_whole(base_minor=10_000, refunded_items_minor=[12_000], ended=False)
 
 
-def test_refunds_past_the_base_reverse_nothing_more() -> None:
-    plan = plan_refund_reversals(
-        earned_minor=1_000,
-        base_minor=10_000,
-        reversed_minor=900,
-        refunded_minor=9_000,
-        new_refunds=[RefundPortion("r3", 5_000), RefundPortion("r4", 1)],
-    )
-    assert plan == [Reversal("r3", 100), Reversal("r4", 0)]
-
-
-def test_cancellation_reverses_the_remainder_only() -> None:
-    assert cancellation_reversal(earned_minor=1_000, reversed_minor=250) == 750
-    assert cancellation_reversal(earned_minor=1_000, reversed_minor=1_000) == 0
+def test_the_whole_earning_is_reversed_once_refunds_cover_the_base_or_the_order_ends() -> None:
+    assert not reverses_whole(base_minor=10_000, refunded_items_minor=[5_000, 4_999], ended=False)
+    assert reverses_whole(base_minor=10_000, refunded_items_minor=[5_000, 5_000], ended=False)
+    assert reverses_whole(base_minor=10_000, refunded_items_minor=[], ended=True)
+    # a negative refund amount is bad input and covers nothing
+    assert not reverses_whole(base_minor=10_000, refunded_items_minor=[-1, 9_999], ended=False)
+    assert not reverses_whole(base_minor=0, refunded_items_minor=[], ended=False)
 
 
 @given(
@@ -102,24 +82,22 @@ def test_cancellation_reverses_the_remainder_only() -> None:
     base=st.integers(1, 10**9),
     parts=st.lists(st.integers(0, 10**9), min_size=1, max_size=6),
 )
-def test_reversals_never_exceed_earnings_and_match_the_prorated_total(
+def test_partial_refunds_never_exceed_earnings_and_stay_within_a_unit_per_refund(
     earned: int, base: int, parts: list[int]
 ) -> None:
-    plan = plan_refund_reversals(
-        earned_minor=earned,
-        base_minor=base,
-        reversed_minor=0,
-        refunded_minor=0,
-        new_refunds=[RefundPortion(str(i), part) for i, part in enumerate(parts)],
-    )
-    total = sum(r.amount_minor for r in plan)
-    assert all(r.amount_minor >= 0 for r in plan)
-    assert total <= earned
-    refunded = min(sum(parts), base)
-    exact = Fraction(earned * refunded, base)
-    assert abs(total - exact) <= 0.5
+    # given refunds that together do not cover the base
     if sum(parts) >= base:
-        assert total == earned
+        parts = [part * (base - 1) // max(sum(parts), 1) for part in parts]
+    # when
+    amounts = [
+        refund_reversal(earned_minor=earned, base_minor=base, item_amount_minor=part)
+        for part in parts
+    ]
+    # then
+    exact = Fraction(earned * sum(parts), base)
+    assert all(amount >= 0 for amount in amounts)
+    assert sum(amounts) <= exact < sum(amounts) + len(parts)
+    assert sum(amounts) <= earned
 
 
 @pytest.mark.parametrize(

@@ -166,16 +166,34 @@ def test_partial_refunds_then_the_rest_reverse_exactly_the_commission(
     apply_order(
         session, shop, order(discount_codes=("ALICE10",), line_items=(), subtotal_minor=10_010)
     )
-    # when refunded in two halves and then a bit more than the rest
+    # when refunded in two halves and then a bit more
     apply_refund(session, shop, refund(5001, 5_005, at=T0 + timedelta(days=1)))
     apply_refund(session, shop, refund(5002, 5_005, at=T0 + timedelta(days=2)))
     apply_refund(session, shop, refund(5003, 100, at=T0 + timedelta(days=3)))
-    # then 500.5 rounds to 500, the second half reverses exactly what is left, and the third
-    # refund, with nothing left to reverse, writes no entry
-    assert entries(session, shop) == [
+    # then each half reverses its own 500.5 rounded down; once the halves cover the revenue the
+    # whole commission is reversed in one entry and the halves are given back, and the third
+    # refund, whose 10.01 rounds down to 10, is posted and given back the same way
+    assert sorted(entries(session, shop)) == [
         ("commission:7001", "commission", 1_001),
+        ("reversal:7001:cancel", "reversal", -1_001),
         ("reversal:7001:refund:5001", "reversal", -500),
-        ("reversal:7001:refund:5002", "reversal", -501),
+        ("reversal:7001:refund:5001:cancelled", "adjustment", 500),
+        ("reversal:7001:refund:5002", "reversal", -500),
+        ("reversal:7001:refund:5002:cancelled", "adjustment", 500),
+        ("reversal:7001:refund:5003", "reversal", -10),
+        ("reversal:7001:refund:5003:cancelled", "adjustment", 10),
+    ]
+
+
+def test_a_full_refund_reverses_the_commission_in_one_entry(session: Session, shop: Shop) -> None:
+    # given
+    apply_order(session, shop, order(discount_codes=("ALICE10",)))
+    # when the whole item revenue is refunded at once
+    apply_refund(session, shop, refund(5001, 10_000))
+    # then one entry, with no refund reversal to give back
+    assert entries(session, shop) == [
+        ("commission:7001", "commission", 1_000),
+        ("reversal:7001:cancel", "reversal", -1_000),
     ]
 
 

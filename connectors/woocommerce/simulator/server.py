@@ -6,11 +6,14 @@ import base64
 import binascii
 import json
 import threading
+import time
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-from connectors.woocommerce.simulator import rest, storefront
+from connectors.woocommerce.api_keys import REVOKE_PATH
+from connectors.woocommerce.simulator import companion, rest, storefront
 
 if TYPE_CHECKING:
     from connectors.woocommerce.simulator.store import SimulatedStore
@@ -68,7 +71,9 @@ def authorize(store: SimulatedStore, params: dict[str, str]) -> tuple[int, str]:
     loopback_allowed = store.allow_http_callbacks and callback.hostname in _LOOPBACK
     if callback.scheme != "https" and not loopback_allowed:
         return 401, "The callback_url needs to be over SSL"
-    key = store.add_key(params["scope"])
+    # WC_Auth::create_keys: description "<app name> - API (<gmdate Y-m-d H:i:s>)".
+    created = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    key = store.add_key(params["scope"], f"{params['app_name']} - API ({created})")
     body = {
         "key_id": key.key_id,
         "user_id": params["user_id"],
@@ -124,11 +129,23 @@ def _handler_for(store: SimulatedStore) -> type[BaseHTTPRequestHandler]:
                         status, f"<p>Error: {detail}</p>".encode(), {"Content-Type": "text/html"}
                     )
                 return
+            if parts.path.rstrip("/") == REVOKE_PATH and method == "POST":
+                self._revoke_keys(raw)
+                return
             if not parts.path.startswith(rest.API_PREFIX):
                 status, page = storefront.product_page(store, parts.path, query.get("coupon"))
                 self._send(status, page.encode(), {"Content-Type": "text/html; charset=UTF-8"})
                 return
             self._handle_api(method, parts.path[len(rest.API_PREFIX) :].strip("/"), query, raw)
+
+        def _revoke_keys(self, raw: bytes) -> None:
+            try:
+                params = json.loads(raw) if raw else {}
+            except ValueError:
+                params = {}
+            status, body = companion.handle(store, params, int(time.time()))
+            headers = {"Content-Type": "application/json; charset=UTF-8"}
+            self._send(status, json.dumps(body).encode(), headers)
 
         def _handle_api(self, method: str, path: str, query: dict[str, str], raw: bytes) -> None:
             basic = (

@@ -20,6 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from connectors.woocommerce.simulator import hookshot, resources
+from connectors.woocommerce.simulator.companion import CompanionPlugin
 from connectors.woocommerce.simulator.orders import Item, build_order, modified_copy, money
 from connectors.woocommerce.simulator.rest import RestError, invalid_id
 from connectors.woocommerce.simulator.storefront import ShopProduct
@@ -31,6 +32,9 @@ class ApiKey:
     consumer_key: str
     consumer_secret: str
     permissions: str
+    # wc-auth describes the keys it creates "<app name> - API (<UTC date>)"; the merchant's own
+    # keys carry whatever they typed.
+    description: str = ""
 
 
 class SimulatedStore:
@@ -54,6 +58,8 @@ class SimulatedStore:
         self._home_url = home_url
         self.lock = threading.RLock()
         self.keys: dict[str, ApiKey] = {}
+        # The Tastemaker companion plugin, when installed (simulator.companion); None: not.
+        self.companion: CompanionPlugin | None = None
         self.coupons: dict[int, dict[str, Any]] = {}
         self.webhooks: dict[int, dict[str, Any]] = {}
         self.orders: dict[int, dict[str, Any]] = {}
@@ -119,13 +125,14 @@ class SimulatedStore:
 
     # -- keys --------------------------------------------------------------------------------
 
-    def add_key(self, permissions: str = "read_write") -> ApiKey:
+    def add_key(self, permissions: str = "read_write", description: str = "") -> ApiKey:
         with self.lock:
             key = ApiKey(
                 key_id=next(self._ids),
                 consumer_key="ck_" + secrets.token_hex(20),
                 consumer_secret="cs_" + secrets.token_hex(20),
                 permissions=permissions,
+                description=description,
             )
             self.keys[key.consumer_key] = key
             return key

@@ -11,7 +11,9 @@ from flask.typing import ResponseReturnValue
 
 from plugin.db import get_session
 from plugin.domain.validation import ValidationFailed
+from plugin.extensions import credentials
 from plugin.services import ugc as ugc_service
+from plugin.services import woocommerce_keys
 from plugin.web import admin_auth
 from plugin.web.admin_api.keys import SHOP_INPUT
 from plugin.web.merchant import bp
@@ -21,8 +23,16 @@ from plugin.web.ugc_api_io import ORIGIN
 
 def _form(errors: dict[str, str], form: Any, status: int = 200) -> ResponseReturnValue:
     shop = admin_auth.current_shop()
+    keys_left, keys_problem = woocommerce_keys.keys_left_in_store(shop, credentials())
     return (
-        render_template("merchant/settings.html", shop=shop, errors=errors, form=form),
+        render_template(
+            "merchant/settings.html",
+            shop=shop,
+            errors=errors,
+            form=form,
+            keys_left=keys_left,
+            keys_problem=keys_problem,
+        ),
         status,
     )
 

@@ -25,11 +25,13 @@ require_once TASTEMAKER_DIR . 'includes/class-tastemaker-settings.php';
 require_once TASTEMAKER_DIR . 'includes/class-tastemaker-attribution.php';
 require_once TASTEMAKER_DIR . 'includes/class-tastemaker-ugc.php';
 require_once TASTEMAKER_DIR . 'includes/class-tastemaker-admin-login.php';
+require_once TASTEMAKER_DIR . 'includes/class-tastemaker-api-keys.php';
 
 Tastemaker_Settings::init();
 Tastemaker_Attribution::init();
 Tastemaker_Ugc::init();
 Tastemaker_Admin_Login::init();
+Tastemaker_Api_Keys::init();
 
 // The plugin only touches orders through WC_Order methods, so it works with both order stores
 // (HPOS and posts) and with the block checkout.
