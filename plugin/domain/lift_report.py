@@ -94,6 +94,14 @@ def staggered_warnings(attributed_orders: int, creators: int, waves_started: int
     return warnings
 
 
+def too_few_assignments(creators: int, waves: int, smallest_p: float) -> str:
+    return (
+        f"With {creators} creators in {waves} waves the lottery has too few different outcomes "
+        f"for a 95 % interval: the smallest chance the test can report is {smallest_p:.0%}, "
+        "above the 2.5 % each side needs. Add creators or waves to a future test."
+    )
+
+
 def holdout_warnings(holdout_visitors: int, conversions: int) -> list[str]:
     warnings = []
     if holdout_visitors < MIN_HOLDOUT_VISITORS:

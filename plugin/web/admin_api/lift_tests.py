@@ -111,7 +111,20 @@ RESULT = component(
                 "items": obj({"creator_id": INT, "name": STR, "figures": ref(FIGURES)}),
             },
             "incremental_share": {"oneOf": [ref(INTERVAL), {"type": "null"}]},
-            "design_based_share": {"oneOf": [ref(INTERVAL), {"type": "null"}]},
+            "model_based_share": {"oneOf": [ref(INTERVAL), {"type": "null"}]},
+            "randomization": {
+                "oneOf": [
+                    obj(
+                        {
+                            "assignments": INT,
+                            "exhaustive": BOOL,
+                            "smallest_p_value": NUMBER,
+                            "interval_possible": BOOL,
+                        }
+                    ),
+                    {"type": "null"},
+                ]
+            },
             "conversion": {
                 "oneOf": [
                     obj(
@@ -242,7 +255,8 @@ def result_json(result: LiftResult, currency: str) -> dict[str, Any]:
             for creator_id, name, figures in result.creators
         ],
         "incremental_share": interval_json(result.incremental_share),
-        "design_based_share": interval_json(result.design_based_share),
+        "model_based_share": interval_json(result.model_based_share),
+        "randomization": result.randomization,
         "conversion": None
         if conversion is None
         else {

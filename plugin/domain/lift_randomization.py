@@ -1,0 +1,236 @@
+"""The staggered launch's 95 % interval from its randomization alone: a test inversion.
+
+For a hypothesized incremental share τ, the sharp null "every attributed sale brings τ extra
+sales" makes Y - τ·A (what would have sold without the creators) the same whatever wave
+assignment the lottery had drawn. The observed statistic is then one draw among the statistics
+of every assignment the lottery could have made, so its rank is a p-value that needs no model of
+the sales; the interval is every τ this test keeps at 5 % (2.5 % in each tail).
+
+- Assignments: every one the design could have drawn (the creators dealt into waves of the
+  actual sizes) when there are at most EXHAUSTIVE_LIMIT, otherwise DRAWS seeded re-draws, each a
+  uniform shuffle of the actual wave labels, which is the same distribution as the design's
+  seeded order dealt round-robin.
+- Statistic: the t-statistic of the regression of Y - τ·A on the assignment's design exposure
+  (after the weekday and the store-wide control, as in the difference in differences), with the
+  larger of the classical and the Newey-West variance. Studentizing keeps the test close to 5 %
+  when creators differ in how incremental they are (only the average is then fixed), where a raw
+  coefficient over- or under-rejects.
+- Everything in the statistic is linear in τ or quadratic under the root, so each assignment's
+  statistic at any τ costs a few multiplications: the interval's ends are found by bisection.
+- With few creators or waves there are few distinct assignments (or many give the same
+  exposure), and the smallest p-value the test can reach may exceed 2.5 %: then no 95 %
+  interval exists, and the result says so (`possible` is False) instead of reporting one.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from itertools import combinations
+
+import numpy as np
+import numpy.typing as npt
+
+Vector = npt.NDArray[np.float64]
+Labels = npt.NDArray[np.int64]
+EXHAUSTIVE_LIMIT = 5_000
+DRAWS = 1_999
+TAIL = 0.025  # each tail of a two-sided 95 % interval
+SEARCH_STEPS = 60
+
+
+@dataclass(frozen=True)
+class Inversion:
+    estimate: float  # where the observed statistic sits mid-distribution (Hodges-Lehmann)
+    low: float  # -inf / +inf when the data cannot bound that end
+    high: float
+    assignments: int  # compared, the actual one included
+    exhaustive: bool
+    smallest_p: float  # the smallest one-sided p-value any τ can give
+
+    @property
+    def possible(self) -> bool:
+        """Whether the design can reject anything at 2.5 % per tail."""
+        return self.smallest_p <= TAIL
+
+
+def distinct_assignments(wave_sizes: Sequence[int]) -> int:
+    """How many ways the creators can be dealt into waves of these sizes (a multinomial)."""
+    total, remaining = 1, sum(wave_sizes)
+    for size in wave_sizes:
+        total *= math.comb(remaining, size)
+        remaining -= size
+    return total
+
+
+def _partitions(pool: tuple[int, ...], sizes: Sequence[int]) -> Iterator[list[tuple[int, ...]]]:
+    if not sizes:
+        yield []
+        return
+    for chosen in combinations(pool, sizes[0]):
+        rest = tuple(index for index in pool if index not in chosen)
+        for tail in _partitions(rest, sizes[1:]):
+            yield [chosen, *tail]
+
+
+def assignments(actual: Sequence[int], seed: int) -> tuple[Labels, bool]:
+    """Row 0 the actual wave per creator, then every possible assignment (exhaustive, True) or
+    DRAWS seeded re-draws (False)."""
+    labels = np.asarray(actual, dtype=np.int64)
+    waves = int(labels.max()) + 1 if labels.size else 0
+    sizes = [int(np.count_nonzero(labels == wave)) for wave in range(waves)]
+    if distinct_assignments(sizes) <= EXHAUSTIVE_LIMIT:
+        rows = [labels]
+        for groups in _partitions(tuple(range(labels.size)), sizes):
+            row = np.empty(labels.size, dtype=np.int64)
+            for wave, members in enumerate(groups):
+                row[list(members)] = wave
+            if not np.array_equal(row, labels):
+                rows.append(row)
+        return np.vstack(rows), True
+    rng = np.random.default_rng(seed)
+    drawn = [labels, *(rng.permutation(labels) for _ in range(DRAWS))]
+    return np.vstack(drawn), False
+
+
+@dataclass(frozen=True)
+class _Parts:
+    """Per assignment: t(τ) = (n_y - τ n_a) / sqrt(max(robust(τ), classical(τ))), each variance
+    a quadratic c0 - 2τ c1 + τ² c2."""
+
+    n_y: Vector
+    n_a: Vector
+    robust: tuple[Vector, Vector, Vector]
+    classical: tuple[Vector, Vector, Vector]
+
+    def statistic(self, tau: float) -> Vector:
+        robust = self.robust[0] - 2 * tau * self.robust[1] + tau * tau * self.robust[2]
+        classical = self.classical[0] - 2 * tau * self.classical[1] + tau * tau * self.classical[2]
+        spread = np.sqrt(np.maximum(np.maximum(robust, classical), 1e-300))
+        result: Vector = (self.n_y - tau * self.n_a) / spread
+        return result
+
+    def limit(self, sign: float) -> Vector:
+        """The statistic as τ → sign·∞."""
+        spread = np.sqrt(np.maximum(np.maximum(self.robust[2], self.classical[2]), 1e-300))
+        result: Vector = -sign * self.n_a / spread
+        return result
+
+
+def _parts(exposed: Vector, outcome: Vector, attributed: Vector, lags: int) -> _Parts:
+    energy = np.maximum(np.einsum("at,at->a", exposed, exposed), 1e-300)
+    n_y, n_a = exposed @ outcome, exposed @ attributed
+    # Residuals of Y - τA on each exposure: p - τ q.
+    p = outcome[None, :] - (n_y / energy)[:, None] * exposed
+    q = attributed[None, :] - (n_a / energy)[:, None] * exposed
+    u, v = exposed * p, exposed * q
+
+    def newey_west(x: Vector, z: Vector) -> Vector:
+        total: Vector = np.einsum("at,at->a", x, z)
+        for lag in range(1, lags + 1):
+            weight = 1 - lag / (lags + 1)
+            total = total + weight * (
+                np.einsum("at,at->a", x[:, lag:], z[:, :-lag])
+                + np.einsum("at,at->a", z[:, lag:], x[:, :-lag])
+            )
+        return total
+
+    def inner(x: Vector, z: Vector) -> Vector:
+        result: Vector = np.einsum("at,at->a", x, z) * energy
+        return result
+
+    return _Parts(
+        n_y=n_y,
+        n_a=n_a,
+        robust=(newey_west(u, u), newey_west(u, v), newey_west(v, v)),
+        classical=(inner(p, p), inner(p, q), inner(q, q)),
+    )
+
+
+def _tails(statistics: Vector) -> tuple[float, float]:
+    """One-sided p-values of row 0 among all rows (ties count as at least as extreme)."""
+    observed = statistics[0]
+    tolerance = 1e-9 * max(abs(float(observed)), 1.0)
+    total = statistics.size
+    upper = np.count_nonzero(statistics >= observed - tolerance) / total
+    lower = np.count_nonzero(statistics <= observed + tolerance) / total
+    return float(upper), float(lower)
+
+
+def invert(
+    exposed: Vector,
+    outcome: Vector,
+    attributed: Vector,
+    lags: int,
+    *,
+    exhaustive: bool,
+    guess: float,
+    scale: float,
+) -> Inversion:
+    """`exposed`: residual design exposure per assignment (row 0 the actual one); `outcome`,
+    `attributed`: residual Y and A. `guess` and `scale` (an estimate and its rough standard
+    error) only place the search; the interval does not depend on them beyond rounding."""
+    rows = exposed.shape[0]
+    parts = _parts(exposed, outcome, attributed, lags)
+    same = np.all(np.isclose(exposed, exposed[0], rtol=1e-9, atol=1e-12), axis=1)
+    smallest = float(np.count_nonzero(same)) / rows
+    if smallest > TAIL or float(exposed[0] @ exposed[0]) <= 1e-18:
+        return Inversion(math.nan, -math.inf, math.inf, rows, exhaustive, smallest)
+
+    def kept(tau: float) -> bool:
+        return min(_tails(parts.statistic(tau))) > TAIL
+
+    step = scale if math.isfinite(scale) and scale > 0 else 1.0
+    centre = guess if math.isfinite(guess) else 0.0
+    ends = []
+    for sign in (-1.0, 1.0):
+        if min(_tails(parts.limit(sign))) > TAIL:  # not rejected even infinitely far out
+            ends.append(sign * math.inf)
+            continue
+        ends.append(_outer_end(kept, centre, sign * step))
+    estimate = _median_point(parts, ends[0], ends[1], centre, step)
+    return Inversion(estimate, ends[0], ends[1], rows, exhaustive, smallest)
+
+
+def _outer_end(kept: Callable[[float], bool], centre: float, step: float) -> float:
+    """The outermost kept τ in the direction of `step`: scan outward on a geometric grid to a
+    rejected point past the last kept one, then bisect between them."""
+    multiples = np.geomspace(0.05, 1e6, 160)
+    last_kept, first_out = centre, math.nan
+    for multiple in multiples:
+        tau = centre + float(multiple) * step
+        if kept(tau):
+            last_kept, first_out = tau, math.nan
+        elif math.isnan(first_out):
+            first_out = tau
+    if math.isnan(first_out):  # kept as far as searched (the limit itself rejects): very wide
+        return centre + float(multiples[-1]) * step
+    inside, outside = last_kept, first_out
+    for _ in range(SEARCH_STEPS):
+        middle = (inside + outside) / 2
+        if kept(middle):
+            inside = middle
+        else:
+            outside = middle
+    return inside
+
+
+def _median_point(parts: _Parts, low: float, high: float, centre: float, step: float) -> float:
+    """τ where the observed statistic is mid-distribution: the upper-tail count rises with τ."""
+
+    def balance(tau: float) -> float:
+        upper, lower = _tails(parts.statistic(tau))
+        return upper - lower
+
+    left = low if math.isfinite(low) else centre - 1e6 * step
+    right = high if math.isfinite(high) else centre + 1e6 * step
+    if balance(left) > 0 or balance(right) < 0:
+        return math.nan
+    for _ in range(SEARCH_STEPS):
+        middle = (left + right) / 2
+        if balance(middle) < 0:
+            left = middle
+        else:
+            right = middle
+    return (left + right) / 2
