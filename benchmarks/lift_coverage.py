@@ -58,6 +58,8 @@ class Outcome:
     error: float  # estimate - truth, incremental orders
     width: float  # interval width, incremental orders
     truth: float
+    seconds: float  # lift_result, the call behind the page
+    model_based: tuple[bool, bool] | None = None  # staggered's DiD check: covered, excludes 0
 
 
 def _store(session: Session, run: int, creators: int) -> tuple[Tenant, Campaign, list[Creator]]:
@@ -98,9 +100,12 @@ def staggered_run(session: Session, run: int, effect: float) -> Outcome:
     days = 28 + waves * 7
     sales, truth = simulate_sales(rng, first.date(), days, go_live, effect)
     write_sales(OrderWriter(session, tenant.shop_id), rng, first, sales, campaign.id)
+    started = time.perf_counter()
     result = lift_result(session, test, now=first + timedelta(days=days))
-    share = result.incremental_share
+    seconds = time.perf_counter() - started
+    share, check = result.incremental_share, result.model_based_share
     assert share is not None
+    assert check is not None
     assert result.campaign is not None
     orders = result.campaign.incremental_orders
     return Outcome(
@@ -110,6 +115,8 @@ def staggered_run(session: Session, run: int, effect: float) -> Outcome:
         error=orders.estimate - effect * truth.attributed_orders,
         width=orders.high - orders.low,
         truth=effect * truth.attributed_orders,
+        seconds=seconds,
+        model_based=(check.covers(effect), check.excludes_zero()),
     )
 
 
@@ -151,7 +158,9 @@ def holdout_run(session: Session, run: int, effect: float) -> Outcome:
         holdout_rate=base,
         treated_rate=treated_rate,
     )
+    started = time.perf_counter()
     result = lift_result(session, test, now=LAUNCH + timedelta(days=28))
+    seconds = time.perf_counter() - started
     assert result.conversion is not None
     assert result.campaign is not None
     difference = result.conversion["difference"]
@@ -164,6 +173,7 @@ def holdout_run(session: Session, run: int, effect: float) -> Outcome:
         error=orders.estimate - truth,
         width=orders.high - orders.low,
         truth=truth,
+        seconds=seconds,
     )
 
 
@@ -187,7 +197,9 @@ def observational_run(session: Session, run: int, effect: float) -> Outcome:
         rng, first.date(), pre + 28, {person.id: pre for person in people}, effect
     )
     write_sales(OrderWriter(session, tenant.shop_id), rng, first, sales, campaign.id)
+    started = time.perf_counter()
     result = lift_result(session, test, now=LAUNCH + timedelta(days=28))
+    seconds = time.perf_counter() - started
     assert result.campaign is not None
     orders = result.campaign.incremental_orders
     return Outcome(
@@ -197,6 +209,7 @@ def observational_run(session: Session, run: int, effect: float) -> Outcome:
         error=orders.estimate - truth.incremental_orders,
         width=orders.high - orders.low,
         truth=truth.incremental_orders,
+        seconds=seconds,
     )
 
 
@@ -228,7 +241,9 @@ def summarize(name: str, outcomes: list[Outcome], seconds: float) -> bool:
     coverage = sum(o.covered for o in outcomes) / len(outcomes)
     zero = [o for o in outcomes if o.zero_effect]
     false_positives = sum(o.excludes_zero for o in zero) / len(zero) if zero else float("nan")
-    bias = statistics.fmean(o.error for o in outcomes)
+    # An unbounded interval has no point estimate: bias is over the stores that have one.
+    errors = [o.error for o in outcomes if np.isfinite(o.error)]
+    bias = statistics.fmean(errors) if errors else float("nan")
     scale = statistics.fmean(abs(o.truth) for o in outcomes if not o.zero_effect) or 1.0
     finite = [o.width for o in outcomes if np.isfinite(o.width)]
     width = statistics.median(finite) if finite else float("inf")
@@ -246,6 +261,19 @@ def summarize(name: str, outcomes: list[Outcome], seconds: float) -> bool:
         f" ({len(outcomes) - len(finite)} unbounded)"
     )
     print(f"   detected a real lift          {sum(power) / max(len(power), 1):.3f}")
+    checks = [(o.zero_effect, o.model_based) for o in outcomes if o.model_based is not None]
+    if checks:
+        covered = sum(check[0] for _, check in checks) / len(checks)
+        zero_checks = [check[1] for zero, check in checks if zero]
+        print(
+            f"   model-based check (DiD)       coverage {covered:.3f}, false positives "
+            f"{sum(zero_checks) / max(len(zero_checks), 1):.3f}"
+        )
+    seconds_each = [o.seconds for o in outcomes]
+    print(
+        f"   lift_result per store         median {statistics.median(seconds_each):.2f} s,"
+        f" max {max(seconds_each):.2f} s"
+    )
     print(f"coverage {name} {coverage:.3f}")
     low, high = GOAL_COVERAGE
     return low <= coverage <= high and false_positives <= GOAL_FALSE_POSITIVES

@@ -214,7 +214,8 @@ def staggered_share(data: StaggeredInput) -> StaggeredEstimate:
 
 
 def newey_west_lags(days: int) -> int:
-    return max(1, math.floor(4 * (days / 100) ** (2.0 / 9.0)))
+    lags: float = 4 * (days / 100) ** (2 / 9)
+    return max(1, math.floor(lags))
 
 
 def difference_in_differences(

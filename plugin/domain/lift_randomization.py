@@ -38,6 +38,7 @@ EXHAUSTIVE_LIMIT = 5_000
 DRAWS = 1_999
 TAIL = 0.025  # each tail of a two-sided 95 % interval
 SEARCH_STEPS = 60
+REACH = 1e5  # search out to this many rough standard errors; beyond: unbounded
 
 
 @dataclass(frozen=True)
@@ -111,12 +112,6 @@ class _Parts:
         result: Vector = (self.n_y - tau * self.n_a) / spread
         return result
 
-    def limit(self, sign: float) -> Vector:
-        """The statistic as τ → sign·∞."""
-        spread = np.sqrt(np.maximum(np.maximum(self.robust[2], self.classical[2]), 1e-300))
-        result: Vector = -sign * self.n_a / spread
-        return result
-
 
 def _parts(exposed: Vector, outcome: Vector, attributed: Vector, lags: int) -> _Parts:
     energy = np.maximum(np.einsum("at,at->a", exposed, exposed), 1e-300)
@@ -183,30 +178,26 @@ def invert(
 
     step = scale if math.isfinite(scale) and scale > 0 else 1.0
     centre = guess if math.isfinite(guess) else 0.0
-    ends = []
-    for sign in (-1.0, 1.0):
-        if min(_tails(parts.limit(sign))) > TAIL:  # not rejected even infinitely far out
-            ends.append(sign * math.inf)
-            continue
-        ends.append(_outer_end(kept, centre, sign * step))
-    estimate = _median_point(parts, ends[0], ends[1], centre, step)
-    return Inversion(estimate, ends[0], ends[1], rows, exhaustive, smallest)
+    estimate = _median_point(parts, centre - REACH * step, centre + REACH * step)
+    # The kept set need not be one piece: scan a grid from far left to far right (through the
+    # estimate, which is kept whenever anything is), then refine its outermost kept points.
+    multiples = np.geomspace(0.01, REACH, 200)
+    offsets = np.concatenate([-multiples[::-1], [0.0], multiples])
+    grid = sorted(
+        {*(centre + offsets * step).tolist(), estimate if math.isfinite(estimate) else centre}
+    )
+    flags = [kept(tau) for tau in grid]
+    if not any(flags):
+        return Inversion(estimate, math.nan, math.nan, rows, exhaustive, smallest)
+    first = flags.index(True)
+    last = len(flags) - 1 - flags[::-1].index(True)
+    low = -math.inf if first == 0 else _crossing(kept, grid[first], grid[first - 1])
+    high = math.inf if last == len(grid) - 1 else _crossing(kept, grid[last], grid[last + 1])
+    return Inversion(estimate, low, high, rows, exhaustive, smallest)
 
 
-def _outer_end(kept: Callable[[float], bool], centre: float, step: float) -> float:
-    """The outermost kept τ in the direction of `step`: scan outward on a geometric grid to a
-    rejected point past the last kept one, then bisect between them."""
-    multiples = np.geomspace(0.05, 1e6, 160)
-    last_kept, first_out = centre, math.nan
-    for multiple in multiples:
-        tau = centre + float(multiple) * step
-        if kept(tau):
-            last_kept, first_out = tau, math.nan
-        elif math.isnan(first_out):
-            first_out = tau
-    if math.isnan(first_out):  # kept as far as searched (the limit itself rejects): very wide
-        return centre + float(multiples[-1]) * step
-    inside, outside = last_kept, first_out
+def _crossing(kept: Callable[[float], bool], inside: float, outside: float) -> float:
+    """Bisect between a kept τ and a rejected one; the kept side is returned."""
     for _ in range(SEARCH_STEPS):
         middle = (inside + outside) / 2
         if kept(middle):
@@ -216,15 +207,13 @@ def _outer_end(kept: Callable[[float], bool], centre: float, step: float) -> flo
     return inside
 
 
-def _median_point(parts: _Parts, low: float, high: float, centre: float, step: float) -> float:
+def _median_point(parts: _Parts, left: float, right: float) -> float:
     """τ where the observed statistic is mid-distribution: the upper-tail count rises with τ."""
 
     def balance(tau: float) -> float:
         upper, lower = _tails(parts.statistic(tau))
         return upper - lower
 
-    left = low if math.isfinite(low) else centre - 1e6 * step
-    right = high if math.isfinite(high) else centre + 1e6 * step
     if balance(left) > 0 or balance(right) < 0:
         return math.nan
     for _ in range(SEARCH_STEPS):
