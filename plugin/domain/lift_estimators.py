@@ -174,11 +174,22 @@ def residualize(matrix: Vector, values: Vector) -> Vector:
     return residual
 
 
-def staggered_share(data: StaggeredInput) -> StaggeredEstimate:
+@dataclass(frozen=True)
+class StaggeredDesign:
+    """The series the staggered estimators compare, after the weekday and the control."""
+
+    exposed: Vector  # residual design exposure, one row per assignment (row 0: the actual one)
+    outcome: Vector  # residual Y
+    attributed: Vector  # residual A
+    parameters: int  # nuisance terms removed
+    lags: int  # Newey-West
+    exhaustive: bool  # every possible assignment (True) or seeded re-draws
+
+
+def staggered_design(data: StaggeredInput) -> StaggeredDesign:
     outcome = np.asarray(data.outcome, dtype=np.float64)
     days = outcome.size
     attributed = np.asarray(data.attributed, dtype=np.float64).reshape(-1, days)
-    total_attributed = attributed.sum(axis=0)
     wave_start = np.asarray(data.wave_start_day, dtype=np.int64)
     actual = np.asarray(data.wave_of, dtype=np.int64)
     rates = creator_rates(attributed, wave_start[actual].tolist())
@@ -186,21 +197,36 @@ def staggered_share(data: StaggeredInput) -> StaggeredEstimate:
     # Sales taken in proportion to the rest of the store (see observational_difference).
     scale = relative_level(data.control, days, days)
     nuisance = controls(data.weekday)
-    exposed = residualize(nuisance, exposure(rates, wave_start[labels], days) / scale)
-    y = residualize(nuisance, outcome / scale)
-    a = residualize(nuisance, total_attributed / scale)
-    model_based = difference_in_differences(exposed[0], y, a, nuisance.shape[1])
-    inversion = invert(
-        exposed,
-        y,
-        a,
-        newey_west_lags(days),
+    return StaggeredDesign(
+        exposed=residualize(nuisance, exposure(rates, wave_start[labels], days) / scale),
+        outcome=residualize(nuisance, outcome / scale),
+        attributed=residualize(nuisance, attributed.sum(axis=0) / scale),
+        parameters=nuisance.shape[1],
+        lags=newey_west_lags(days),
         exhaustive=exhaustive,
+    )
+
+
+def staggered_share(data: StaggeredInput) -> StaggeredEstimate:
+    design = staggered_design(data)
+    model_based = difference_in_differences(
+        design.exposed[0], design.outcome, design.attributed, design.parameters
+    )
+    inversion = invert(
+        design.exposed,
+        design.outcome,
+        design.attributed,
+        design.lags,
+        exhaustive=design.exhaustive,
         guess=model_based.estimate,
         scale=(model_based.high - model_based.low) / 4,
     )
     share = Interval(inversion.estimate, inversion.low, inversion.high)
     estimate = share.estimate if math.isfinite(share.estimate) else 0.0
+    outcome = np.asarray(data.outcome, dtype=np.float64)
+    total_attributed = (
+        np.asarray(data.attributed, dtype=np.float64).reshape(-1, outcome.size).sum(axis=0)
+    )
     return StaggeredEstimate(
         share=share,
         model_based=model_based,

@@ -38,6 +38,7 @@ EXHAUSTIVE_LIMIT = 5_000
 DRAWS = 1_999
 TAIL = 0.025  # each tail of a two-sided 95 % interval
 SEARCH_STEPS = 60
+MIN_STEP = 1e-3
 REACH = 1e5  # search out to this many rough standard errors; beyond: unbounded
 
 
@@ -153,6 +154,13 @@ def _tails(statistics: Vector) -> tuple[float, float]:
     return float(upper), float(lower)
 
 
+def p_values(
+    exposed: Vector, outcome: Vector, attributed: Vector, lags: int, tau: float
+) -> tuple[float, float]:
+    """The one-sided p-values (upper, lower) of the sharp null "incremental share = tau"."""
+    return _tails(_parts(exposed, outcome, attributed, lags).statistic(tau))
+
+
 def invert(
     exposed: Vector,
     outcome: Vector,
@@ -176,7 +184,8 @@ def invert(
     def kept(tau: float) -> bool:
         return min(_tails(parts.statistic(tau))) > TAIL
 
-    step = scale if math.isfinite(scale) and scale > 0 else 1.0
+    # θ is a share of attributed sales: a step under 0.1 % of one would only search noise.
+    step = max(scale, MIN_STEP) if math.isfinite(scale) else 1.0
     centre = guess if math.isfinite(guess) else 0.0
     estimate = _median_point(parts, centre - REACH * step, centre + REACH * step)
     # The kept set need not be one piece: scan a grid from far left to far right (through the

@@ -6,9 +6,11 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
@@ -17,8 +19,11 @@ from werkzeug.serving import make_server
 from plugin import create_app
 from plugin.db import get_db
 from plugin.demo.lift import seed_lift_test
+from plugin.demo.lift_store import PROMOTED, OrderWriter, simulate_sales, write_sales
 from plugin.migrate import upgrade
-from plugin.models import LiftTest, utcnow
+from plugin.models import Agreement, Creator, LiftTest, utcnow
+from plugin.services import lift as service
+from plugin.services.lift_results import lift_result
 from plugin.services.shops import issue_api_key
 from tests.admin.factories import make_shop
 from tests.admin.signin import sign_in_with_key
@@ -26,6 +31,7 @@ from tests.conftest import make_settings
 from tests.lift.conftest import Campaign
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+LAUNCH = datetime(2026, 3, 2, tzinfo=UTC)
 
 
 def _csrf(html: str) -> str:
@@ -154,3 +160,100 @@ def _note(problems: list[str], message: Any) -> None:
         return
     if message.type in ("error", "warning"):
         problems.append(message.text)
+
+
+def _staggered_with_sales(
+    session: Session, campaign: Campaign, waves: int, more_creators: int = 0
+) -> LiftTest:
+    tenant = campaign.tenant
+    for number in range(more_creators):
+        creator = tenant.add(Creator(handle=f"extra{number}", name=f"Extra {number}"))
+        session.flush()
+        tenant.add(Agreement(creator_id=creator.id, campaign_id=campaign.store.campaign.id))
+    session.flush()
+    test = service.create_test(
+        tenant,
+        {
+            "campaign_id": campaign.store.campaign.id,
+            "design": "staggered",
+            "waves": waves,
+            "wave_days": 7,
+            "product_ids": list(PROMOTED),
+            "seed": 5,
+        },
+    )
+    service.launch(tenant, test, now=LAUNCH)
+    first = LAUNCH - timedelta(days=28)
+    go_live = {
+        row.creator_id: (row.starts_at - first).days for row in service.assignments(tenant, test.id)
+    }
+    sales, _ = simulate_sales(
+        np.random.default_rng(8),
+        first.date(),
+        28 + 7 * waves,
+        go_live,
+        0.6,
+        baseline=20,
+        reach_share=0.6,
+    )
+    write_sales(
+        OrderWriter(session, campaign.store.shop.id),
+        np.random.default_rng(9),
+        first,
+        sales,
+        campaign.store.campaign.id,
+    )
+    session.commit()
+    return test
+
+
+def test_the_result_page_shows_the_randomization_interval_and_the_model_check(
+    client: FlaskClient, session: Session, campaign: Campaign
+) -> None:
+    # given a staggered test of 8 creators in 4 waves, with its sales
+    test = _staggered_with_sales(session, campaign, waves=4, more_creators=4)
+    _, key = issue_api_key(session, campaign.store.shop.id, label="pages")
+    session.commit()
+    sign_in_with_key(client, key)
+    # when
+    page = client.get(f"/admin/lift-tests/{test.id}").get_data(as_text=True)
+    # then the share comes from all 2,520 ways the lottery could have dealt the waves
+    result = lift_result(session, test, now=LAUNCH + timedelta(days=28))
+    share = result.incremental_share
+    assert share is not None
+    assert result.randomization is not None
+    assert result.randomization["assignments"] == 2520
+    assert result.randomization["interval_possible"]
+    assert "Share of attributed orders that were extra: -26% (95%: -471% to 509%)" in page
+    assert share.covers(0.6)
+    assert "the result compared with all 2520 ways it could have put these creators" in page
+    assert "Model-based check (difference in differences" in page
+
+
+def test_the_result_page_says_when_no_95_percent_interval_can_exist(
+    client: FlaskClient, session: Session, campaign: Campaign
+) -> None:
+    # given a staggered test of the campaign's 4 creators in 4 waves, with its sales
+    test = _staggered_with_sales(session, campaign, waves=4)
+    _, key = issue_api_key(session, campaign.store.shop.id, label="pages")
+    session.commit()
+    sign_in_with_key(client, key)
+    # when
+    page = client.get(f"/admin/lift-tests/{test.id}").get_data(as_text=True)
+    # then the share comes from the lottery's 24 possible assignments, the DiD beside it
+    result = lift_result(session, test, now=LAUNCH + timedelta(days=28))
+    share = result.incremental_share
+    assert share is not None
+    assert result.randomization == {
+        "assignments": 24,
+        "exhaustive": True,
+        "smallest_p_value": pytest.approx(1 / 24),
+        "interval_possible": False,
+    }
+    assert "no 95% interval exists: too few creators or waves" in page
+    assert "the result compared with all 24 ways it could have put these creators in waves" in page
+    assert "Model-based check (difference in differences" in page
+    assert (
+        "With 4 creators in 4 waves the lottery has too few different outcomes for a 95 % "
+        "interval: the smallest chance the test can report is 4%"
+    ) in page
