@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass
 
 from plugin.domain.lift_estimators import Interval
+from plugin.domain.lift_randomization import TAIL as RANDOMIZATION_TAIL
 
 MIN_ATTRIBUTED_ORDERS = 20
 MIN_HOLDOUT_VISITORS = 100
@@ -94,11 +95,23 @@ def staggered_warnings(attributed_orders: int, creators: int, waves_started: int
     return warnings
 
 
-def too_few_assignments(creators: int, waves: int, smallest_p: float) -> str:
+def no_randomization_interval(
+    creators: int, waves: int, assignments: int, exhaustive: bool, smallest_p: float
+) -> str:
+    """Why the lottery cannot give a 95 % interval: the design itself (every assignment listed,
+    and even a unique one would have p = 1/count > 2.5 %), or creators without sales, whose
+    places in the waves make no difference to the exposure."""
+    if exhaustive and 1 / assignments > RANDOMIZATION_TAIL:
+        return (
+            f"With {creators} creators in {waves} waves the lottery has too few different "
+            f"outcomes for a 95 % interval: the smallest chance the test can report is "
+            f"{1 / assignments:.0%}, above the 2.5 % each side needs. Add creators or waves to "
+            "a future test."
+        )
     return (
-        f"With {creators} creators in {waves} waves the lottery has too few different outcomes "
-        f"for a 95 % interval: the smallest chance the test can report is {smallest_p:.0%}, "
-        "above the 2.5 % each side needs. Add creators or waves to a future test."
+        "Too few of the creators have sold yet for the lottery to tell its schedule from the "
+        f"others it could have drawn: the smallest chance the test can report is "
+        f"{smallest_p:.0%}, so no 95 % interval yet."
     )
 
 

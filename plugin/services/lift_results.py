@@ -165,7 +165,11 @@ def _staggered(session: Session, test: LiftTest, result: LiftResult) -> None:
         "interval_possible": orders.interval_possible,
     }
     if not orders.interval_possible:
-        result.warnings.append(report.too_few_assignments(len(rows), test.waves, orders.smallest_p))
+        result.warnings.append(
+            report.no_randomization_interval(
+                len(rows), test.waves, orders.assignments, orders.exhaustive, orders.smallest_p
+            )
+        )
     spend = _spend(session, test, launched, result.end)
     names = _names(session, test, creator_ids)
 

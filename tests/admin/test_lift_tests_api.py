@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import numpy as np
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -78,7 +79,17 @@ def test_plan_launch_and_read_a_staggered_test(api: Api, session: Session, shop_
     assert "you can detect a lift of about" in detail["guidance"]["sentence"]
     result = detail["result"]
     assert result["randomized"] is True
-    assert result["campaign"]["incremental_orders"]["low"] is not None
+    # the headline share from the lottery's 70 ways to deal 8 creators into 2 waves of 4
+    # (unbounded with this little data), the difference in differences beside it
+    assert result["randomization"] == {
+        "assignments": 70,
+        "exhaustive": True,
+        "smallest_p_value": pytest.approx(1 / 70),
+        "interval_possible": True,
+    }
+    assert set(result["incremental_share"]) == {"estimate", "low", "high"}
+    assert result["model_based_share"]["low"] is not None
+    assert set(result["campaign"]["incremental_orders"]) == {"estimate", "low", "high"}
     assert "the campaign's creators" in result["campaign"]["sentence"]
     assert len(result["creators"]) == 8
     assert len(result["chart"]["days"]) == 42

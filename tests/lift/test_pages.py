@@ -142,6 +142,8 @@ def test_the_result_page_in_a_browser(server: tuple[str, str, int]) -> None:
             page.get_by_role("img", name=re.compile("actual and counterfactual"))
         ).to_be_visible()
         expect(page.locator(".lift-sentence").first).to_contain_text("of these")
+        expect(page.locator(".lift-share")).to_contain_text("from the lottery alone")
+        expect(page.locator(".lift-share")).to_contain_text("Model-based check")
         expect(page.get_by_role("cell", name="Nina", exact=True).first).to_be_visible()
         page.get_by_text("The chart's numbers as a table").click()
         expect(page.get_by_role("columnheader", name="Counterfactual")).to_be_visible()
