@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from plugin.domain.lift_estimators import controls, residualize
+from plugin.domain.lift_randomization import TAIL, distinct_assignments
 
 DESIGNS = ("staggered", "holdout", "observational")
 RANDOMIZED = frozenset({"staggered", "holdout"})
@@ -140,6 +141,15 @@ def staggered_guidance(history: History, creators: int, waves: int, wave_days: i
     if creators < 2 or waves < 2:
         return Guidance(None, "A staggered launch needs at least 2 creators and 2 waves.", False)
     sizes = [creators // waves + (1 if wave < creators % waves else 0) for wave in range(waves)]
+    schedules = distinct_assignments(sizes)
+    if 1 / schedules > TAIL:
+        return Guidance(
+            None,
+            f"With {creators} creators in {waves} waves the lottery has only {schedules} "
+            f"possible schedules: too few for a 95 % interval from the randomization (it needs "
+            f"at least {math.ceil(1 / TAIL)}). Add creators or waves.",
+            False,
+        )
     days = pre + waves * wave_days
     live = np.zeros(days)
     for wave, size in enumerate(sizes):

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from plugin.domain.lift_design import Guidance, History, staggered_guidance
 from plugin.domain.lift_estimators import StaggeredInput, staggered_design, staggered_share
 from plugin.domain.lift_randomization import (
     DRAWS,
@@ -138,3 +139,17 @@ def test_many_assignments_are_seeded_re_draws_of_the_same_wave_sizes() -> None:
     assert np.array_equal(rows, again)
     assert not np.array_equal(rows, other)
     assert all(np.bincount(row).tolist() == [5, 5, 5, 5] for row in rows)
+
+
+def test_planning_warns_when_the_lottery_cannot_give_a_95_percent_interval() -> None:
+    history = History(tuple([20.0, 25.0] * 14), tuple(day % 7 for day in range(28)))
+    few = staggered_guidance(history, creators=4, waves=4, wave_days=7)
+    assert few == Guidance(
+        None,
+        "With 4 creators in 4 waves the lottery has only 24 possible schedules: too few for a "
+        "95 % interval from the randomization (it needs at least 40). Add creators or waves.",
+        False,
+    )
+    enough = staggered_guidance(history, creators=8, waves=4, wave_days=7)
+    assert enough.detectable_lift is not None
+    assert "possible schedules" not in enough.sentence
