@@ -118,6 +118,7 @@ class StaggeredEstimate:
     model_based: Interval  # θ by difference in differences, Newey-West (a diagnostic)
     attributed_total: float
     counterfactual: tuple[float, ...]  # Y_t - θ̂·A_t
+    counterfactual_from_model: bool  # θ̂ the model-based one (the lottery's is unbounded)
     assignments: int  # compared by the randomization test, the actual one included
     exhaustive: bool  # every possible assignment (True) or seeded re-draws
     smallest_p: float  # the smallest one-sided p-value the test can reach
@@ -222,7 +223,10 @@ def staggered_share(data: StaggeredInput) -> StaggeredEstimate:
         scale=(model_based.high - model_based.low) / 4,
     )
     share = Interval(inversion.estimate, inversion.low, inversion.high)
-    estimate = share.estimate if math.isfinite(share.estimate) else 0.0
+    # The chart needs one θ: the lottery's when it bounds θ, else the model's (said on the page).
+    from_model = not share.bounded and math.isfinite(model_based.estimate)
+    estimate = model_based.estimate if from_model else share.estimate
+    estimate = estimate if math.isfinite(estimate) else 0.0
     outcome = np.asarray(data.outcome, dtype=np.float64)
     total_attributed = (
         np.asarray(data.attributed, dtype=np.float64).reshape(-1, outcome.size).sum(axis=0)
@@ -232,6 +236,7 @@ def staggered_share(data: StaggeredInput) -> StaggeredEstimate:
         model_based=model_based,
         attributed_total=float(total_attributed.sum()),
         counterfactual=tuple((outcome - estimate * total_attributed).tolist()),
+        counterfactual_from_model=from_model,
         assignments=inversion.assignments,
         exhaustive=inversion.exhaustive,
         smallest_p=inversion.smallest_p,

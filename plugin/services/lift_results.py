@@ -189,12 +189,15 @@ def _staggered(session: Session, test: LiftTest, result: LiftResult) -> None:
     result.creators = [
         (c, names.get(c, str(c)), figures(names.get(c, str(c)), [c])) for c in creator_ids
     ]
+    measure = "orders a day of the promoted products"
+    if orders.counterfactual_from_model:
+        measure += ", counterfactual from the model-based check"
     result.chart = Chart(
         days,
         series.orders,
         list(orders.counterfactual),
         series.index(launched.date()),
-        "orders a day of the promoted products",
+        measure,
     )
 
 

@@ -232,6 +232,7 @@ def test_the_result_page_shows_the_randomization_interval_and_the_model_check(
         "your sales): -26% (95%: -471% to 509%)."
     ) in page
     assert share.covers(0.6)
+    assert "counterfactual from the model-based check" not in page
     assert "Model-based check (difference in differences" in page
 
 
@@ -256,6 +257,9 @@ def test_the_result_page_says_when_no_95_percent_interval_can_exist(
         "interval_possible": False,
     }
     assert "no 95% interval exists: too few creators or waves" in page
+    assert (
+        "orders a day of the promoted products, counterfactual from the model-based check" in page
+    )
     assert "compared with all 24 ways it could have put these creators in waves" in page
     assert "Model-based check (difference in differences" in page
     assert (
