@@ -167,8 +167,10 @@ def staggered_guidance(history: History, creators: int, waves: int, wave_days: i
     enough = lift <= 0.5 and creators >= 4
     sentence = (
         f"With {creators} creators in {waves} waves of {wave_days} days and about "
-        f"{mean:.0f} orders a day of these products, you can detect a lift of about "
-        f"{lift:.0%} (about {effect:.1f} extra orders a day with every creator live)."
+        f"{mean:.0f} orders a day of these products, the model-based check can detect a lift "
+        f"of about {lift:.0%} (about {effect:.1f} extra orders a day with every creator live). "
+        "The lottery's own interval, the headline, only uses which creators share a date, so "
+        "it needs a lift several times larger, or creators who differ a lot in reach."
     )
     if creators < 4:
         sentence += " Fewer than 4 creators: per-wave comparisons will be very noisy."

@@ -76,7 +76,7 @@ def test_plan_launch_and_read_a_staggered_test(api: Api, session: Session, shop_
     session.commit()
     # then the result has every figure with its interval, per campaign and creator
     detail = api.get(f"/api/v1/lift-tests/{test_id}", shop_a).get_json()
-    assert "you can detect a lift of about" in detail["guidance"]["sentence"]
+    assert "the model-based check can detect a lift of about" in detail["guidance"]["sentence"]
     result = detail["result"]
     assert result["randomized"] is True
     # the headline share from the lottery's 70 ways to deal 8 creators into 2 waves of 4

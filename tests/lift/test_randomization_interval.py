@@ -153,3 +153,7 @@ def test_planning_warns_when_the_lottery_cannot_give_a_95_percent_interval() -> 
     enough = staggered_guidance(history, creators=8, waves=4, wave_days=7)
     assert enough.detectable_lift is not None
     assert "possible schedules" not in enough.sentence
+    assert enough.sentence.endswith(
+        "The lottery's own interval, the headline, only uses which creators share a date, so "
+        "it needs a lift several times larger, or creators who differ a lot in reach."
+    )
