@@ -12,9 +12,14 @@ the sales; the interval is every τ this test keeps at 5 % (2.5 % in each tail).
   seeded order dealt round-robin.
 - Statistic: the t-statistic of the regression of Y - τ·A on the assignment's design exposure
   (after the weekday and the store-wide control, as in the difference in differences), with the
-  larger of the classical and the Newey-West variance. Studentizing keeps the test close to 5 %
-  when creators differ in how incremental they are (only the average is then fixed), where a raw
-  coefficient over- or under-rejects.
+  larger of the classical and the Newey-West variance. Studentizing keeps the test valid, for
+  large samples, under the weaker null that only the *average* share is τ (creators differing
+  in how incremental they are; Wu & Ding 2021, JASA), which a raw coefficient does not.
+- Another assignment's exposure puts each creator's observed attributed sales per live day
+  at that assignment's go-live date: creators' rates are taken as fixed, not as caused by
+  their dates. Wave dates are fixed, so assignments differ only in which creators share a date:
+  the test uses that variation alone, which is why its interval is much wider than the
+  difference in differences' (measured in benchmarks/lift_coverage.py).
 - Everything in the statistic is linear in τ or quadratic under the root, so each assignment's
   statistic at any τ costs a few multiplications: the interval's ends are found by bisection.
 - With few creators or waves there are few distinct assignments (or many give the same
