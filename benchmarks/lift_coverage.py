@@ -6,7 +6,9 @@ attributions into a real database; the test is created and launched by the lift 
 randomization is the service's), and analysed by `lift_results.lift_result`, the function the
 pages and the API call. Printed per design: coverage of the 95 % interval (goal 93-97 %), bias
 and median width of the incremental-orders estimate, the false-positive rate when the true
-lift is zero (goal <= 5 %), and one line `coverage <design> <fraction>`. The baseline is the
+lift is zero (goal <= 5 %), and one line `coverage <design> <fraction>` (for the staggered
+launch the headline, the difference in differences; its design-based randomization check gets
+its own line `coverage staggered-randomization <fraction> (<n> unbounded)`). The baseline is the
 nominal level: the ratio coverage / 0.95 is printed too.
 
 The truth each interval is checked against:
@@ -59,7 +61,8 @@ class Outcome:
     width: float  # interval width, incremental orders
     truth: float
     seconds: float  # lift_result, the call behind the page
-    model_based: tuple[bool, bool] | None = None  # staggered's DiD check: covered, excludes 0
+    # staggered's design-based check (randomization interval): covered, excludes 0, bounded
+    randomization: tuple[bool, bool, bool] | None = None
 
 
 def _store(session: Session, run: int, creators: int) -> tuple[Tenant, Campaign, list[Creator]]:
@@ -103,9 +106,10 @@ def staggered_run(session: Session, run: int, effect: float) -> Outcome:
     started = time.perf_counter()
     result = lift_result(session, test, now=first + timedelta(days=days))
     seconds = time.perf_counter() - started
-    share, check = result.incremental_share, result.model_based_share
+    share, check = result.incremental_share, result.randomization
     assert share is not None
     assert check is not None
+    lottery = check["interval"]
     assert result.campaign is not None
     orders = result.campaign.incremental_orders
     return Outcome(
@@ -116,7 +120,7 @@ def staggered_run(session: Session, run: int, effect: float) -> Outcome:
         width=orders.high - orders.low,
         truth=effect * truth.attributed_orders,
         seconds=seconds,
-        model_based=(check.covers(effect), check.excludes_zero()),
+        randomization=(lottery.covers(effect), lottery.excludes_zero(), lottery.bounded),
     )
 
 
@@ -261,13 +265,17 @@ def summarize(name: str, outcomes: list[Outcome], seconds: float) -> bool:
         f" ({len(outcomes) - len(finite)} unbounded)"
     )
     print(f"   detected a real lift          {sum(power) / max(len(power), 1):.3f}")
-    checks = [(o.zero_effect, o.model_based) for o in outcomes if o.model_based is not None]
+    checks = [(o.zero_effect, o.randomization) for o in outcomes if o.randomization is not None]
     if checks:
+        # The design-based check beside the headline: an unbounded interval always covers, so
+        # its coverage is read with the unbounded count next to it.
         covered = sum(check[0] for _, check in checks) / len(checks)
         zero_checks = [check[1] for zero, check in checks if zero]
+        unbounded = sum(not check[2] for _, check in checks)
         print(
-            f"   model-based check (DiD)       coverage {covered:.3f}, false positives "
-            f"{sum(zero_checks) / max(len(zero_checks), 1):.3f}"
+            f"   randomization check           coverage {covered:.3f}, false positives "
+            f"{sum(zero_checks) / max(len(zero_checks), 1):.3f}, "
+            f"{unbounded} of {len(checks)} unbounded"
         )
     seconds_each = [o.seconds for o in outcomes]
     print(
@@ -275,6 +283,8 @@ def summarize(name: str, outcomes: list[Outcome], seconds: float) -> bool:
         f" max {max(seconds_each):.2f} s"
     )
     print(f"coverage {name} {coverage:.3f}")
+    if checks:
+        print(f"coverage {name}-randomization {covered:.3f} ({unbounded} unbounded)")
     low, high = GOAL_COVERAGE
     return low <= coverage <= high and false_positives <= GOAL_FALSE_POSITIVES
 

@@ -16,17 +16,18 @@ the same length, index 0 the first day of the analysis window.
    second difference: store-wide swings, taken as proportional).
    So θ̂ compares treated with not-yet-treated days, using only the variation the
    randomized schedule creates.
-   Headline interval (randomization inference, lift_randomization.py): for each hypothesized
+   Headline interval: Student t from the larger of the classical and the Newey-West variance.
+   It assumes the control series (or the weekday pattern) tracks what the promoted products
+   would have sold, the "parallel trends" assumption of every DiD, which the random wave
+   order makes plausible (no one chose who goes first) but does not prove.
+   Design-based check (randomization inference, lift_randomization.py): for each hypothesized
    θ, Y - θ·A does not depend on the random wave assignment, so the observed statistic is
    exchangeable with the statistics of the assignments the lottery could have drawn; the
    interval is every θ this test keeps at 5 %, and needs no model of the sales. With fixed wave
-   dates a different assignment only changes *which* creators share a date, so it is wider than
-   a model's, and unbounded when the data cannot tell the actual schedule from others; with too
-   few possible assignments no 95 % interval exists at all, and the estimate says so.
-   Model-based diagnostic: the same θ̂ with a Student t interval from the larger of the
-   classical and the Newey-West variance. Narrower, but it assumes the control series (or the
-   weekday pattern) tracks what the promoted products would have sold: the "parallel trends"
-   assumption of every DiD, which the randomization does not check.
+   dates a different assignment only changes *which* creators share a date, so it is much wider
+   than the headline, and unbounded when the data cannot tell the actual schedule from others;
+   with too few possible assignments no 95 % interval exists at all, and the estimate says so.
+   Shown beside the headline, never instead of it.
 2. Link holdout (randomized per visitor): the difference in conversion between visitors who got
    the creator's discount and those who did not, Newcombe's hybrid score interval (good
    coverage at small rates, where the Wald interval is too narrow); revenue per visitor by a
@@ -114,11 +115,10 @@ class StaggeredInput:
 
 @dataclass(frozen=True)
 class StaggeredEstimate:
-    share: Interval  # θ by randomization inference (the headline figure)
-    model_based: Interval  # θ by difference in differences, Newey-West (a diagnostic)
+    share: Interval  # θ by difference in differences, Newey-West (the headline figure)
+    randomization: Interval  # θ by randomization inference (the design-based check)
     attributed_total: float
-    counterfactual: tuple[float, ...]  # Y_t - θ̂·A_t
-    counterfactual_from_model: bool  # θ̂ the model-based one (the lottery's is unbounded)
+    counterfactual: tuple[float, ...]  # Y_t - θ̂·A_t, θ̂ the headline's
     assignments: int  # compared by the randomization test, the actual one included
     exhaustive: bool  # every possible assignment (True) or seeded re-draws
     smallest_p: float  # the smallest one-sided p-value the test can reach
@@ -210,7 +210,7 @@ def staggered_design(data: StaggeredInput) -> StaggeredDesign:
 
 def staggered_share(data: StaggeredInput) -> StaggeredEstimate:
     design = staggered_design(data)
-    model_based = difference_in_differences(
+    share = difference_in_differences(
         design.exposed[0], design.outcome, design.attributed, design.parameters
     )
     inversion = invert(
@@ -219,24 +219,19 @@ def staggered_share(data: StaggeredInput) -> StaggeredEstimate:
         design.attributed,
         design.lags,
         exhaustive=design.exhaustive,
-        guess=model_based.estimate,
-        scale=(model_based.high - model_based.low) / 4,
+        guess=share.estimate,
+        scale=(share.high - share.low) / 4,
     )
-    share = Interval(inversion.estimate, inversion.low, inversion.high)
-    # The chart needs one θ: the lottery's when it bounds θ, else the model's (said on the page).
-    from_model = not share.bounded and math.isfinite(model_based.estimate)
-    estimate = model_based.estimate if from_model else share.estimate
-    estimate = estimate if math.isfinite(estimate) else 0.0
+    estimate = share.estimate if math.isfinite(share.estimate) else 0.0
     outcome = np.asarray(data.outcome, dtype=np.float64)
     total_attributed = (
         np.asarray(data.attributed, dtype=np.float64).reshape(-1, outcome.size).sum(axis=0)
     )
     return StaggeredEstimate(
         share=share,
-        model_based=model_based,
+        randomization=Interval(inversion.estimate, inversion.low, inversion.high),
         attributed_total=float(total_attributed.sum()),
         counterfactual=tuple((outcome - estimate * total_attributed).tolist()),
-        counterfactual_from_model=from_model,
         assignments=inversion.assignments,
         exhaustive=inversion.exhaustive,
         smallest_p=inversion.smallest_p,

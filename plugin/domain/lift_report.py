@@ -103,13 +103,14 @@ def no_randomization_interval(
     places in the waves make no difference to the exposure."""
     if exhaustive and 1 / assignments > RANDOMIZATION_TAIL:
         return (
-            f"With {creators} creators in {waves} waves the lottery has too few different "
-            f"outcomes for a 95 % interval: the smallest chance the test can report is "
-            f"{1 / assignments:.0%}, above the 2.5 % each side needs. Add creators or waves to "
-            "a future test."
+            f"Design-based check: with {creators} creators in {waves} waves the lottery has too "
+            "few different outcomes for a 95 % interval of its own: the smallest chance the "
+            f"test can report is {1 / assignments:.0%}, above the 2.5 % each side needs. Add "
+            "creators or waves to a future test."
         )
     return (
-        "Too few of the creators have sold yet for the lottery to tell its schedule from the "
+        "Design-based check: too few of the creators have sold yet for the lottery to tell its "
+        "schedule from the "
         f"others it could have drawn: the smallest chance the test can report is "
         f"{smallest_p:.0%}, so no 95 % interval yet."
     )

@@ -65,9 +65,8 @@ class LiftResult:
     end: datetime
     campaign: report.Figures | None = None
     creators: list[tuple[int, str, report.Figures]] = field(default_factory=list)
-    incremental_share: Interval | None = None  # staggered: share of attributed orders
-    model_based_share: Interval | None = None  # staggered: the difference in differences'
-    randomization: dict[str, Any] | None = None  # staggered: what the interval rests on
+    incremental_share: Interval | None = None  # staggered: share of attributed orders (DiD)
+    randomization: dict[str, Any] | None = None  # staggered: the design-based check beside it
     conversion: dict[str, Any] | None = None  # holdout: the two arms
     warnings: list[str] = field(default_factory=list)
     chart: Chart | None = None
@@ -157,8 +156,8 @@ def _staggered(session: Session, test: LiftTest, result: LiftResult) -> None:
     orders = estimate(series.orders, series.creator_orders, series.control_orders)
     revenue = estimate(series.revenue, series.creator_revenue, series.control_revenue)
     result.incremental_share = orders.share
-    result.model_based_share = orders.model_based
     result.randomization = {
+        "interval": orders.randomization,
         "assignments": orders.assignments,
         "exhaustive": orders.exhaustive,
         "smallest_p_value": orders.smallest_p,
@@ -189,15 +188,12 @@ def _staggered(session: Session, test: LiftTest, result: LiftResult) -> None:
     result.creators = [
         (c, names.get(c, str(c)), figures(names.get(c, str(c)), [c])) for c in creator_ids
     ]
-    measure = "orders a day of the promoted products"
-    if orders.counterfactual_from_model:
-        measure += ", counterfactual from the model-based check"
     result.chart = Chart(
         days,
         series.orders,
         list(orders.counterfactual),
         series.index(launched.date()),
-        measure,
+        "orders a day of the promoted products",
     )
 
 

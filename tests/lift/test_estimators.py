@@ -111,11 +111,11 @@ def _staggered_store(theta: float) -> StaggeredInput:
 @pytest.mark.parametrize("theta", [0.0, 0.4, 1.0])
 def test_staggered_recovers_the_incremental_share_without_noise(theta: float) -> None:
     estimate = staggered_share(_staggered_store(theta))
-    assert estimate.model_based.estimate == pytest.approx(theta, abs=1e-9)
-    assert estimate.model_based.low == pytest.approx(theta, abs=1e-6)
+    assert estimate.share.estimate == pytest.approx(theta, abs=1e-9)
+    assert estimate.share.low == pytest.approx(theta, abs=1e-6)
     # Without noise only τ = θ leaves an outcome the assignment cannot move.
-    assert estimate.share.estimate == pytest.approx(theta, abs=1e-6)
-    assert (estimate.share.low, estimate.share.high) == (
+    assert estimate.randomization.estimate == pytest.approx(theta, abs=1e-6)
+    assert (estimate.randomization.low, estimate.randomization.high) == (
         pytest.approx(theta, abs=1e-6),
         pytest.approx(theta, abs=1e-6),
     )

@@ -142,8 +142,17 @@ def test_the_result_page_in_a_browser(server: tuple[str, str, int]) -> None:
             page.get_by_role("img", name=re.compile("actual and counterfactual"))
         ).to_be_visible()
         expect(page.locator(".lift-sentence").first).to_contain_text("of these")
-        expect(page.locator(".lift-share")).to_contain_text("from the lottery alone")
-        expect(page.locator(".lift-share")).to_contain_text("Model-based check")
+        expect(page.locator(".lift-share")).to_contain_text(
+            "Share of attributed orders that were extra (difference in differences"
+        )
+        expect(page.locator(".lift-share")).to_contain_text(
+            "Design-based check, from the lottery alone"
+        )
+        expect(page.locator(".lift-share")).to_contain_text(
+            "the design cannot bound it yet, as the sales cannot yet tell the lottery's actual "
+            "schedule from the others it could have drawn (60 possible schedules, smallest "
+            "attainable p-value 0.017)"
+        )
         expect(page.get_by_role("cell", name="Nina", exact=True).first).to_be_visible()
         page.get_by_text("The chart's numbers as a table").click()
         expect(page.get_by_role("columnheader", name="Counterfactual")).to_be_visible()
@@ -209,7 +218,7 @@ def _staggered_with_sales(
     return test
 
 
-def test_the_result_page_shows_the_randomization_interval_and_the_model_check(
+def test_the_result_page_shows_the_did_headline_and_the_randomization_check_beside_it(
     client: FlaskClient, session: Session, campaign: Campaign
 ) -> None:
     # given a staggered test of 8 creators in 4 waves, with its sales
@@ -219,21 +228,26 @@ def test_the_result_page_shows_the_randomization_interval_and_the_model_check(
     sign_in_with_key(client, key)
     # when
     page = client.get(f"/admin/lift-tests/{test.id}").get_data(as_text=True)
-    # then the share comes from all 2,520 ways the lottery could have dealt the waves
+    # then the headline is the difference in differences, and it covers the true share
     result = lift_result(session, test, now=LAUNCH + timedelta(days=28))
     share = result.incremental_share
     assert share is not None
+    assert share.covers(0.6)
+    assert (
+        "Share of attributed orders that were extra (difference in differences: sales before "
+        "and after each wave went live, against the rest of your store; it assumes the rest of "
+        "the store shows how these products would have sold, which the random wave order makes "
+        "plausible): 48% (95%: 15% to 82%)."
+    ) in page
+    # and the lottery's interval, from all 2,520 ways it could have dealt the waves, beside it
     assert result.randomization is not None
     assert result.randomization["assignments"] == 2520
     assert result.randomization["interval_possible"]
     assert (
-        "Share of attributed orders that were extra, from the lottery alone (the result "
-        "compared with all 2520 ways it could have put these creators in waves; no model of "
-        "your sales): -26% (95%: -471% to 509%)."
+        "Design-based check, from the lottery alone (the result compared with all 2520 ways it "
+        "could have put these creators in waves; no model of your sales, but much wider with "
+        "few creators or waves): -26% (95%: -471% to 509%)."
     ) in page
-    assert share.covers(0.6)
-    assert "counterfactual from the model-based check" not in page
-    assert "Model-based check (difference in differences" in page
 
 
 def test_the_result_page_says_when_no_95_percent_interval_can_exist(
@@ -246,23 +260,27 @@ def test_the_result_page_says_when_no_95_percent_interval_can_exist(
     sign_in_with_key(client, key)
     # when
     page = client.get(f"/admin/lift-tests/{test.id}").get_data(as_text=True)
-    # then the share comes from the lottery's 24 possible assignments, the DiD beside it
+    # then the headline is the difference in differences, the lottery's 24 schedules beside it
     result = lift_result(session, test, now=LAUNCH + timedelta(days=28))
     share = result.incremental_share
     assert share is not None
-    assert result.randomization == {
+    assert share.bounded
+    assert result.randomization is not None
+    check = result.randomization["interval"]
+    assert not check.bounded
+    assert {k: v for k, v in result.randomization.items() if k != "interval"} == {
         "assignments": 24,
         "exhaustive": True,
         "smallest_p_value": pytest.approx(1 / 24),
         "interval_possible": False,
     }
-    assert "no 95% interval exists: too few creators or waves" in page
-    assert (
-        "orders a day of the promoted products, counterfactual from the model-based check" in page
-    )
+    assert "(difference in differences: sales before and after each wave went live" in page
+    assert "which the random wave order makes plausible): 50% (95%: 9% to 92%)." in page
     assert "compared with all 24 ways it could have put these creators in waves" in page
-    assert "Model-based check (difference in differences" in page
+    assert "no 95% interval exists: too few creators or waves" in page
+    assert "orders a day of the promoted products" in page
+    assert "counterfactual from the model-based check" not in page
     assert (
-        "With 4 creators in 4 waves the lottery has too few different outcomes for a 95 % "
-        "interval: the smallest chance the test can report is 4%"
+        "Design-based check: with 4 creators in 4 waves the lottery has too few different "
+        "outcomes for a 95 % interval of its own: the smallest chance the test can report is 4%"
     ) in page

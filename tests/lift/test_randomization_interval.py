@@ -1,12 +1,12 @@
-"""The staggered launch's headline interval: a randomization test of "incremental share = τ"
-inverted over the wave assignments the lottery could have drawn."""
+"""The staggered launch's design-based check beside the headline: a randomization test of
+"incremental share = τ" inverted over the wave assignments the lottery could have drawn."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from plugin.domain.lift_design import Guidance, History, staggered_guidance
+from plugin.domain.lift_design import History, staggered_guidance
 from plugin.domain.lift_estimators import StaggeredInput, staggered_design, staggered_share
 from plugin.domain.lift_randomization import (
     DRAWS,
@@ -47,7 +47,7 @@ def test_the_interval_covers_a_known_effect_in_a_simulated_store() -> None:
     # when
     estimate = staggered_share(_store(0.6))
     # then the randomization interval is bounded, covers 0.6 and rules out "no lift"
-    share = estimate.share
+    share = estimate.randomization
     assert share.bounded
     assert share.covers(0.6)
     assert share.low > 0
@@ -55,12 +55,13 @@ def test_the_interval_covers_a_known_effect_in_a_simulated_store() -> None:
     assert estimate.interval_possible
     assert not estimate.exhaustive  # 12 creators in 4 waves: 369,600 assignments, so re-drawn
     assert estimate.assignments == DRAWS + 1
-    # and the model-based check is there beside it
-    assert estimate.model_based.covers(0.6)
+    # and the headline (difference in differences) covers it too, narrower
+    assert estimate.share.covers(0.6)
+    assert estimate.share.high - estimate.share.low < share.high - share.low
 
 
 def test_without_lift_the_interval_covers_zero() -> None:
-    share = staggered_share(_store(0.0)).share
+    share = staggered_share(_store(0.0)).randomization
     assert share.bounded
     assert share.covers(0.0)
 
@@ -68,7 +69,7 @@ def test_without_lift_the_interval_covers_zero() -> None:
 def test_the_inversion_keeps_exactly_the_values_between_its_ends() -> None:
     # given the test's p-values on a grid around the interval
     data = _store(0.6)
-    share = staggered_share(data).share
+    share = staggered_share(data).randomization
     design = staggered_design(data)
     grid = np.linspace(share.low - 1, share.high + 1, 121)
 
@@ -100,7 +101,8 @@ def test_adding_a_known_share_of_attributed_sales_moves_the_interval_by_it() -> 
         data.seed,
     )
     # then the interval (a test inversion, so equivariant) moves by exactly 0.5
-    before, after = staggered_share(data).share, staggered_share(shifted).share
+    before = staggered_share(data).randomization
+    after = staggered_share(shifted).randomization
     assert after.low == pytest.approx(before.low + 0.5, abs=1e-6)
     assert after.high == pytest.approx(before.high + 0.5, abs=1e-6)
 
@@ -113,8 +115,10 @@ def test_too_few_creators_for_a_95_percent_interval_is_reported() -> None:
     assert estimate.smallest_p == pytest.approx(1 / 6)
     assert estimate.exhaustive
     assert estimate.assignments == 6
-    assert not estimate.share.bounded
-    # while 6 creators in 3 waves (90 outcomes) can give one
+    assert not estimate.randomization.bounded
+    # while the headline still gives an interval
+    assert estimate.share.bounded
+    # and 6 creators in 3 waves (90 outcomes) can give one
     assert staggered_share(_store(0.6, creators=6, waves=3)).interval_possible
 
 
@@ -141,19 +145,20 @@ def test_many_assignments_are_seeded_re_draws_of_the_same_wave_sizes() -> None:
     assert all(np.bincount(row).tolist() == [5, 5, 5, 5] for row in rows)
 
 
-def test_planning_warns_when_the_lottery_cannot_give_a_95_percent_interval() -> None:
+def test_planning_sizes_the_headline_and_warns_when_the_check_cannot_bind() -> None:
     history = History(tuple([20.0, 25.0] * 14), tuple(day % 7 for day in range(28)))
     few = staggered_guidance(history, creators=4, waves=4, wave_days=7)
-    assert few == Guidance(
-        None,
-        "With 4 creators in 4 waves the lottery has only 24 possible schedules: too few for a "
-        "95 % interval from the randomization (it needs at least 40). Add creators or waves.",
-        False,
-    )
+    # the headline (difference in differences) is sized even with 24 possible schedules
+    assert few.detectable_lift is not None
+    assert (
+        "The lottery has only 24 possible schedules: too few for the design-based check's own "
+        "95 % interval (it needs at least 40). "
+    ) in few.sentence
     enough = staggered_guidance(history, creators=8, waves=4, wave_days=7)
     assert enough.detectable_lift is not None
     assert "possible schedules" not in enough.sentence
+    assert "the headline (difference in differences) can detect a lift of about" in enough.sentence
     assert enough.sentence.endswith(
-        "The lottery's own interval, the headline, only uses which creators share a date, so "
-        "it needs a lift several times larger, or creators who differ a lot in reach."
+        "The design-based check beside it only uses which creators share a date, so it needs "
+        "a lift several times larger; more creators and waves make it bind."
     )
