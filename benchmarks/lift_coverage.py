@@ -6,7 +6,9 @@ attributions into a real database; the test is created and launched by the lift 
 randomization is the service's), and analysed by `lift_results.lift_result`, the function the
 pages and the API call. Printed per design: coverage of the 95 % interval (goal 93-97 %), bias
 and median width of the incremental-orders estimate, the false-positive rate when the true
-lift is zero (goal <= 5 %), and one line `coverage <design> <fraction>`. The baseline is the
+lift is zero (goal <= 5 %), and one line `coverage <design> <fraction>` (for the staggered
+launch the headline, the difference in differences; its design-based randomization check gets
+its own line `coverage staggered-randomization <fraction> (<n> unbounded)`). The baseline is the
 nominal level: the ratio coverage / 0.95 is printed too.
 
 The truth each interval is checked against:
@@ -58,6 +60,9 @@ class Outcome:
     error: float  # estimate - truth, incremental orders
     width: float  # interval width, incremental orders
     truth: float
+    seconds: float  # lift_result, the call behind the page
+    # staggered's design-based check (randomization interval): covered, excludes 0, bounded
+    randomization: tuple[bool, bool, bool] | None = None
 
 
 def _store(session: Session, run: int, creators: int) -> tuple[Tenant, Campaign, list[Creator]]:
@@ -98,9 +103,13 @@ def staggered_run(session: Session, run: int, effect: float) -> Outcome:
     days = 28 + waves * 7
     sales, truth = simulate_sales(rng, first.date(), days, go_live, effect)
     write_sales(OrderWriter(session, tenant.shop_id), rng, first, sales, campaign.id)
+    started = time.perf_counter()
     result = lift_result(session, test, now=first + timedelta(days=days))
-    share = result.incremental_share
+    seconds = time.perf_counter() - started
+    share, check = result.incremental_share, result.randomization
     assert share is not None
+    assert check is not None
+    lottery = check["interval"]
     assert result.campaign is not None
     orders = result.campaign.incremental_orders
     return Outcome(
@@ -110,6 +119,8 @@ def staggered_run(session: Session, run: int, effect: float) -> Outcome:
         error=orders.estimate - effect * truth.attributed_orders,
         width=orders.high - orders.low,
         truth=effect * truth.attributed_orders,
+        seconds=seconds,
+        randomization=(lottery.covers(effect), lottery.excludes_zero(), lottery.bounded),
     )
 
 
@@ -151,7 +162,9 @@ def holdout_run(session: Session, run: int, effect: float) -> Outcome:
         holdout_rate=base,
         treated_rate=treated_rate,
     )
+    started = time.perf_counter()
     result = lift_result(session, test, now=LAUNCH + timedelta(days=28))
+    seconds = time.perf_counter() - started
     assert result.conversion is not None
     assert result.campaign is not None
     difference = result.conversion["difference"]
@@ -164,6 +177,7 @@ def holdout_run(session: Session, run: int, effect: float) -> Outcome:
         error=orders.estimate - truth,
         width=orders.high - orders.low,
         truth=truth,
+        seconds=seconds,
     )
 
 
@@ -187,7 +201,9 @@ def observational_run(session: Session, run: int, effect: float) -> Outcome:
         rng, first.date(), pre + 28, {person.id: pre for person in people}, effect
     )
     write_sales(OrderWriter(session, tenant.shop_id), rng, first, sales, campaign.id)
+    started = time.perf_counter()
     result = lift_result(session, test, now=LAUNCH + timedelta(days=28))
+    seconds = time.perf_counter() - started
     assert result.campaign is not None
     orders = result.campaign.incremental_orders
     return Outcome(
@@ -197,6 +213,7 @@ def observational_run(session: Session, run: int, effect: float) -> Outcome:
         error=orders.estimate - truth.incremental_orders,
         width=orders.high - orders.low,
         truth=truth.incremental_orders,
+        seconds=seconds,
     )
 
 
@@ -228,7 +245,9 @@ def summarize(name: str, outcomes: list[Outcome], seconds: float) -> bool:
     coverage = sum(o.covered for o in outcomes) / len(outcomes)
     zero = [o for o in outcomes if o.zero_effect]
     false_positives = sum(o.excludes_zero for o in zero) / len(zero) if zero else float("nan")
-    bias = statistics.fmean(o.error for o in outcomes)
+    # An unbounded interval has no point estimate: bias is over the stores that have one.
+    errors = [o.error for o in outcomes if np.isfinite(o.error)]
+    bias = statistics.fmean(errors) if errors else float("nan")
     scale = statistics.fmean(abs(o.truth) for o in outcomes if not o.zero_effect) or 1.0
     finite = [o.width for o in outcomes if np.isfinite(o.width)]
     width = statistics.median(finite) if finite else float("inf")
@@ -246,7 +265,26 @@ def summarize(name: str, outcomes: list[Outcome], seconds: float) -> bool:
         f" ({len(outcomes) - len(finite)} unbounded)"
     )
     print(f"   detected a real lift          {sum(power) / max(len(power), 1):.3f}")
+    checks = [(o.zero_effect, o.randomization) for o in outcomes if o.randomization is not None]
+    if checks:
+        # The design-based check beside the headline: an unbounded interval always covers, so
+        # its coverage is read with the unbounded count next to it.
+        covered = sum(check[0] for _, check in checks) / len(checks)
+        zero_checks = [check[1] for zero, check in checks if zero]
+        unbounded = sum(not check[2] for _, check in checks)
+        print(
+            f"   randomization check           coverage {covered:.3f}, false positives "
+            f"{sum(zero_checks) / max(len(zero_checks), 1):.3f}, "
+            f"{unbounded} of {len(checks)} unbounded"
+        )
+    seconds_each = [o.seconds for o in outcomes]
+    print(
+        f"   lift_result per store         median {statistics.median(seconds_each):.2f} s,"
+        f" max {max(seconds_each):.2f} s"
+    )
     print(f"coverage {name} {coverage:.3f}")
+    if checks:
+        print(f"coverage {name}-randomization {covered:.3f} ({unbounded} unbounded)")
     low, high = GOAL_COVERAGE
     return low <= coverage <= high and false_positives <= GOAL_FALSE_POSITIVES
 

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from plugin.domain.lift_estimators import controls, residualize
+from plugin.domain.lift_randomization import TAIL, distinct_assignments
 
 DESIGNS = ("staggered", "holdout", "observational")
 RANDOMIZED = frozenset({"staggered", "holdout"})
@@ -140,6 +141,7 @@ def staggered_guidance(history: History, creators: int, waves: int, wave_days: i
     if creators < 2 or waves < 2:
         return Guidance(None, "A staggered launch needs at least 2 creators and 2 waves.", False)
     sizes = [creators // waves + (1 if wave < creators % waves else 0) for wave in range(waves)]
+    schedules = distinct_assignments(sizes)
     days = pre + waves * wave_days
     live = np.zeros(days)
     for wave, size in enumerate(sizes):
@@ -157,8 +159,18 @@ def staggered_guidance(history: History, creators: int, waves: int, wave_days: i
     enough = lift <= 0.5 and creators >= 4
     sentence = (
         f"With {creators} creators in {waves} waves of {wave_days} days and about "
-        f"{mean:.0f} orders a day of these products, you can detect a lift of about "
-        f"{lift:.0%} (about {effect:.1f} extra orders a day with every creator live)."
+        f"{mean:.0f} orders a day of these products, the headline (difference in differences) "
+        f"can detect a lift of about {lift:.0%} (about {effect:.1f} extra orders a day with "
+        "every creator live). "
+    )
+    if 1 / schedules > TAIL:
+        sentence += (
+            f"The lottery has only {schedules} possible schedules: too few for the design-based "
+            f"check's own 95 % interval (it needs at least {math.ceil(1 / TAIL)}). "
+        )
+    sentence += (
+        "The design-based check beside it only uses which creators share a date, so it needs "
+        "a lift several times larger; more creators and waves make it bind."
     )
     if creators < 4:
         sentence += " Fewer than 4 creators: per-wave comparisons will be very noisy."

@@ -14,18 +14,20 @@ the same length, index 0 the first day of the analysis window.
    day) and ~ means "after regressing out" an intercept and the weekday, with every series first
    divided by the control series of non-promoted products relative to its mean, when given (the
    second difference: store-wide swings, taken as proportional).
-   So θ̂ compares treated with not-yet-treated days, using only the variation the randomized
-   schedule creates. Interval: Student t with the larger of the classical and the Newey-West
-   variance. It assumes the control series (or the weekday pattern) tracks what the promoted
-   products would have sold: the "parallel trends" assumption of every DiD.
-   Design-based interval (randomization inference, no model): for each hypothesized θ,
-   Y - θ·A does not depend on the random wave assignment, so the observed statistic is
-   exchangeable with the statistics of re-drawn assignments; the interval is every θ this exact
-   test keeps at 5 %. It is reported beside the headline because with one store-wide series and
-   fixed wave dates a re-drawn assignment only changes *which* creators share a date, so this
-   interval is valid but usually very wide (measured: unbounded in most simulated stores with
-   20 creators in 4 waves). The statistic is linear in θ, so each re-drawn assignment rejects
-   on one side of a crossing point and the interval follows from sorting those points.
+   So θ̂ compares treated with not-yet-treated days, using only the variation the
+   randomized schedule creates.
+   Headline interval: Student t from the larger of the classical and the Newey-West variance.
+   It assumes the control series (or the weekday pattern) tracks what the promoted products
+   would have sold, the "parallel trends" assumption of every DiD, which the random wave
+   order makes plausible (no one chose who goes first) but does not prove.
+   Design-based check (randomization inference, lift_randomization.py): for each hypothesized
+   θ, Y - θ·A does not depend on the random wave assignment, so the observed statistic is
+   exchangeable with the statistics of the assignments the lottery could have drawn; the
+   interval is every θ this test keeps at 5 %, and needs no model of the sales. With fixed wave
+   dates a different assignment only changes *which* creators share a date, so it is much wider
+   than the headline, and unbounded when the data cannot tell the actual schedule from others;
+   with too few possible assignments no 95 % interval exists at all, and the estimate says so.
+   Shown beside the headline, never instead of it.
 2. Link holdout (randomized per visitor): the difference in conversion between visitors who got
    the creator's discount and those who did not, Newcombe's hybrid score interval (good
    coverage at small rates, where the Wald interval is too narrow); revenue per visitor by a
@@ -46,6 +48,8 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats
 
+from plugin.domain.lift_randomization import assignments, invert
+
 Vector = npt.NDArray[np.float64]
 LEVEL = 0.95
 ALPHA = 1 - LEVEL
@@ -62,6 +66,14 @@ class Interval:
     @property
     def bounded(self) -> bool:
         return math.isfinite(self.low) and math.isfinite(self.high) and math.isfinite(self.estimate)
+
+    @property
+    def low_bounded(self) -> bool:
+        return math.isfinite(self.low)
+
+    @property
+    def high_bounded(self) -> bool:
+        return math.isfinite(self.high)
 
     def excludes_zero(self) -> bool:
         return self.low > 0 or self.high < 0
@@ -98,17 +110,19 @@ class StaggeredInput:
     wave_start_day: Sequence[int]  # per wave: its first live day (index into the series)
     weekday: Sequence[int]  # per day: 0 = Monday
     control: Sequence[float] | None = None  # non-promoted products' daily sales, if any
-    permutations: int = 999  # re-drawn assignments for the randomization interval
-    seed: int = 0
+    seed: int = 0  # for the re-drawn assignments when there are too many to list
 
 
 @dataclass(frozen=True)
 class StaggeredEstimate:
-    share: Interval  # θ by difference in differences (the headline figure)
-    design_based: Interval  # θ by randomization inference alone (no model; wide)
+    share: Interval  # θ by difference in differences, Newey-West (the headline figure)
+    randomization: Interval  # θ by randomization inference (the design-based check)
     attributed_total: float
-    counterfactual: tuple[float, ...]  # Y_t - θ̂·A_t
-    permutations: int
+    counterfactual: tuple[float, ...]  # Y_t - θ̂·A_t, θ̂ the headline's
+    assignments: int  # compared by the randomization test, the actual one included
+    exhaustive: bool  # every possible assignment (True) or seeded re-draws
+    smallest_p: float  # the smallest one-sided p-value the test can reach
+    interval_possible: bool  # False: too few creators or waves for any 95 % interval
 
 
 def creator_rates(attributed: npt.NDArray[np.float64], go_live_day: Sequence[int]) -> Vector:
@@ -161,44 +175,73 @@ def residualize(matrix: Vector, values: Vector) -> Vector:
     return residual
 
 
-def staggered_share(data: StaggeredInput) -> StaggeredEstimate:
+@dataclass(frozen=True)
+class StaggeredDesign:
+    """The series the staggered estimators compare, after the weekday and the control."""
+
+    exposed: Vector  # residual design exposure, one row per assignment (row 0: the actual one)
+    outcome: Vector  # residual Y
+    attributed: Vector  # residual A
+    parameters: int  # nuisance terms removed
+    lags: int  # Newey-West
+    exhaustive: bool  # every possible assignment (True) or seeded re-draws
+
+
+def staggered_design(data: StaggeredInput) -> StaggeredDesign:
     outcome = np.asarray(data.outcome, dtype=np.float64)
     days = outcome.size
     attributed = np.asarray(data.attributed, dtype=np.float64).reshape(-1, days)
-    total_attributed = attributed.sum(axis=0)
     wave_start = np.asarray(data.wave_start_day, dtype=np.int64)
     actual = np.asarray(data.wave_of, dtype=np.int64)
     rates = creator_rates(attributed, wave_start[actual].tolist())
-    rng = np.random.default_rng(data.seed)
-    drawn = [rng.permutation(actual) for _ in range(data.permutations)]
-    assignments = np.vstack([actual[None, :], *[row[None, :] for row in drawn]])
+    labels, exhaustive = assignments(actual.tolist(), data.seed)
     # Sales taken in proportion to the rest of the store (see observational_difference).
     scale = relative_level(data.control, days, days)
     nuisance = controls(data.weekday)
-    exposed = residualize(nuisance, exposure(rates, wave_start[assignments], days) / scale)
-    y = residualize(nuisance, outcome / scale)
-    a = residualize(nuisance, total_attributed / scale)
-    share = difference_in_differences(exposed[0], y, a, nuisance.shape[1])
-    design_based = _randomization_interval(exposed, y, a)
-    estimate = share.estimate if math.isfinite(share.estimate) else 0.0
-    return StaggeredEstimate(
-        share=share,
-        design_based=design_based,
-        attributed_total=float(total_attributed.sum()),
-        counterfactual=tuple((outcome - estimate * total_attributed).tolist()),
-        permutations=len(drawn),
+    return StaggeredDesign(
+        exposed=residualize(nuisance, exposure(rates, wave_start[labels], days) / scale),
+        outcome=residualize(nuisance, outcome / scale),
+        attributed=residualize(nuisance, attributed.sum(axis=0) / scale),
+        parameters=nuisance.shape[1],
+        lags=newey_west_lags(days),
+        exhaustive=exhaustive,
     )
 
 
-def _randomization_interval(exposed: Vector, y: Vector, a: Vector) -> Interval:
-    """Row 0 of `exposed` is the actual assignment, the others re-drawn ones. The statistic is
-    the outcome's projection on the unit-length residual exposure (its shape, not its scale)."""
-    norms = np.sqrt(np.einsum("at,at->a", exposed, exposed))
-    if norms[0] <= 1e-9:
-        return Interval(math.nan, -math.inf, math.inf)
-    units = exposed / np.where(norms > 1e-9, norms, np.inf)[:, None]
-    along_y, along_a = units @ y, units @ a
-    return _inverted_test(along_y[0] - along_y[1:], along_a[0] - along_a[1:], exposed.shape[0])
+def staggered_share(data: StaggeredInput) -> StaggeredEstimate:
+    design = staggered_design(data)
+    share = difference_in_differences(
+        design.exposed[0], design.outcome, design.attributed, design.parameters
+    )
+    inversion = invert(
+        design.exposed,
+        design.outcome,
+        design.attributed,
+        design.lags,
+        exhaustive=design.exhaustive,
+        guess=share.estimate,
+        scale=(share.high - share.low) / 4,
+    )
+    estimate = share.estimate if math.isfinite(share.estimate) else 0.0
+    outcome = np.asarray(data.outcome, dtype=np.float64)
+    total_attributed = (
+        np.asarray(data.attributed, dtype=np.float64).reshape(-1, outcome.size).sum(axis=0)
+    )
+    return StaggeredEstimate(
+        share=share,
+        randomization=Interval(inversion.estimate, inversion.low, inversion.high),
+        attributed_total=float(total_attributed.sum()),
+        counterfactual=tuple((outcome - estimate * total_attributed).tolist()),
+        assignments=inversion.assignments,
+        exhaustive=inversion.exhaustive,
+        smallest_p=inversion.smallest_p,
+        interval_possible=inversion.possible,
+    )
+
+
+def newey_west_lags(days: int) -> int:
+    lags: float = 4 * (days / 100) ** (2 / 9)
+    return max(1, math.floor(lags))
 
 
 def difference_in_differences(
@@ -216,7 +259,7 @@ def difference_in_differences(
     theta = float(exposed @ outcome) / denominator
     residual = outcome - theta * attributed
     score = exposed * residual
-    lags = max(1, math.floor(4 * (days / 100) ** (2 / 9)))
+    lags = newey_west_lags(days)
     robust = float(score @ score)
     for lag in range(1, lags + 1):
         robust += 2 * (1 - lag / (lags + 1)) * float(score[lag:] @ score[:-lag])
@@ -226,57 +269,6 @@ def difference_in_differences(
     variance = max(robust, classical, 0.0) / df / denominator**2
     half = float(stats.t.ppf(1 - ALPHA / 2, df)) * math.sqrt(variance)
     return Interval(theta, theta - half, theta + half)
-
-
-def _inverted_test(gap_y: Vector, gap_a: Vector, total: int) -> Interval:
-    """Every θ the randomization test does not reject, and its Hodges-Lehmann-style centre.
-
-    For re-drawn assignment s the observed statistic minus s's is gap_y - θ·gap_a: linear in θ,
-    so s's statistic is at least the observed one on one side of the crossing θ_s = gap_y/gap_a
-    (θ ≥ θ_s when gap_a > 0, θ ≤ θ_s when gap_a < 0; always, when gap_a = 0 and gap_y ≤ 0).
-    p_high(θ) and p_low(θ) count those assignments (the actual one counts in both); θ is kept
-    when both exceed alpha/2. The interval returned is the hull of the kept θ.
-    """
-    scale = max(float(np.max(np.abs(gap_a))) if gap_a.size else 0.0, 1e-12)
-    flat = np.abs(gap_a) <= 1e-9 * scale
-    rising, falling = (gap_a > 0) & ~flat, (gap_a < 0) & ~flat
-    crossing = np.full(gap_a.shape, np.nan)
-    crossing[~flat] = gap_y[~flat] / gap_a[~flat]
-    flat_high = int(np.count_nonzero(flat & (gap_y <= 0)))  # s's statistic ≥ observed, any θ
-    flat_low = int(np.count_nonzero(flat & (gap_y >= 0)))
-    up, down = np.sort(crossing[rising]), np.sort(crossing[falling])
-    if up.size + down.size == 0:
-        return Interval(math.nan, -math.inf, math.inf)
-    candidates = np.unique(np.concatenate([up, down]))
-    # Test the breakpoints, points between them, and points beyond both ends.
-    spread = max(float(candidates[-1] - candidates[0]), 1.0)
-    between = (candidates[:-1] + candidates[1:]) / 2
-    probes = np.concatenate(
-        [[candidates[0] - spread], candidates, between, [candidates[-1] + spread]]
-    )
-    probes.sort()
-    # s's statistic ≥ observed: rising with θ_s ≤ θ, falling with θ_s ≥ θ.
-    high = (
-        np.searchsorted(up, probes, side="right")
-        + (down.size - np.searchsorted(down, probes, side="left"))
-        + flat_high
-        + 1
-    )
-    low = (
-        (up.size - np.searchsorted(up, probes, side="left"))
-        + np.searchsorted(down, probes, side="right")
-        + flat_low
-        + 1
-    )
-    kept = (high / total > ALPHA / 2) & (low / total > ALPHA / 2)
-    balance = np.abs(high - low)
-    centre = float(probes[int(np.argmin(balance))])
-    if not kept.any():
-        return Interval(centre, centre, centre)
-    lowest, highest = probes[kept][0], probes[kept][-1]
-    lower = -math.inf if kept[0] else float(lowest)
-    upper = math.inf if kept[-1] else float(highest)
-    return Interval(centre, lower, upper)
 
 
 # --- 2. link holdout ------------------------------------------------------------------------

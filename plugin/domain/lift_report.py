@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass
 
 from plugin.domain.lift_estimators import Interval
+from plugin.domain.lift_randomization import TAIL as RANDOMIZATION_TAIL
 
 MIN_ATTRIBUTED_ORDERS = 20
 MIN_HOLDOUT_VISITORS = 100
@@ -92,6 +93,27 @@ def staggered_warnings(attributed_orders: int, creators: int, waves_started: int
             f"(wait for at least {MIN_ATTRIBUTED_ORDERS})."
         )
     return warnings
+
+
+def no_randomization_interval(
+    creators: int, waves: int, assignments: int, exhaustive: bool, smallest_p: float
+) -> str:
+    """Why the lottery cannot give a 95 % interval: the design itself (every assignment listed,
+    and even a unique one would have p = 1/count > 2.5 %), or creators without sales, whose
+    places in the waves make no difference to the exposure."""
+    if exhaustive and 1 / assignments > RANDOMIZATION_TAIL:
+        return (
+            f"Design-based check: with {creators} creators in {waves} waves the lottery has too "
+            "few different outcomes for a 95 % interval of its own: the smallest chance the "
+            f"test can report is {1 / assignments:.0%}, above the 2.5 % each side needs. Add "
+            "creators or waves to a future test."
+        )
+    return (
+        "Design-based check: too few of the creators have sold yet for the lottery to tell its "
+        "schedule from the "
+        f"others it could have drawn: the smallest chance the test can report is "
+        f"{smallest_p:.0%}, so no 95 % interval yet."
+    )
 
 
 def holdout_warnings(holdout_visitors: int, conversions: int) -> list[str]:

@@ -45,8 +45,6 @@ from plugin.services.lift_data import (
 from plugin.services.metrics_queries import Scope, spend_totals
 from plugin.tenancy import Tenant
 
-PERMUTATIONS = 999
-
 
 @dataclass(frozen=True)
 class Chart:
@@ -67,8 +65,8 @@ class LiftResult:
     end: datetime
     campaign: report.Figures | None = None
     creators: list[tuple[int, str, report.Figures]] = field(default_factory=list)
-    incremental_share: Interval | None = None  # staggered: share of attributed orders
-    design_based_share: Interval | None = None
+    incremental_share: Interval | None = None  # staggered: share of attributed orders (DiD)
+    randomization: dict[str, Any] | None = None  # staggered: the design-based check beside it
     conversion: dict[str, Any] | None = None  # holdout: the two arms
     warnings: list[str] = field(default_factory=list)
     chart: Chart | None = None
@@ -151,7 +149,6 @@ def _staggered(session: Session, test: LiftTest, result: LiftResult) -> None:
                 wave_start_day=wave_start_day,
                 weekday=series.weekday,
                 control=control,
-                permutations=PERMUTATIONS,
                 seed=test.seed,
             )
         )
@@ -159,7 +156,19 @@ def _staggered(session: Session, test: LiftTest, result: LiftResult) -> None:
     orders = estimate(series.orders, series.creator_orders, series.control_orders)
     revenue = estimate(series.revenue, series.creator_revenue, series.control_revenue)
     result.incremental_share = orders.share
-    result.design_based_share = orders.design_based
+    result.randomization = {
+        "interval": orders.randomization,
+        "assignments": orders.assignments,
+        "exhaustive": orders.exhaustive,
+        "smallest_p_value": orders.smallest_p,
+        "interval_possible": orders.interval_possible,
+    }
+    if not orders.interval_possible:
+        result.warnings.append(
+            report.no_randomization_interval(
+                len(rows), test.waves, orders.assignments, orders.exhaustive, orders.smallest_p
+            )
+        )
     spend = _spend(session, test, launched, result.end)
     names = _names(session, test, creator_ids)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import numpy as np
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -75,10 +76,25 @@ def test_plan_launch_and_read_a_staggered_test(api: Api, session: Session, shop_
     session.commit()
     # then the result has every figure with its interval, per campaign and creator
     detail = api.get(f"/api/v1/lift-tests/{test_id}", shop_a).get_json()
-    assert "you can detect a lift of about" in detail["guidance"]["sentence"]
+    assert (
+        "the headline (difference in differences) can detect a lift of about"
+        in detail["guidance"]["sentence"]
+    )
     result = detail["result"]
     assert result["randomized"] is True
-    assert result["campaign"]["incremental_orders"]["low"] is not None
+    # the headline share from the difference in differences, bounded; beside it the check from
+    # the lottery's 70 ways to deal 8 creators into 2 waves of 4 (unbounded with this little data)
+    assert result["incremental_share"]["low"] is not None
+    assert result["incremental_share"]["high"] is not None
+    check = result["randomization"]
+    assert (check["interval"]["low"], check["interval"]["high"]) == (None, None)
+    assert {key: value for key, value in check.items() if key != "interval"} == {
+        "assignments": 70,
+        "exhaustive": True,
+        "smallest_p_value": pytest.approx(1 / 70),
+        "interval_possible": True,
+    }
+    assert set(result["campaign"]["incremental_orders"]) == {"estimate", "low", "high"}
     assert "the campaign's creators" in result["campaign"]["sentence"]
     assert len(result["creators"]) == 8
     assert len(result["chart"]["days"]) == 42

@@ -6,9 +6,11 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
@@ -17,8 +19,11 @@ from werkzeug.serving import make_server
 from plugin import create_app
 from plugin.db import get_db
 from plugin.demo.lift import seed_lift_test
+from plugin.demo.lift_store import PROMOTED, OrderWriter, simulate_sales, write_sales
 from plugin.migrate import upgrade
-from plugin.models import LiftTest, utcnow
+from plugin.models import Agreement, Creator, LiftTest, utcnow
+from plugin.services import lift as service
+from plugin.services.lift_results import lift_result
 from plugin.services.shops import issue_api_key
 from tests.admin.factories import make_shop
 from tests.admin.signin import sign_in_with_key
@@ -26,6 +31,7 @@ from tests.conftest import make_settings
 from tests.lift.conftest import Campaign
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+LAUNCH = datetime(2026, 3, 2, tzinfo=UTC)
 
 
 def _csrf(html: str) -> str:
@@ -136,6 +142,17 @@ def test_the_result_page_in_a_browser(server: tuple[str, str, int]) -> None:
             page.get_by_role("img", name=re.compile("actual and counterfactual"))
         ).to_be_visible()
         expect(page.locator(".lift-sentence").first).to_contain_text("of these")
+        expect(page.locator(".lift-share")).to_contain_text(
+            "Share of attributed orders that were extra (difference in differences"
+        )
+        expect(page.locator(".lift-share")).to_contain_text(
+            "Design-based check, from the lottery alone"
+        )
+        expect(page.locator(".lift-share")).to_contain_text(
+            "the design cannot bound it yet, as the sales cannot yet tell the lottery's actual "
+            "schedule from the others it could have drawn (60 possible schedules, smallest "
+            "attainable p-value 0.017)"
+        )
         expect(page.get_by_role("cell", name="Nina", exact=True).first).to_be_visible()
         page.get_by_text("The chart's numbers as a table").click()
         expect(page.get_by_role("columnheader", name="Counterfactual")).to_be_visible()
@@ -154,3 +171,116 @@ def _note(problems: list[str], message: Any) -> None:
         return
     if message.type in ("error", "warning"):
         problems.append(message.text)
+
+
+def _staggered_with_sales(
+    session: Session, campaign: Campaign, waves: int, more_creators: int = 0
+) -> LiftTest:
+    tenant = campaign.tenant
+    for number in range(more_creators):
+        creator = tenant.add(Creator(handle=f"extra{number}", name=f"Extra {number}"))
+        session.flush()
+        tenant.add(Agreement(creator_id=creator.id, campaign_id=campaign.store.campaign.id))
+    session.flush()
+    test = service.create_test(
+        tenant,
+        {
+            "campaign_id": campaign.store.campaign.id,
+            "design": "staggered",
+            "waves": waves,
+            "wave_days": 7,
+            "product_ids": list(PROMOTED),
+            "seed": 5,
+        },
+    )
+    service.launch(tenant, test, now=LAUNCH)
+    first = LAUNCH - timedelta(days=28)
+    go_live = {
+        row.creator_id: (row.starts_at - first).days for row in service.assignments(tenant, test.id)
+    }
+    sales, _ = simulate_sales(
+        np.random.default_rng(8),
+        first.date(),
+        28 + 7 * waves,
+        go_live,
+        0.6,
+        baseline=20,
+        reach_share=0.6,
+    )
+    write_sales(
+        OrderWriter(session, campaign.store.shop.id),
+        np.random.default_rng(9),
+        first,
+        sales,
+        campaign.store.campaign.id,
+    )
+    session.commit()
+    return test
+
+
+def test_the_result_page_shows_the_did_headline_and_the_randomization_check_beside_it(
+    client: FlaskClient, session: Session, campaign: Campaign
+) -> None:
+    # given a staggered test of 8 creators in 4 waves, with its sales
+    test = _staggered_with_sales(session, campaign, waves=4, more_creators=4)
+    _, key = issue_api_key(session, campaign.store.shop.id, label="pages")
+    session.commit()
+    sign_in_with_key(client, key)
+    # when
+    page = client.get(f"/admin/lift-tests/{test.id}").get_data(as_text=True)
+    # then the headline is the difference in differences, and it covers the true share
+    result = lift_result(session, test, now=LAUNCH + timedelta(days=28))
+    share = result.incremental_share
+    assert share is not None
+    assert share.covers(0.6)
+    assert (
+        "Share of attributed orders that were extra (difference in differences: sales before "
+        "and after each wave went live, against the rest of your store; it assumes the rest of "
+        "the store shows how these products would have sold, which the random wave order makes "
+        "plausible): 48% (95%: 15% to 82%)."
+    ) in page
+    # and the lottery's interval, from all 2,520 ways it could have dealt the waves, beside it
+    assert result.randomization is not None
+    assert result.randomization["assignments"] == 2520
+    assert result.randomization["interval_possible"]
+    assert (
+        "Design-based check, from the lottery alone (the result compared with all 2520 ways it "
+        "could have put these creators in waves; no model of your sales, but much wider with "
+        "few creators or waves): -26% (95%: -471% to 509%)."
+    ) in page
+
+
+def test_the_result_page_says_when_no_95_percent_interval_can_exist(
+    client: FlaskClient, session: Session, campaign: Campaign
+) -> None:
+    # given a staggered test of the campaign's 4 creators in 4 waves, with its sales
+    test = _staggered_with_sales(session, campaign, waves=4)
+    _, key = issue_api_key(session, campaign.store.shop.id, label="pages")
+    session.commit()
+    sign_in_with_key(client, key)
+    # when
+    page = client.get(f"/admin/lift-tests/{test.id}").get_data(as_text=True)
+    # then the headline is the difference in differences, the lottery's 24 schedules beside it
+    result = lift_result(session, test, now=LAUNCH + timedelta(days=28))
+    share = result.incremental_share
+    assert share is not None
+    assert share.bounded
+    assert result.randomization is not None
+    check = result.randomization["interval"]
+    assert not check.bounded
+    assert {k: v for k, v in result.randomization.items() if k != "interval"} == {
+        "assignments": 24,
+        "exhaustive": True,
+        "smallest_p_value": pytest.approx(1 / 24),
+        "interval_possible": False,
+    }
+    assert "(difference in differences: sales before and after each wave went live" in page
+    assert "which the random wave order makes plausible): 50% (95%: 9% to 92%)." in page
+    assert "compared with all 24 ways it could have put these creators in waves" in page
+    assert "no 95% interval exists: too few creators or waves" in page
+    assert "orders a day of the promoted products" in page
+    assert "counterfactual from the model-based check" not in page
+    assert (
+        "Design-based check: with 4 creators in 4 waves the lottery has too few different "
+        "outcomes for a 95 % interval of its own: the smallest chance the test can report is 4%"
+    ) in page

@@ -33,6 +33,9 @@ def test_a_test_without_data_warns_instead_of_guessing(
     assert result.warnings == [
         "Fewer than 2 waves have started: nothing to compare yet.",
         "Only 0 attributed orders so far: too few to say anything yet (wait for at least 20).",
+        "Design-based check: with 4 creators in 4 waves the lottery has too few different "
+        "outcomes for a 95 % interval of its own: the smallest chance the test can report is "
+        "4%, above the 2.5 % each side needs. Add creators or waves to a future test.",
     ]
 
 

@@ -110,8 +110,27 @@ RESULT = component(
                 "type": "array",
                 "items": obj({"creator_id": INT, "name": STR, "figures": ref(FIGURES)}),
             },
-            "incremental_share": {"oneOf": [ref(INTERVAL), {"type": "null"}]},
-            "design_based_share": {"oneOf": [ref(INTERVAL), {"type": "null"}]},
+            "incremental_share": {
+                "oneOf": [ref(INTERVAL), {"type": "null"}],
+                "description": "staggered: the headline share of attributed orders that were "
+                "extra (difference in differences, Newey-West interval)",
+            },
+            "randomization": {
+                "description": "staggered: the design-based check beside the headline, an "
+                "interval from the wave lottery alone (null ends: the design cannot bound it)",
+                "oneOf": [
+                    obj(
+                        {
+                            "interval": ref(INTERVAL),
+                            "assignments": INT,
+                            "exhaustive": BOOL,
+                            "smallest_p_value": NUMBER,
+                            "interval_possible": BOOL,
+                        }
+                    ),
+                    {"type": "null"},
+                ],
+            },
             "conversion": {
                 "oneOf": [
                     obj(
@@ -225,6 +244,12 @@ def figures_json(figures: Figures | None) -> dict[str, Any] | None:
     }
 
 
+def _randomization_json(check: dict[str, Any] | None) -> dict[str, Any] | None:
+    if check is None:
+        return None
+    return {**check, "interval": interval_json(check["interval"])}
+
+
 def result_json(result: LiftResult, currency: str) -> dict[str, Any]:
     conversion = result.conversion
     chart = result.chart
@@ -242,7 +267,7 @@ def result_json(result: LiftResult, currency: str) -> dict[str, Any]:
             for creator_id, name, figures in result.creators
         ],
         "incremental_share": interval_json(result.incremental_share),
-        "design_based_share": interval_json(result.design_based_share),
+        "randomization": _randomization_json(result.randomization),
         "conversion": None
         if conversion is None
         else {
