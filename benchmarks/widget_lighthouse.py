@@ -51,6 +51,7 @@ SLOW_3G = [
 METRICS = ("score", "lcp_ms", "tbt_ms", "cls", "bytes", "requests")
 GOAL_LCP_DELTA_MS = 100
 GOAL_TBT_DELTA_MS = 10
+ATTEMPTS = 3
 
 
 def ensure_lighthouse() -> None:
@@ -112,7 +113,15 @@ def lighthouse(url: str, *, desktop: bool, extra: list[str], output: Path) -> di
         *extra,
     ]
     env = {**os.environ, "CHROME_PATH": os.environ.get("CHROME_PATH", "/usr/bin/chromium")}
-    subprocess.run(command, check=True, env=env, capture_output=True)
+    # On a loaded machine Chromium now and then fails to start or answer in time: one more try,
+    # then the error as Lighthouse printed it.
+    for attempt in range(ATTEMPTS):
+        done = subprocess.run(command, env=env, capture_output=True, text=True)
+        if done.returncode == 0:
+            break
+        print(f"lighthouse failed (attempt {attempt + 1}): {done.stderr[-800:]}", flush=True)
+    else:
+        raise RuntimeError(f"lighthouse failed {ATTEMPTS} times on {url}")
     report: dict[str, Any] = json.loads(output.read_text())
     return report
 

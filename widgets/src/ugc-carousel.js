@@ -100,6 +100,9 @@
     this.product = host.getAttribute('product') || '';
     this.heading = host.getAttribute('heading') || 'As seen on you';
     this.max = Math.min(Math.max(parseInt(host.getAttribute('max'), 10) || 12, 1), MAX_ITEMS);
+    // The box's width as the loader's IntersectionObserver measured it (reading clientWidth
+    // here would force a layout); else the screen's, an upper bound.
+    this.width = Number(options.width) || window.screen.width || 1024;
     this.index = 0;
     this.seen = {};
     this.queue = [];
@@ -147,8 +150,9 @@
       this.api + '/storefront/' + encodeURIComponent(this.shop) + '/ugc?limit=' + this.max +
       (this.product ? '&product=' + encodeURIComponent(this.product) : '');
     // The HTTP cache decides: the feed is fresh for a short max-age, then revalidated in the
-    // background (stale-while-revalidate), so most page views need no request at all.
-    var data = fetch(url, { credentials: 'omit' })
+    // background (stale-while-revalidate), so most page views need no request at all. Low
+    // priority: fetch() is high by default, ahead of the page's own late requests.
+    var data = fetch(url, { credentials: 'omit', priority: 'low' })
       .then(function (response) {
         return response.ok ? response.json() : { posts: [] };
       })
@@ -202,7 +206,7 @@
     section.appendChild(this.status);
     // The slides in view first, the rest a few per task: no long task on the page's main
     // thread (Total Blocking Time), whatever the number of posts.
-    var inView = Math.ceil((this.host.clientWidth || 0) / (CARD_WIDTH + CARD_GAP)) + 1;
+    var inView = Math.ceil(this.width / (CARD_WIDTH + CARD_GAP)) + 1;
     this.append(0, Math.max(2, inView));
     this.show(section);
     this.wire();
@@ -211,7 +215,7 @@
     (function more() {
       if (next >= slides.length) {
         section.setAttribute('data-complete', '');
-        return self.updateButtons();
+        return self.updateButtonsSoon();
       }
       self.append(next, next + 4);
       next += 4;
@@ -331,7 +335,10 @@
       },
       { passive: true }
     );
-    this.updateButtons();
+    // At the start the track is scrolled to its beginning; whether it can scroll further is
+    // known once the frame has laid it out.
+    this.prev.disabled = true;
+    this.updateButtonsSoon();
     this.observeImpressions();
   };
 
@@ -348,6 +355,17 @@
     var left = slide.offsetLeft - this.slides[0].offsetLeft;
     this.track.scrollTo({ left: left, behavior: smooth ? 'smooth' : 'auto' });
     if (focus) slide.focus({ preventScroll: true });
+  };
+
+  // Reading scroll sizes right after a DOM change forces a layout inside our task; after the
+  // next frame the layout is done and the read is free.
+  Carousel.prototype.updateButtonsSoon = function () {
+    var self = this;
+    window.requestAnimationFrame(function () {
+      window.setTimeout(function () {
+        self.updateButtons();
+      }, 0);
+    });
   };
 
   Carousel.prototype.updateButtons = function () {
