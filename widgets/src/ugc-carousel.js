@@ -166,13 +166,14 @@
     });
   };
 
+  // Which posts can be shown is decided first (the slide labels count them); each slide's DOM
+  // is built as it is appended, the ones in view first.
   Carousel.prototype.render = function (posts) {
-    var slides = [];
+    var usable = [];
     for (var i = 0; i < posts.length; i++) {
-      var slide = this.slide(posts[i]);
-      if (slide) slides.push(slide);
+      if (posts[i] && typeof posts[i] === 'object' && this.sources(posts[i]).length) usable.push(posts[i]);
     }
-    if (!slides.length) return this.empty();
+    if (!usable.length) return this.empty();
     var section = el('section', 'tm');
     section.setAttribute('aria-roledescription', 'carousel');
     section.setAttribute('aria-label', this.heading);
@@ -194,11 +195,8 @@
     this.track.id = 'tm-track';
     this.prev.setAttribute('aria-controls', 'tm-track');
     this.next.setAttribute('aria-controls', 'tm-track');
-    this.slides = slides;
-    for (var j = 0; j < slides.length; j++) {
-      slides[j].setAttribute('aria-label', j + 1 + ' of ' + slides.length);
-      slides[j].tabIndex = j === 0 ? 0 : -1;
-    }
+    this.posts = usable;
+    this.slides = [];
     this.status = el('p', 'status');
     this.status.setAttribute('role', 'status');
     section.appendChild(head);
@@ -213,7 +211,7 @@
     var self = this;
     var next = Math.max(2, inView);
     (function more() {
-      if (next >= slides.length) {
+      if (next >= usable.length) {
         section.setAttribute('data-complete', '');
         return self.updateButtonsSoon();
       }
@@ -224,8 +222,15 @@
   };
 
   Carousel.prototype.append = function (from, to) {
-    var end = Math.min(to, this.slides.length);
-    for (var i = from; i < end; i++) this.track.appendChild(this.slides[i]);
+    var end = Math.min(to, this.posts.length);
+    for (var i = from; i < end; i++) {
+      var slide = this.slide(this.posts[i]);
+      slide.setAttribute('aria-label', i + 1 + ' of ' + this.posts.length);
+      slide.tabIndex = i === this.index ? 0 : -1;
+      this.slides.push(slide);
+      this.track.appendChild(slide);
+      if (this.impressions) this.impressions.observe(slide);
+    }
   };
 
   Carousel.prototype.button = function (className, symbol, label) {
@@ -235,16 +240,20 @@
     return button;
   };
 
-  Carousel.prototype.slide = function (post) {
-    if (!post || typeof post !== 'object' || !post.media) return null;
+  // The post's media files that may be shown (allowed URL, known width).
+  Carousel.prototype.sources = function (post) {
     var sources = [];
-    var list = Array.isArray(post.media.sources) ? post.media.sources : [];
+    var list = post.media && Array.isArray(post.media.sources) ? post.media.sources : [];
     for (var i = 0; i < list.length; i++) {
       var src = mediaUrl(list[i] && list[i].url, this.apiOrigin);
       var width = Number(list[i] && list[i].width);
       if (src && width > 0) sources.push({ url: src, width: Math.round(width) });
     }
-    if (!sources.length) return null;
+    return sources;
+  };
+
+  Carousel.prototype.slide = function (post) {
+    var sources = this.sources(post);
     var slide = el('li', 'slide');
     slide.setAttribute('role', 'group');
     slide.setAttribute('aria-roledescription', 'slide');
@@ -455,6 +464,8 @@
       },
       { threshold: 0.5 }
     );
+    // Slides appended later are observed as they come (append).
+    this.impressions = observer;
     for (var i = 0; i < this.slides.length; i++) observer.observe(this.slides[i]);
     var flush = function () { self.flush(); };
     window.addEventListener('pagehide', flush);

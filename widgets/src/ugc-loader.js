@@ -23,9 +23,11 @@
   var HEIGHT = '532px';
   // Start loading a little before the element scrolls into view.
   var MARGIN = '400px 0px';
-  // How long to wait for an idle moment, and for an LCP after the page's load.
+  // How long to wait for an idle moment and for an LCP after the page's load; how often to look
+  // whether the page has loaded.
   var IDLE_WAIT = 2000;
   var LCP_WAIT = 1000;
+  var LOAD_POLL = 50;
   // The build (plugin/widget_bundle.py) puts the content-hashed file names here.
   var CAROUSEL = 'ugc-carousel.js';
   var STYLES = 'ugc-carousel.css';
@@ -112,9 +114,10 @@
   // Resolves at the browser's first idle moment once the page has loaded (its CSS, scripts and
   // images) and painted what it had loaded: an LCP entry from after the load, or LCP_WAIT later
   // when the largest paint was already final before it (or the browser reports none).
-  // Learned from PerformanceObserver callbacks, tasks of their own: a `load` listener runs in the
-  // task that may also lay out the page for the first time, and a function of ours there makes
-  // that layout depend on this script (Lighthouse's simulation then counts the script in FCP).
+  // The load is polled from timers of our own and the LCP observed, each a task of its own: a
+  // `load` listener (or a buffered navigation entry, delivered before the load) runs in the task
+  // that may also lay out the page for the first time, and a function of ours there makes that
+  // layout depend on this script (Lighthouse's simulation then counts the script in the FCP).
   var pageReady = new Promise(function (resolve) {
     var loadedAt = -1;
     var lastPaint = -1;
@@ -125,25 +128,18 @@
       idle(resolve);
       return true;
     }
-    function afterLoad(entry) {
-      if (loadedAt >= 0) return true;
-      loadedAt = entry && entry.loadEventStart > 0 ? entry.loadEventStart : performance.now();
-      window.setTimeout(function () { ready(true); }, LCP_WAIT);
-      ready(false);
-      return true;
-    }
     var paints = observe('largest-contentful-paint', function (entry) {
       lastPaint = Math.max(lastPaint, entry.startTime);
       return ready(false);
     });
     if (!paints) lastPaint = Infinity;
-    if (document.readyState === 'complete') return afterLoad(null);
-    var navigation = observe('navigation', function (entry) {
-      if (entry.loadEventEnd > 0) return afterLoad(entry);
-      window.addEventListener('load', function () { afterLoad(null); }, { once: true });
-      return true;
-    });
-    if (!navigation) window.addEventListener('load', function () { afterLoad(null); }, { once: true });
+    (function loaded() {
+      if (document.readyState !== 'complete') return window.setTimeout(loaded, LOAD_POLL);
+      var navigation = performance.getEntriesByType ? performance.getEntriesByType('navigation')[0] : null;
+      loadedAt = navigation && navigation.loadEventStart > 0 ? navigation.loadEventStart : performance.now();
+      window.setTimeout(function () { ready(true); }, LCP_WAIT);
+      ready(false);
+    })();
   });
 
   function skeleton(host) {
