@@ -3,8 +3,9 @@
 The files are plugin/widget_bundle.py's build of widgets/src under their plain names (Shopify's
 `asset_url` adds its own version to each URL and its CDN compresses them): the loader, the
 carousel with its CSS inlined, and the CSS for browsers without constructed stylesheets. They
-are build output (gitignored): `make shopify-app` runs this before `shopify app deploy`, so
-widgets/src stays the one source. `--check` writes nothing and exits 1 when a file is missing or
+are build output, committed so a clean checkout deploys (tests/shopify checks they equal a fresh
+build); `make shopify-app` runs this before `shopify app deploy`, so widgets/src stays the one
+source. `--check` writes nothing and exits 1 when a file is missing or
 differs from a fresh build.
 """
 

@@ -186,6 +186,55 @@ def test_the_widget_starts_after_the_page_has_loaded_with_a_skeleton_meanwhile(
     assert watched.problems == []
 
 
+def test_before_the_page_has_loaded_and_painted_the_loader_only_keeps_the_box(
+    live: Live, watched: Watched
+) -> None:
+    page = watched.page
+    # given a page script that looks at the element when the page's load event starts, and
+    # records the largest paints
+    page.add_init_script(
+        """
+        window.__atLoad = null;
+        window.__lcp = [];
+        new PerformanceObserver(list => {
+          for (const e of list.getEntries()) window.__lcp.push(e.startTime);
+        }).observe({type: 'largest-contentful-paint', buffered: true});
+        addEventListener('load', () => {
+          const host = document.querySelector('tastemaker-ugc');
+          window.__atLoad = {shadow: host.shadowRoot !== null, height: host.style.height};
+        });
+        """
+    )
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    priorities: dict[str, str] = {}
+    cdp.on(
+        "Network.requestWillBeSent",
+        lambda event: priorities.__setitem__(
+            event["request"]["url"], event["request"]["initialPriority"]
+        ),
+    )
+    # when
+    page.goto(live.page_url("pk_shop-a"))
+    assert slides(page) == SHOWN
+    # then at the page's load the loader had run (async scripts hold back load) but had only
+    # kept the reserved height: no shadow root, no skeleton, nothing for the page to lay out
+    assert page.evaluate("window.__atLoad") == {"shadow": False, "height": "532px"}
+    # and the carousel was requested after the page's largest paint
+    timing = page.evaluate(
+        """() => {
+          const carousel = performance.getEntriesByType('resource')
+            .find(e => /ugc-carousel\\.[0-9a-f]{10}\\.js$/.test(e.name));
+          return [Math.max(...window.__lcp), carousel.startTime];
+        }"""
+    )
+    assert 0 < timing[0] <= timing[1]
+    # and the feed went out at low priority (fetch() is high by default)
+    feed = [url for url in priorities if "/storefront/pk_shop-a/ugc" in url]
+    assert [priorities[url] for url in feed] == ["Low"]
+    assert watched.problems == []
+
+
 @pytest.mark.parametrize(("scale", "width"), [(1.75, "320"), (2.0, "640")])
 def test_images_are_right_sized_for_the_screen(
     browser: Browser, live: Live, scale: float, width: str

@@ -100,6 +100,9 @@
     this.product = host.getAttribute('product') || '';
     this.heading = host.getAttribute('heading') || 'As seen on you';
     this.max = Math.min(Math.max(parseInt(host.getAttribute('max'), 10) || 12, 1), MAX_ITEMS);
+    // The box's width as the loader's IntersectionObserver measured it (reading clientWidth
+    // here would force a layout); else the screen's, an upper bound.
+    this.width = Number(options.width) || window.screen.width || 1024;
     this.index = 0;
     this.seen = {};
     this.queue = [];
@@ -147,8 +150,9 @@
       this.api + '/storefront/' + encodeURIComponent(this.shop) + '/ugc?limit=' + this.max +
       (this.product ? '&product=' + encodeURIComponent(this.product) : '');
     // The HTTP cache decides: the feed is fresh for a short max-age, then revalidated in the
-    // background (stale-while-revalidate), so most page views need no request at all.
-    var data = fetch(url, { credentials: 'omit' })
+    // background (stale-while-revalidate), so most page views need no request at all. Low
+    // priority: fetch() is high by default, ahead of the page's own late requests.
+    var data = fetch(url, { credentials: 'omit', priority: 'low' })
       .then(function (response) {
         return response.ok ? response.json() : { posts: [] };
       })
@@ -162,13 +166,14 @@
     });
   };
 
+  // Which posts can be shown is decided first (the slide labels count them); each slide's DOM
+  // is built as it is appended, the ones in view first.
   Carousel.prototype.render = function (posts) {
-    var slides = [];
+    var usable = [];
     for (var i = 0; i < posts.length; i++) {
-      var slide = this.slide(posts[i]);
-      if (slide) slides.push(slide);
+      if (posts[i] && typeof posts[i] === 'object' && this.sources(posts[i]).length) usable.push(posts[i]);
     }
-    if (!slides.length) return this.empty();
+    if (!usable.length) return this.empty();
     var section = el('section', 'tm');
     section.setAttribute('aria-roledescription', 'carousel');
     section.setAttribute('aria-label', this.heading);
@@ -190,11 +195,8 @@
     this.track.id = 'tm-track';
     this.prev.setAttribute('aria-controls', 'tm-track');
     this.next.setAttribute('aria-controls', 'tm-track');
-    this.slides = slides;
-    for (var j = 0; j < slides.length; j++) {
-      slides[j].setAttribute('aria-label', j + 1 + ' of ' + slides.length);
-      slides[j].tabIndex = j === 0 ? 0 : -1;
-    }
+    this.posts = usable;
+    this.slides = [];
     this.status = el('p', 'status');
     this.status.setAttribute('role', 'status');
     section.appendChild(head);
@@ -202,16 +204,16 @@
     section.appendChild(this.status);
     // The slides in view first, the rest a few per task: no long task on the page's main
     // thread (Total Blocking Time), whatever the number of posts.
-    var inView = Math.ceil((this.host.clientWidth || 0) / (CARD_WIDTH + CARD_GAP)) + 1;
+    var inView = Math.ceil(this.width / (CARD_WIDTH + CARD_GAP)) + 1;
     this.append(0, Math.max(2, inView));
     this.show(section);
     this.wire();
     var self = this;
     var next = Math.max(2, inView);
     (function more() {
-      if (next >= slides.length) {
+      if (next >= usable.length) {
         section.setAttribute('data-complete', '');
-        return self.updateButtons();
+        return self.updateButtonsSoon();
       }
       self.append(next, next + 4);
       next += 4;
@@ -220,8 +222,15 @@
   };
 
   Carousel.prototype.append = function (from, to) {
-    var end = Math.min(to, this.slides.length);
-    for (var i = from; i < end; i++) this.track.appendChild(this.slides[i]);
+    var end = Math.min(to, this.posts.length);
+    for (var i = from; i < end; i++) {
+      var slide = this.slide(this.posts[i]);
+      slide.setAttribute('aria-label', i + 1 + ' of ' + this.posts.length);
+      slide.tabIndex = i === this.index ? 0 : -1;
+      this.slides.push(slide);
+      this.track.appendChild(slide);
+      if (this.impressions) this.impressions.observe(slide);
+    }
   };
 
   Carousel.prototype.button = function (className, symbol, label) {
@@ -231,16 +240,20 @@
     return button;
   };
 
-  Carousel.prototype.slide = function (post) {
-    if (!post || typeof post !== 'object' || !post.media) return null;
+  // The post's media files that may be shown (allowed URL, known width).
+  Carousel.prototype.sources = function (post) {
     var sources = [];
-    var list = Array.isArray(post.media.sources) ? post.media.sources : [];
+    var list = post.media && Array.isArray(post.media.sources) ? post.media.sources : [];
     for (var i = 0; i < list.length; i++) {
       var src = mediaUrl(list[i] && list[i].url, this.apiOrigin);
       var width = Number(list[i] && list[i].width);
       if (src && width > 0) sources.push({ url: src, width: Math.round(width) });
     }
-    if (!sources.length) return null;
+    return sources;
+  };
+
+  Carousel.prototype.slide = function (post) {
+    var sources = this.sources(post);
     var slide = el('li', 'slide');
     slide.setAttribute('role', 'group');
     slide.setAttribute('aria-roledescription', 'slide');
@@ -331,7 +344,10 @@
       },
       { passive: true }
     );
-    this.updateButtons();
+    // At the start the track is scrolled to its beginning; whether it can scroll further is
+    // known once the frame has laid it out.
+    this.prev.disabled = true;
+    this.updateButtonsSoon();
     this.observeImpressions();
   };
 
@@ -348,6 +364,17 @@
     var left = slide.offsetLeft - this.slides[0].offsetLeft;
     this.track.scrollTo({ left: left, behavior: smooth ? 'smooth' : 'auto' });
     if (focus) slide.focus({ preventScroll: true });
+  };
+
+  // Reading scroll sizes right after a DOM change forces a layout inside our task; after the
+  // next frame the layout is done and the read is free.
+  Carousel.prototype.updateButtonsSoon = function () {
+    var self = this;
+    window.requestAnimationFrame(function () {
+      window.setTimeout(function () {
+        self.updateButtons();
+      }, 0);
+    });
   };
 
   Carousel.prototype.updateButtons = function () {
@@ -437,6 +464,8 @@
       },
       { threshold: 0.5 }
     );
+    // Slides appended later are observed as they come (append).
+    this.impressions = observer;
     for (var i = 0; i < this.slides.length; i++) observer.observe(this.slides[i]);
     var flush = function () { self.flush(); };
     window.addEventListener('pagehide', flush);

@@ -1,8 +1,9 @@
 /*
- * Tastemaker UGC loader: defines <tastemaker-ugc>, reserves its height at once (no layout
- * shift) with a skeleton in the reserved box, and loads the carousel only once the page itself
- * has loaded (its CSS, fonts and hero image: the LCP) and the browser is idle, and only when the
- * element is near the viewport. The widget never competes with the page's critical resources.
+ * Tastemaker UGC loader: defines <tastemaker-ugc> and keeps its reserved height (no layout
+ * shift). Until the page has loaded and painted its largest element (the LCP), that style write
+ * is all it does: no request, no DOM, no work in the page's rendering tasks. Then, at an idle
+ * moment, it puts a skeleton in the reserved box and loads the carousel once the element is
+ * near the viewport. The widget never competes with the page's critical resources.
  *
  *   <script src="https://APP/widgets/ugc-loader.js" async></script>
  *   <tastemaker-ugc shop="PUBLIC_KEY" product="PRODUCT_ID"></tastemaker-ugc>
@@ -22,6 +23,11 @@
   var HEIGHT = '532px';
   // Start loading a little before the element scrolls into view.
   var MARGIN = '400px 0px';
+  // How long to wait for an idle moment and for an LCP after the page's load; how often to look
+  // whether the page has loaded.
+  var IDLE_WAIT = 2000;
+  var LCP_WAIT = 1000;
+  var LOAD_POLL = 50;
   // The build (plugin/widget_bundle.py) puts the content-hashed file names here.
   var CAROUSEL = 'ugc-carousel.js';
   var STYLES = 'ugc-carousel.css';
@@ -54,21 +60,24 @@
     policy = null; // the page's CSP does not allow our policy; plain URLs may still work
   }
 
-  function options(host) {
+  function options(host, width) {
     return {
       api: host.getAttribute('api') || new URL(base, window.location.href).origin,
-      styles: host.getAttribute('styles') || new URL(STYLES, base).href
+      styles: host.getAttribute('styles') || new URL(STYLES, base).href,
+      width: width
     };
   }
 
   function mountAll() {
-    var hosts = state.waiting.splice(0);
-    for (var i = 0; i < hosts.length; i++) window.TastemakerUGC.mount(hosts[i], options(hosts[i]));
+    var waiting = state.waiting.splice(0);
+    for (var i = 0; i < waiting.length; i++) {
+      window.TastemakerUGC.mount(waiting[i].host, options(waiting[i].host, waiting[i].width));
+    }
   }
 
-  function request(host) {
-    if (state.ready) return window.TastemakerUGC.mount(host, options(host));
-    state.waiting.push(host);
+  function request(host, width) {
+    if (state.ready) return window.TastemakerUGC.mount(host, options(host, width));
+    state.waiting.push({ host: host, width: width });
     if (state.requested) return;
     state.requested = true;
     var script = document.createElement('script');
@@ -82,15 +91,55 @@
     document.head.appendChild(script);
   }
 
-  // After the page's `load` (its own CSS, scripts and images, the LCP image among them) and
-  // then the next idle moment, so the widget's requests and work never delay the page's.
-  var afterLoad = new Promise(function (resolve) {
-    function idle() {
-      if (window.requestIdleCallback) window.requestIdleCallback(resolve, { timeout: 2000 });
-      else window.setTimeout(resolve, 1);
+  function idle(then) {
+    if (window.requestIdleCallback) window.requestIdleCallback(then, { timeout: IDLE_WAIT });
+    else window.setTimeout(then, 1);
+  }
+
+  // Calls `seen` with each entry of `type` (buffered: also those from before this script ran);
+  // false when the browser cannot observe that type.
+  function observe(type, seen) {
+    var types = (window.PerformanceObserver && window.PerformanceObserver.supportedEntryTypes) || [];
+    if (types.indexOf(type) < 0) return false;
+    var observer = new PerformanceObserver(function (list) {
+      var entries = list.getEntries();
+      for (var i = 0; i < entries.length; i++) {
+        if (seen(entries[i])) return observer.disconnect();
+      }
+    });
+    observer.observe({ type: type, buffered: true });
+    return true;
+  }
+
+  // Resolves at the browser's first idle moment once the page has loaded (its CSS, scripts and
+  // images) and painted what it had loaded: an LCP entry from after the load, or LCP_WAIT later
+  // when the largest paint was already final before it (or the browser reports none).
+  // The load is polled from timers of our own and the LCP observed, each a task of its own: a
+  // `load` listener (or a buffered navigation entry, delivered before the load) runs in the task
+  // that may also lay out the page for the first time, and a function of ours there makes that
+  // layout depend on this script (Lighthouse's simulation then counts the script in the FCP).
+  var pageReady = new Promise(function (resolve) {
+    var loadedAt = -1;
+    var lastPaint = -1;
+    var done = false;
+    function ready(force) {
+      if (done || loadedAt < 0 || !(force || lastPaint >= loadedAt)) return done;
+      done = true;
+      idle(resolve);
+      return true;
     }
-    if (document.readyState === 'complete') idle();
-    else window.addEventListener('load', idle, { once: true });
+    var paints = observe('largest-contentful-paint', function (entry) {
+      lastPaint = Math.max(lastPaint, entry.startTime);
+      return ready(false);
+    });
+    if (!paints) lastPaint = Infinity;
+    (function loaded() {
+      if (document.readyState !== 'complete') return window.setTimeout(loaded, LOAD_POLL);
+      var navigation = performance.getEntriesByType ? performance.getEntriesByType('navigation')[0] : null;
+      loadedAt = navigation && navigation.loadEventStart > 0 ? navigation.loadEventStart : performance.now();
+      window.setTimeout(function () { ready(true); }, LCP_WAIT);
+      ready(false);
+    })();
   });
 
   function skeleton(host) {
@@ -111,6 +160,27 @@
     root.appendChild(box);
   }
 
+  // Before the page's LCP the element only keeps its reserved height (a style write: no request,
+  // no DOM); the skeleton, the observer and the carousel come after pageReady.
+  function start(host) {
+    skeleton(host);
+    if (!('IntersectionObserver' in window)) return request(host, 0);
+    var observer = new IntersectionObserver(
+      function (entries) {
+        for (var i = 0; i < entries.length; i++) {
+          if (entries[i].isIntersecting) {
+            observer.disconnect();
+            // The observer measured the box: the carousel need not ask for a layout.
+            request(host, entries[i].boundingClientRect.width);
+            return;
+          }
+        }
+      },
+      { rootMargin: MARGIN }
+    );
+    observer.observe(host);
+  }
+
   class TastemakerUgc extends HTMLElement {
     connectedCallback() {
       if (this._tastemaker) return;
@@ -118,23 +188,9 @@
       // CSSOM writes are allowed under a strict style-src, unlike style attributes.
       this.style.display = 'block';
       if (!this.style.height) this.style.height = HEIGHT;
-      skeleton(this);
       var host = this;
-      afterLoad.then(function () {
-        if (!('IntersectionObserver' in window)) return request(host);
-        var observer = new IntersectionObserver(
-          function (entries) {
-            for (var i = 0; i < entries.length; i++) {
-              if (entries[i].isIntersecting) {
-                observer.disconnect();
-                request(host);
-                return;
-              }
-            }
-          },
-          { rootMargin: MARGIN }
-        );
-        observer.observe(host);
+      pageReady.then(function () {
+        start(host);
       });
     }
   }

@@ -4,8 +4,8 @@
  *
  * The loader (`{Tastemaker URL}/widgets/ugc-loader.js`) is registered everywhere but enqueued only
  * where a shortcode or block renders, async and in the footer: it never holds back
- * DOMContentLoaded, and it starts the carousel only after the page's own load, when the browser
- * is idle and the carousel is near the viewport.
+ * DOMContentLoaded, and it starts the carousel only after the page's own load and largest paint,
+ * when the browser is idle and the carousel is near the viewport.
  *
  * @package Tastemaker
  */
