@@ -16,8 +16,13 @@ Process and thread model (each flag below is an option of `tastemaker serve`):
 - per process, one Rust I/O thread (HTTP parsing, keep-alive, slow clients: none of it holds the
   GIL) and `--threads` Python threads running requests (default 4: the redirect is CPU-bound and
   gains nothing from more, but admin pages and webhooks wait on the database, and 4 threads keep
-  a core busy while they wait). Requests beyond `--threads` wait in the Rust side's queue
-  (backpressure), not in Python, so the GIL is shared by at most that many requests.
+  a core busy while they wait). Requests beyond `--threads` wait in the Rust side's queue,
+  not in Python, so the GIL is shared by at most that many requests.
+- `--max-connections` open connections per process (default: the backlog shared out over the
+  workers, as granian does). granian counts a connection against it from accept to close, idle
+  keep-alive time included: when it was set to `--threads` (4), one browser holding 6 keep-alive
+  connections to a worker left it taking no new connection at all (found by the widget's
+  Lighthouse benchmark; tests/test_serve.py holds idle connections open and asks again).
 - `--backlog` pending connections per listening socket (default 2048).
 
 Graceful reload (a deploy): `kill -HUP <pid of tastemaker serve>`. Each worker in turn is
@@ -90,6 +95,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--backlog", type=int, default=DEFAULT_BACKLOG)
     parser.add_argument(
+        "--max-connections",
+        type=int,
+        default=None,
+        help="open connections per process, idle keep-alive ones included "
+        "(default: backlog / workers)",
+    )
+    parser.add_argument(
         "--listeners",
         default="auto",
         choices=("auto", SHARED, PER_WORKER),
@@ -110,6 +122,7 @@ def reload_safe_server(
     workers: int,
     threads: int = DEFAULT_THREADS,
     backlog: int = DEFAULT_BACKLOG,
+    max_connections: int | None = None,
     access_log: bool = False,
     log_level: str = "info",
     listeners: str = "auto",
@@ -124,7 +137,7 @@ def reload_safe_server(
         interface=Interfaces.WSGI,
         workers=workers,
         blocking_threads=threads,
-        backpressure=threads,
+        backpressure=max(threads, max_connections or backlog // workers),
         backlog=backlog,
         websockets=False,
         respawn_failed_workers=True,
@@ -322,6 +335,7 @@ def serve(args: argparse.Namespace, *, production: bool, app: str = APP) -> int:
         workers=args.workers,
         threads=args.threads,
         backlog=args.backlog,
+        max_connections=args.max_connections,
         access_log=args.access_log,
         log_level=args.log_level,
         listeners=args.listeners,

@@ -247,6 +247,35 @@ def test_reload_on_sighup_refuses_no_connection(sqlite_server: Server) -> None:
     assert outcomes["200"] > 100
 
 
+def test_idle_keep_alive_connections_leave_room_for_new_ones(tmp_path: Path) -> None:
+    # given one worker with 2 request threads, and a browser holding 6 keep-alive connections
+    server = Server(
+        {"TASTEMAKER_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite3'}"},
+        "--workers",
+        "1",
+        "--threads",
+        "2",
+    )
+    held: list[http.client.HTTPConnection] = []
+    try:
+        server.wait_ready()
+        for _ in range(6):
+            connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+            connection.request("GET", "/healthz")
+            response = connection.getresponse()
+            response.read()
+            assert response.status == 200
+            held.append(connection)  # open and idle, as a browser keeps it
+        # when another client opens a new connection
+        status, _ = server.request("GET", "/healthz")
+        # then it is answered (it waited for an idle connection to close, before the fix)
+        assert status == 200
+    finally:
+        for connection in held:
+            connection.close()
+        server.stop()
+
+
 def test_a_detached_listener_takes_nothing_and_the_shared_queue_keeps_it() -> None:
     # given one listening socket, and a second descriptor of it as a worker process holds one
     shared = socket.socket()
