@@ -58,7 +58,7 @@ from benchmarks.redirect_baselines import LOCATION, SHOP_DOMAIN
 from plugin.crypto import CredentialBox
 from plugin.db import make_engine
 from plugin.models import Campaign, Click, Creator, DiscountCode
-from plugin.services.clicks import flush_spool
+from plugin.services.click_flush import flush_spool
 from plugin.services.links import create_link
 from plugin.services.shops import create_or_reinstall_shop
 from plugin.spool import Spool

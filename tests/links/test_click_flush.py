@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 
 from plugin.db import get_db
 from plugin.models import Click, ReferralLink
-from plugin.services.clicks import _host_lock, flush_spool, spool_for, store_clicks
+from plugin.services.click_flush import _host_lock, flush_spool, store_clicks
+from plugin.services.clicks import spool_for
 from plugin.spool import Spool
 from plugin.web.links import tracking
 from tests.links.conftest import click_count

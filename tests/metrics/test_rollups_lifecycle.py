@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from plugin.cli import main
 from plugin.models import Click, ClickDay, MetricState, OrderDay, Shop, utcnow
 from plugin.services import metrics
+from plugin.services.click_flush import store_clicks
 from plugin.services.click_retention import DEFAULT_DAYS, prune_shop_clicks, retention_days
-from plugin.services.clicks import store_clicks
 from plugin.services.ledger import add_adjustment
 from plugin.services.metrics_rebuild import rebuild_shop
 from plugin.services.metrics_series import daily_series
