@@ -174,7 +174,7 @@ def store_clicks(session: Session, records: list[Record]) -> int:
     # RETURNING lists only the rows actually inserted, so replays count 0.
     if session.get_bind().dialect.name == "postgresql":
         columns = {name: [row[name] for row in parsed] for name in _COLUMNS}
-        inserted = set(session.execute(_POSTGRESQL_INSERT, columns).scalars())
+        inserted: set[str] = set(session.execute(_POSTGRESQL_INSERT, columns).scalars())
     else:
         rows = _with_owners(session, parsed)
         table = Click.__table__
