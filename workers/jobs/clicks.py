@@ -40,12 +40,15 @@ def at_low_priority(work: Callable[[], T]) -> T:
     """Run `work` in a thread of its own at a lower CPU priority, and wait for it.
 
     The flush is throughput work sharing the host's cores with latency work (the redirect), so
-    the web workers win a contended core. Not the lowest priority: at nice 19 a flush on a
-    busy host got so little CPU that it stored a few hundred clicks a second while the web
-    served thousands, and the spool only drained once traffic stopped. Linux keeps a nice value
-    per thread, so only this short-lived thread is lowered; the worker process, which runs
-    every other job in its main thread, keeps its priority (a process-wide nice could never be
-    raised back without privileges). Elsewhere the work runs at normal priority.
+    a web worker wins a contended core. Not the lowest priority, though: by the scheduler's
+    weights a nice-19 thread gets about 1/70 of what each busy nice-0 process gets, so on a
+    busy host the flush could not keep up with the redirect (which it must, see
+    benchmarks/redirect_flush.py); at nice 10 it gets about 1/10. Only the Python side is
+    lowered (~4 µs of the flush's ~20 µs of CPU per click; the rest is the database's).
+    Linux keeps a nice value per thread, so only this short-lived thread is lowered; the worker
+    process, which runs every other job in its main thread, keeps its priority (a process-wide
+    nice could never be raised back without privileges). Elsewhere the work runs at normal
+    priority.
     """
     with ThreadPoolExecutor(1, "tastemaker-click-flush", initializer=_lower_priority) as pool:
         return pool.submit(work).result()
