@@ -214,7 +214,6 @@ def flush_spool(
     transaction: Transaction,
     *,
     batch_size: int = FLUSH_BATCH,
-    rest_ratio: float = 0.0,
     wait: bool = False,
     stale_after: float = STALE_AFTER,
     budget: float = FLUSH_BUDGET,
@@ -224,10 +223,9 @@ def flush_spool(
 
     Segments sealed while the flush runs are taken too, for up to `budget` seconds (then the
     next run carries on). While another flush on this host runs, returns 0 at once, or with
-    `wait` waits for it and then flushes what is left (a final drain). With `rest_ratio`, each
-    batch is followed by a rest that many times as long as the batch took: the flush then uses
-    at most 1 / (1 + rest_ratio) of the time. Segments other processes left open are taken once
-    idle `stale_after` seconds (0 when every writer is known to be stopped).
+    `wait` waits for it and then flushes what is left (a final drain). Segments other processes
+    left open are taken once idle `stale_after` seconds (0 when every writer is known to be
+    stopped).
     Raises SQLAlchemyError when the database is unavailable: the batch being written rolls back
     and its segment stays claimed in the spool, replayed first by the next flush.
     """
@@ -235,7 +233,6 @@ def flush_spool(
 
     def consume(batch: list[bytes]) -> None:
         nonlocal stored
-        started = time.monotonic()
         try:
             with transaction() as session:
                 stored += store_click_lines(session, batch)
@@ -243,8 +240,6 @@ def flush_spool(
             # A malformed record failed the one-statement insert (rolled back): check each one.
             with transaction() as session:
                 stored += store_clicks(session, parse_click_lines(batch))
-        if rest_ratio:
-            time.sleep((time.monotonic() - started) * rest_ratio)
 
     spool.close()  # seal this process's own segment, so idle segments never wait to go stale
     with _host_lock(spool, wait=wait) as acquired:
