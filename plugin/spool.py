@@ -39,7 +39,7 @@ class Spool:
         line = (json.dumps(record, separators=(",", ":"), default=str) + "\n").encode()
         with self._lock:
             self._write(line)
-            while self._path is not None and not self._path.exists():
+            while self._path is not None and not os.path.exists(self._path):
                 # A replay sealed this segment while it looked idle, and may have read it before
                 # this line arrived: write the line again into a new segment. A record is then
                 # at worst replayed twice, never lost (every consumer is idempotent).
