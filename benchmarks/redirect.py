@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.fernet import Fernet
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from benchmarks._util import Server, free_port, fresh_schema, granian, gunicorn
@@ -111,6 +112,13 @@ def seed(url: str, encryption_key: str) -> str:
     engine = make_engine(url)
     box = CredentialBox(encryption_key, fallback_secret=SECRET_KEY)
     with Session(engine) as session, session.begin():
+        # Advisory locks are per database, not per schema: a shop id of its own keeps the
+        # rollups' per-shop lock (plugin.services.rollups) apart from the shops of other
+        # benchmarks and tests running meanwhile in other schemas of the same database.
+        session.execute(
+            text("SELECT setval(pg_get_serial_sequence('shops', 'id'), :start)"),
+            {"start": secrets.randbelow(2**30) + 2**20},
+        )
         shop = create_or_reinstall_shop(
             session, box, platform="shopify", domain=SHOP_DOMAIN, credentials={}
         )
