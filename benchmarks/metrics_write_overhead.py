@@ -34,7 +34,7 @@ from benchmarks._util import fresh_schema
 from connectors.base import LineItem, NormalizedOrder
 from plugin.db import make_engine
 from plugin.models import Agreement, Creator, DiscountCode, ReferralLink, Shop
-from plugin.services import clicks, orders, rollups
+from plugin.services import click_flush, orders, rollups
 
 GOAL_RATIO = 1.10
 
@@ -139,7 +139,7 @@ def timed(work: Callable[[], None]) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--batch", type=int, default=clicks.FLUSH_BATCH // 2)
+    parser.add_argument("--batch", type=int, default=click_flush.FLUSH_BATCH // 2)
     parser.add_argument("--orders", type=int, default=4, help="transactions per round and side")
     parser.add_argument("--per-transaction", type=int, default=25)
     args = parser.parse_args()
@@ -156,7 +156,7 @@ def main() -> int:
 
                     def flush(batch: list[dict[str, Any]] = batch) -> None:
                         with factory.begin() as session:
-                            clicks.store_clicks(session, batch)
+                            click_flush.store_clicks(session, batch)
 
                     samples.setdefault(("click flush batch", enabled), []).append(timed(flush))
                     for _ in range(args.orders):

@@ -4,6 +4,8 @@ Writers append JSON lines to a segment file of their own (one per process and sp
 `replay` claims closed segments by atomic rename, hands their records to a callback in batches,
 and deletes a segment only after the callback returned. A crash mid-replay leaves the claimed
 segment for the next replay, so every consumer must be idempotent (unique keys, ON CONFLICT).
+A replay may also seal a segment a writer left open and idle; the writer notices at its next
+append and writes that record again into a new segment (a duplicate, never a loss).
 """
 
 from __future__ import annotations
@@ -36,11 +38,21 @@ class Spool:
     def append(self, record: Record) -> None:
         line = (json.dumps(record, separators=(",", ":"), default=str) + "\n").encode()
         with self._lock:
-            handle = self._current_segment()
-            handle.write(line)
-            handle.flush()
-            if self.fsync:
-                os.fsync(handle.fileno())
+            self._write(line)
+            while self._path is not None and not os.path.exists(self._path):
+                # A replay sealed this segment while it looked idle, and may have read it before
+                # this line arrived: write the line again into a new segment. A record is then
+                # at worst replayed twice, never lost (every consumer is idempotent).
+                self._handle.close()
+                self._handle = self._path = None
+                self._write(line)
+
+    def _write(self, line: bytes) -> None:
+        handle = self._current_segment()
+        handle.write(line)
+        handle.flush()
+        if self.fsync:
+            os.fsync(handle.fileno())
 
     def close(self) -> None:
         with self._lock:

@@ -48,3 +48,20 @@ def test_a_failed_batch_leaves_its_segments_for_the_next_replay(tmp_path: Path) 
     spool.replay(lambda batch: seen.extend(record["n"] for record in batch), batch_size=3)
     assert calls == [3, 3]
     assert seen == [3, 4, 5, 6]
+
+
+def test_a_record_written_to_a_segment_a_replay_just_took_is_written_again(
+    tmp_path: Path,
+) -> None:
+    # given a writer whose open segment still takes records (segments last a minute), and a
+    # replay by another process that sealed and consumed it while the writer was idle
+    writer = Spool(tmp_path, "clicks", fsync=False, segment_seconds=60.0)
+    writer.append({"n": 1})
+    replayed: list[Record] = []
+    Spool(tmp_path, "clicks").replay(replayed.extend, include_open_older_than=0.0)
+    # when the writer appends again to the segment it still holds
+    writer.append({"n": 2})
+    writer.close()
+    Spool(tmp_path, "clicks").replay(replayed.extend, include_open_older_than=0.0)
+    # then the record went to a segment the next replay sees
+    assert replayed == [{"n": 1}, {"n": 2}]

@@ -28,7 +28,7 @@ class Periodic:
 PERIODIC: tuple[Periodic, ...] = (
     Periodic("workers.jobs.webhooks.sweep_pending_events", 60),
     Periodic("workers.jobs.webhooks.replay_spool", 30),
-    Periodic("workers.jobs.clicks.flush_clicks", 2),
+    Periodic("workers.jobs.clicks.flush_clicks", 1),
     Periodic("workers.jobs.periodic.reconcile_all_shops", 15 * 60),
     Periodic("workers.jobs.payouts.batch_all_shops", 24 * 3600),
     Periodic("workers.jobs.woocommerce.check_all_webhooks", 60 * 60),

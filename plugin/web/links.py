@@ -29,7 +29,8 @@ from werkzeug.urls import iri_to_uri
 from plugin.db import get_db
 from plugin.domain.bots import is_bot, is_prefetch
 from plugin.extensions import connectors
-from plugin.services.clicks import ClickRecorder, Flusher, flush_spool, new_click_uid, spool_for
+from plugin.services.click_flush import Flusher, flush_spool
+from plugin.services.clicks import ClickRecorder, new_click_uid, spool_for
 from plugin.services.links import (
     SLUG_PATTERN,
     LinkResolver,

@@ -17,11 +17,18 @@ from sqlalchemy.orm import Session
 
 from plugin.db import get_db
 from plugin.models import Click, ReferralLink
-from plugin.services.clicks import _host_lock, flush_spool, spool_for, store_clicks
+from plugin.services.click_flush import _host_lock, flush_spool, store_clicks
+from plugin.services.clicks import spool_for
 from plugin.spool import Spool
 from plugin.web.links import tracking
 from tests.links.conftest import click_count
-from workers.jobs.clicks import FLUSH_NICENESS, at_low_priority, flush_clicks
+from workers.jobs.clicks import (
+    FLUSH_NICENESS,
+    STALE_TICK_SECONDS,
+    at_low_priority,
+    flush_clicks,
+)
+from workers.runtime import set_worker_app
 
 
 def _spooled_segments(spool: Spool) -> list[Path]:
@@ -154,12 +161,12 @@ def test_click_ids_are_128_bit_hex_and_never_repeat() -> None:
     assert len(set(uids)) == 5000
 
 
-def test_the_flush_runs_at_the_lowest_priority_and_leaves_the_worker_process_as_it_was() -> None:
+def test_the_flush_runs_at_a_lower_priority_and_leaves_the_worker_process_as_it_was() -> None:
     # given this process's priority
     before = os.getpriority(os.PRIO_PROCESS, 0)
     # when work runs through the flush's low-priority runner
     seen = at_low_priority(lambda: os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
-    # then the work ran at nice 19 and the caller's priority is unchanged
+    # then the work ran at the flush's nice value and the caller's priority is unchanged
     assert seen == FLUSH_NICENESS
     assert os.getpriority(os.PRIO_PROCESS, 0) == before
 
@@ -170,3 +177,36 @@ def test_a_failure_in_the_low_priority_flush_reaches_the_caller() -> None:
 
     with pytest.raises(OperationalError):
         at_low_priority(fail)
+
+
+def test_a_flush_tick_that_waited_in_the_queue_behind_a_long_flush_is_skipped(
+    app: Any,
+    follow: Callable[..., Any],
+    link: ReferralLink,
+    session: Session,
+    redis_connection: Any,
+) -> None:
+    # given a spooled click, and a flush tick that waited in RQ's periodic queue longer than a
+    # tick may (as ticks the cron enqueued during a long flush do)
+    from datetime import UTC, datetime, timedelta
+
+    from rq import Queue, SimpleWorker
+
+    follow(link.slug)
+    queue = Queue("periodic", connection=redis_connection)
+    waited = queue.enqueue("workers.runtime.run_job", "workers.jobs.clicks.flush_clicks")
+    waited.enqueued_at = datetime.now(UTC) - timedelta(seconds=STALE_TICK_SECONDS + 1)
+    waited.save()
+    worker = SimpleWorker([queue], connection=redis_connection)
+    set_worker_app(app)
+    try:
+        # when a worker runs it
+        worker.work(burst=True)
+        # then it did nothing
+        assert click_count(session) == 0
+        # and the next, fresh tick flushes the click
+        queue.enqueue("workers.runtime.run_job", "workers.jobs.clicks.flush_clicks")
+        worker.work(burst=True)
+        assert click_count(session) == 1
+    finally:
+        set_worker_app(None)

@@ -7,7 +7,7 @@ import threading
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from plugin.services.clicks import Flusher
+from plugin.services.click_flush import Flusher
 from plugin.services.links import LinkResolver, LinkUnavailable, ResolvedLink
 
 

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from plugin.cli import main
 from plugin.models import Click, ClickDay, MetricState, OrderDay, Shop, utcnow
 from plugin.services import metrics
+from plugin.services.click_flush import store_clicks
 from plugin.services.click_retention import DEFAULT_DAYS, prune_shop_clicks, retention_days
-from plugin.services.clicks import store_clicks
 from plugin.services.ledger import add_adjustment
 from plugin.services.metrics_rebuild import rebuild_shop
 from plugin.services.metrics_series import daily_series
@@ -242,3 +242,20 @@ def test_an_adjustment_alone_shows_as_a_credit_not_a_negative_cac(session: Sessi
     assert (performance.cac_minor, performance.roi_bps) == (None, None)
     assert set(performance.undefined) == {"cac_minor", "roi_bps", "conversion_rate_bps"}
     assert "net credit" in performance.undefined["cac_minor"]
+
+
+def test_clicks_in_the_hour_a_dst_change_repeats_at_midnight_count_on_the_day_they_show(
+    session: Session,
+) -> None:
+    # given: a shop in Santiago, where on 5 April 2026 midnight (-03) turns back to 23:00 (-04),
+    # and clicks at 23:30 before the change, 23:30 again after it, and 00:30 on the 5th
+    shop = make_shop(session, timezone="America/Santiago")
+    link = make_link(session, shop, make_creator(session, shop))
+    moments = [datetime(2026, 4, 5, hour, 30, tzinfo=UTC) for hour in (2, 3, 4)]
+    # when they are stored in one batch
+    store_clicks(session, [_click(link, f"dst{n}", at, "v") for n, at in enumerate(moments)])
+    # then: the repeated hour belongs to the 4th
+    cells = session.execute(
+        select(ClickDay.day, ClickDay.clicks).where(ClickDay.link_id == link.id)
+    ).all()
+    assert sorted(cells) == [(date(2026, 4, 4), 2), (date(2026, 4, 5), 1)]

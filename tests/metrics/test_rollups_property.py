@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from plugin.models import Campaign, ClickDay, MetricState, OrderDay, Shop
 from plugin.services import metrics
-from plugin.services.clicks import store_clicks
+from plugin.services.click_flush import store_clicks
 from plugin.services.ledger import add_adjustment, post_entry
 from plugin.services.metrics_rebuild import rebuild_days, rebuild_shop
 from plugin.services.metrics_series import daily_series
