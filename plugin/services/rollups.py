@@ -28,7 +28,16 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Connection, Integer, bindparam, cast, event, func, select, text
+from sqlalchemy import (
+    Connection,
+    Integer,
+    bindparam,
+    cast,
+    event,
+    func,
+    select,
+    text,
+)
 from sqlalchemy.orm import Session
 
 from plugin.domain import hll
@@ -40,6 +49,7 @@ from plugin.models import (
     Click,
     ClickDay,
     LedgerEntry,
+    MetricState,
     Order,
     OrderContribution,
     OrderDay,
@@ -90,6 +100,44 @@ def lock_shop_exclusive(connection: Connection, shop_id: int) -> None:
 
 
 # --- clicks ---------------------------------------------------------------------------------
+
+# Clicks still reach yesterday's cells (a spool flushed just after midnight); older days are
+# settled, and plugin.services.visitor_blocks merges them ahead of the reads.
+SETTLE_DAYS = 2
+
+
+def settled_before(now: datetime, zone: ZoneInfo) -> date:
+    """Shop-local days before this one are settled."""
+    return now.astimezone(zone).date() - timedelta(days=SETTLE_DAYS - 1)
+
+
+def bump_sketch_generation(connection: Connection, shop_ids: Iterable[int]) -> None:
+    """Settled click cells of these shops changed: the visitor blocks made from them no longer
+    count (plugin.models.VisitorBlock)."""
+    ids = sorted(set(shop_ids))
+    if ids:
+        # An upsert, not an update: a compaction reading the generation while this transaction
+        # is open must find a row this transaction holds, or it would not see the bump.
+        connection.execute(_bump_generation(connection.dialect.name), [{"shop_id": i} for i in ids])
+
+
+def ensure_metric_state(connection: Connection, shop_id: int) -> None:
+    """The shop's MetricState row, created if missing (safe against a concurrent creator)."""
+    connection.execute(
+        _dialect_insert(connection.dialect.name)(MetricState.__table__)
+        .values(shop_id=shop_id, sketch_generation=0)
+        .on_conflict_do_nothing(index_elements=["shop_id"])
+    )
+
+
+@lru_cache(maxsize=4)
+def _bump_generation(dialect: str) -> Any:
+    table = MetricState.__table__
+    statement = _dialect_insert(dialect)(table).values(sketch_generation=0)
+    return statement.on_conflict_do_update(
+        index_elements=["shop_id"],
+        set_={"sketch_generation": table.c.sketch_generation + 1},
+    )
 
 
 @dataclass
@@ -149,11 +197,13 @@ def add_click_batch(connection: Connection, rows: Sequence[Mapping[str, Any]]) -
         return
     owners = _link_owners(connection, {int(row["link_id"]) for row in rows})
     cells: dict[tuple[int, date, int], _ClickCell] = {}
+    timezones: dict[int, str] = {}
     for row in rows:
         owner = owners.get(int(row["link_id"]))
         if owner is None:
             continue  # the link is gone, and its clicks with it
         shop_id, creator_id, timezone = owner
+        timezones[shop_id] = timezone
         day = row["occurred_at"].astimezone(zone_named(timezone)).date()
         key = (shop_id, day, int(row["link_id"]))
         cell = cells.get(key)
@@ -166,6 +216,9 @@ def add_click_batch(connection: Connection, rows: Sequence[Mapping[str, Any]]) -
                 cell.registers[index] = rank
     if not cells:
         return
+    now = datetime.now(UTC)
+    settled = {shop: settled_before(now, zone_named(name)) for shop, name in timezones.items()}
+    bump_sketch_generation(connection, {shop for shop, day, _ in cells if day < settled[shop]})
     keys = sorted(cells)  # one lock order for every flush: no deadlock between two of them
     if connection.dialect.name == "postgresql":
         returned = connection.execute(
@@ -225,6 +278,8 @@ def recompute_click_cells(
     lock_shops_shared(connection, [shop_id])
     zone = zone_named(session.scalar(select(Shop.timezone).where(Shop.id == shop_id)))
     keys = {(moment.astimezone(zone).date(), link_id) for moment, link_id in clicks}
+    if keys:
+        bump_sketch_generation(connection, [shop_id])
     for day, link_id in sorted(keys):
         # Lock the cell before reading the clicks: a flush that already added to it has
         # committed by then, and one that has not yet will add its clicks after us.
