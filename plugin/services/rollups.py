@@ -163,14 +163,29 @@ def _link_owners(connection: Connection, link_ids: set[int]) -> dict[int, tuple[
     return {row[0]: (row[1], row[2], row[3] or "UTC") for row in connection.execute(statement)}
 
 
+# PostgreSQL appends the batch's sparse entries to the cell's sketch in the upsert itself (a
+# sketch may carry duplicate and unsorted entries after its head: plugin.domain.hll), so a flush
+# is one statement and never reads a sketch back; a cell grown past NORMALIZE_ABOVE is rewritten
+# in canonical form by the flush that grew it, under the row lock its upsert holds.
 _PG_CLICK_UPSERT = text(
     "INSERT INTO metric_click_days (shop_id, day, link_id, creator_id, clicks, visitors_sketch)"
     " SELECT * FROM unnest(CAST(:shop_id AS bigint[]), CAST(:day AS date[]),"
     " CAST(:link_id AS bigint[]), CAST(:creator_id AS bigint[]), CAST(:clicks AS bigint[]),"
     " CAST(:sketch AS bytea[]))"
     " ON CONFLICT (shop_id, day, link_id)"
-    " DO UPDATE SET clicks = metric_click_days.clicks + excluded.clicks"
-    " RETURNING shop_id, day, link_id, visitors_sketch"
+    " DO UPDATE SET clicks = metric_click_days.clicks + excluded.clicks,"
+    " visitors_sketch = CASE"
+    " WHEN length(excluded.visitors_sketch) <= 1 THEN metric_click_days.visitors_sketch"
+    " WHEN length(metric_click_days.visitors_sketch) <= 1 THEN excluded.visitors_sketch"
+    " ELSE metric_click_days.visitors_sketch || substring(excluded.visitors_sketch FROM 2) END"
+    " RETURNING shop_id, day, link_id, length(visitors_sketch)"
+)
+NORMALIZE_ABOVE = 2 * hll.REGISTERS
+_PG_OVERSIZED = text(
+    "SELECT m.shop_id, m.day, m.link_id, m.visitors_sketch FROM metric_click_days AS m"
+    " JOIN unnest(CAST(:shop_id AS bigint[]), CAST(:day AS date[]), CAST(:link_id AS bigint[]))"
+    " AS v(shop_id, day, link_id)"
+    " ON m.shop_id = v.shop_id AND m.day = v.day AND m.link_id = v.link_id"
 )
 _SQLITE_CLICK_UPSERT = text(
     "INSERT INTO metric_click_days (shop_id, day, link_id, creator_id, clicks, visitors_sketch)"
@@ -221,51 +236,70 @@ def add_click_batch(connection: Connection, rows: Sequence[Mapping[str, Any]]) -
     bump_sketch_generation(connection, {shop for shop, day, _ in cells if day < settled[shop]})
     keys = sorted(cells)  # one lock order for every flush: no deadlock between two of them
     if connection.dialect.name == "postgresql":
-        returned = connection.execute(
-            _PG_CLICK_UPSERT,
-            {
-                "shop_id": [k[0] for k in keys],
-                "day": [k[1] for k in keys],
-                "link_id": [k[2] for k in keys],
-                "creator_id": [cells[k].creator_id for k in keys],
-                "clicks": [cells[k].clicks for k in keys],
-                "sketch": [hll.encode(cells[k].registers) for k in keys],
-            },
-        ).all()
+        _add_click_cells_postgresql(connection, keys, cells)
     else:
-        returned = []
-        for k in keys:
-            returned.extend(
-                connection.execute(
-                    _SQLITE_CLICK_UPSERT,
-                    {
-                        "shop_id": k[0],
-                        "day": k[1],
-                        "link_id": k[2],
-                        "creator_id": cells[k].creator_id,
-                        "clicks": cells[k].clicks,
-                        "sketch": hll.encode(cells[k].registers),
-                    },
-                ).all()
+        _add_click_cells_sqlite(connection, keys, cells)
+
+
+def _add_click_cells_postgresql(
+    connection: Connection,
+    keys: list[tuple[int, date, int]],
+    cells: dict[tuple[int, date, int], _ClickCell],
+) -> None:
+    grown = connection.execute(
+        _PG_CLICK_UPSERT,
+        {
+            "shop_id": [k[0] for k in keys],
+            "day": [k[1] for k in keys],
+            "link_id": [k[2] for k in keys],
+            "creator_id": [cells[k].creator_id for k in keys],
+            "clicks": [cells[k].clicks for k in keys],
+            "sketch": [hll.encode_sparse(cells[k].registers) for k in keys],
+        },
+    ).all()
+    oversized = [row[:3] for row in grown if row[3] > NORMALIZE_ABOVE]
+    if not oversized:
+        return
+    found = connection.execute(
+        _PG_OVERSIZED,
+        {
+            name: [row[n] for row in oversized]
+            for n, name in enumerate(("shop_id", "day", "link_id"))
+        },
+    ).all()
+    canonical = [
+        {"shop_id": shop_id, "day": day, "link_id": link_id, "sketch": hll.normalize(sketch)}
+        for shop_id, day, link_id, sketch in found
+    ]
+    connection.execute(
+        _PG_SET_SKETCHES, {name: [row[name] for row in canonical] for name in canonical[0]}
+    )
+
+
+def _add_click_cells_sqlite(
+    connection: Connection,
+    keys: list[tuple[int, date, int]],
+    cells: dict[tuple[int, date, int], _ClickCell],
+) -> None:
+    """SQLite cannot append to a blob: the sketch is read back, merged and written."""
+    for k in keys:
+        returned = connection.execute(
+            _SQLITE_CLICK_UPSERT,
+            {
+                "shop_id": k[0],
+                "day": k[1],
+                "link_id": k[2],
+                "creator_id": cells[k].creator_id,
+                "clicks": cells[k].clicks,
+                "sketch": hll.encode(cells[k].registers),
+            },
+        ).one()
+        registers = hll.decode(returned[3])
+        if hll.merge(registers, cells[k].registers):
+            connection.execute(
+                _SET_SKETCH,
+                {"shop_id": k[0], "day": k[1], "link_id": k[2], "sketch": hll.encode(registers)},
             )
-    changed = []
-    for shop_id, day, link_id, sketch in returned:
-        day = day if isinstance(day, date) else date.fromisoformat(str(day))
-        registers = hll.decode(sketch)
-        if hll.merge(registers, cells[(shop_id, day, link_id)].registers):
-            changed.append(
-                {
-                    "shop_id": shop_id,
-                    "day": day,
-                    "link_id": link_id,
-                    "sketch": hll.encode(registers),
-                }
-            )
-    if changed and connection.dialect.name == "postgresql":
-        columns = {name: [row[name] for row in changed] for name in changed[0]}
-        connection.execute(_PG_SET_SKETCHES, columns)
-    elif changed:
-        connection.execute(_SET_SKETCH, changed)
 
 
 def recompute_click_cells(

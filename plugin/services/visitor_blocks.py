@@ -52,14 +52,23 @@ def registers(sketches: Iterable[bytes]) -> np.ndarray:
     dense = np.zeros(hll.REGISTERS, dtype=np.uint8)
     sparse: list[bytes] = []
     for sketch in sketches:
-        if sketch[:1] == hll.DENSE:
-            np.maximum(dense, np.frombuffer(sketch, dtype=np.uint8, offset=1), out=dense)
-        elif len(sketch) > 1:
-            sparse.append(sketch[1:])
+        head, entries = _split(sketch)
+        if head is not None:
+            np.maximum(dense, head, out=dense)
+        if entries:
+            sparse.append(entries)
     if sparse:
         packed = np.frombuffer(b"".join(sparse), dtype="<u4")
         np.maximum.at(dense, packed >> 8, (packed & 0xFF).astype(np.uint8))
     return dense
+
+
+def _split(sketch: bytes) -> tuple[np.ndarray | None, bytes]:
+    """(dense registers or None, the sparse entries) of an encoded sketch (plugin.domain.hll)."""
+    if sketch[:1] == hll.DENSE:
+        end = 1 + hll.REGISTERS
+        return np.frombuffer(sketch, dtype=np.uint8, count=hll.REGISTERS, offset=1), sketch[end:]
+    return None, sketch[1:]
 
 
 def estimates(sketches: Iterable[tuple[Any, bytes]]) -> dict[Any, int]:
@@ -69,18 +78,19 @@ def estimates(sketches: Iterable[tuple[Any, bytes]]) -> dict[Any, int]:
     sparse: list[bytes] = []
     owners: list[int] = []
     sizes: list[int] = []
-    dense: list[tuple[int, bytes]] = []
+    dense: list[tuple[int, np.ndarray]] = []
     for group, sketch in sketches:
         row = groups.setdefault(group, len(groups))
-        if sketch[:1] == hll.DENSE:
-            dense.append((row, sketch))
-        elif len(sketch) > 1:
-            sparse.append(sketch[1:])
+        head, entries = _split(sketch)
+        if head is not None:
+            dense.append((row, head))
+        if entries:
+            sparse.append(entries)
             owners.append(row)
-            sizes.append((len(sketch) - 1) // 4)
+            sizes.append(len(entries) // 4)
     merged = np.zeros((len(groups), hll.REGISTERS), dtype=np.uint8)
-    for row, sketch in dense:
-        np.maximum(merged[row], np.frombuffer(sketch, dtype=np.uint8, offset=1), out=merged[row])
+    for row, head in dense:
+        np.maximum(merged[row], head, out=merged[row])
     if sparse:
         packed = np.frombuffer(b"".join(sparse), dtype="<u4")
         flat = np.repeat(np.asarray(owners, dtype=np.int64) * hll.REGISTERS, sizes) + (packed >> 8)
