@@ -167,11 +167,7 @@ def _link_owners(connection: Connection, link_ids: set[int]) -> dict[int, tuple[
 # sketch may carry duplicate and unsorted entries after its head: plugin.domain.hll), so a flush
 # is one statement and never reads a sketch back; a cell grown past NORMALIZE_ABOVE is rewritten
 # in canonical form by the flush that grew it, under the row lock its upsert holds.
-_PG_CLICK_UPSERT = text(
-    "INSERT INTO metric_click_days (shop_id, day, link_id, creator_id, clicks, visitors_sketch)"
-    " SELECT * FROM unnest(CAST(:shop_id AS bigint[]), CAST(:day AS date[]),"
-    " CAST(:link_id AS bigint[]), CAST(:creator_id AS bigint[]), CAST(:clicks AS bigint[]),"
-    " CAST(:sketch AS bytea[]))"
+_PG_APPEND_SKETCH = (
     " ON CONFLICT (shop_id, day, link_id)"
     " DO UPDATE SET clicks = metric_click_days.clicks + excluded.clicks,"
     " visitors_sketch = CASE"
@@ -179,6 +175,12 @@ _PG_CLICK_UPSERT = text(
     " WHEN length(metric_click_days.visitors_sketch) <= 1 THEN excluded.visitors_sketch"
     " ELSE metric_click_days.visitors_sketch || substring(excluded.visitors_sketch FROM 2) END"
     " RETURNING shop_id, day, link_id, length(visitors_sketch)"
+)
+_PG_CLICK_UPSERT = text(
+    "INSERT INTO metric_click_days (shop_id, day, link_id, creator_id, clicks, visitors_sketch)"  # noqa: S608
+    " SELECT * FROM unnest(CAST(:shop_id AS bigint[]), CAST(:day AS date[]),"
+    " CAST(:link_id AS bigint[]), CAST(:creator_id AS bigint[]), CAST(:clicks AS bigint[]),"
+    " CAST(:sketch AS bytea[]))" + _PG_APPEND_SKETCH
 )
 NORMALIZE_ABOVE = 2 * hll.REGISTERS
 _PG_OVERSIZED = text(
@@ -206,11 +208,90 @@ _PG_SET_SKETCHES = text(
 )
 
 
+# link id -> (shop id, creator id, shop timezone) of the links this process has flushed clicks
+# for. Only a hint: the PostgreSQL upsert checks each against the rows (a shop may change its
+# timezone) and the cells it could not confirm go the slow way, which refreshes the hint.
+_OWNERS: dict[int, tuple[int, int, str]] = {}
+_OWNERS_MAX = 50_000
+
+_PG_CLICK_UPSERT_CHECKED = text(
+    "WITH v AS MATERIALIZED (SELECT v.* FROM unnest(CAST(:shop_id AS bigint[]),"  # noqa: S608
+    " CAST(:day AS date[]), CAST(:link_id AS bigint[]), CAST(:creator_id AS bigint[]),"
+    " CAST(:clicks AS bigint[]), CAST(:sketch AS bytea[]), CAST(:timezone AS text[]))"
+    " AS v(shop_id, day, link_id, creator_id, clicks, sketch, timezone)"
+    " JOIN referral_links AS l ON l.id = v.link_id AND l.shop_id = v.shop_id"
+    " AND l.creator_id = v.creator_id"
+    " JOIN shops AS s ON s.id = v.shop_id AND coalesce(s.timezone, 'UTC') = v.timezone),"
+    # The shops' shared rollup lock, taken before any cell is touched (lock_shops_shared).
+    " locked AS MATERIALIZED (SELECT shop_id,"
+    " CAST(pg_advisory_xact_lock_shared(:namespace, CAST(shop_id AS integer)) AS text) AS done"
+    " FROM (SELECT DISTINCT shop_id FROM v ORDER BY shop_id) AS shops_of_batch)"
+    " INSERT INTO metric_click_days (shop_id, day, link_id, creator_id, clicks, visitors_sketch)"
+    " SELECT v.shop_id, v.day, v.link_id, v.creator_id, v.clicks, v.sketch"
+    " FROM v JOIN locked ON locked.shop_id = v.shop_id"
+    " ORDER BY v.shop_id, v.day, v.link_id" + _PG_APPEND_SKETCH
+)
+
+
 def add_click_batch(connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Add newly stored clicks (each with link_id, occurred_at, visitor_hash) to their cells."""
+    """Add newly stored clicks (each with link_id, occurred_at, visitor_hash) to their cells.
+
+    On PostgreSQL, clicks of links seen before take one statement: their owners come from
+    `_OWNERS` and the upsert itself checks them and takes the shop's lock; the others (and any
+    the check rejected) read their owners first."""
+    if not rows:
+        return
+    if connection.dialect.name == "postgresql":
+        hinted = [row for row in rows if int(row["link_id"]) in _OWNERS]
+        if hinted:
+            rows = [row for row in rows if int(row["link_id"]) not in _OWNERS]
+            rows += _add_hinted_clicks(connection, hinted)
     if not rows:
         return
     owners = _link_owners(connection, {int(row["link_id"]) for row in rows})
+    if len(_OWNERS) + len(owners) > _OWNERS_MAX:
+        _OWNERS.clear()
+    _OWNERS.update(owners)
+    cells = _click_cells(connection, rows, owners)
+    keys = sorted(cells)  # one lock order for every flush: no deadlock between two of them
+    if connection.dialect.name == "postgresql":
+        _add_click_cells_postgresql(connection, keys, cells)
+    elif keys:
+        _add_click_cells_sqlite(connection, keys, cells)
+
+
+def _add_hinted_clicks(
+    connection: Connection, rows: Sequence[Mapping[str, Any]]
+) -> list[Mapping[str, Any]]:
+    """Upsert the cells of clicks whose owners `_OWNERS` knows; the rows of cells the upsert
+    could not confirm (and their links' hints dropped) are returned."""
+    hints = {int(row["link_id"]): _OWNERS[int(row["link_id"])] for row in rows}
+    cells = _click_cells(connection, rows, hints)
+    keys = sorted(cells)
+    timezones = {shop: timezone for shop, _creator, timezone in hints.values()}
+    grown = connection.execute(
+        _PG_CLICK_UPSERT_CHECKED,
+        {
+            "namespace": LOCK_NAMESPACE,
+            "timezone": [timezones[k[0]] for k in keys],
+            **_cell_columns(keys, cells),
+        },
+    ).all()
+    written = {(row[0], row[1], row[2]) for row in grown}
+    rejected = {link for shop, day, link in keys if (shop, day, link) not in written}
+    for link in rejected:
+        _OWNERS.pop(link, None)
+    _normalize_oversized(connection, grown)
+    return [row for row in rows if int(row["link_id"]) in rejected]
+
+
+def _click_cells(
+    connection: Connection,
+    rows: Sequence[Mapping[str, Any]],
+    owners: Mapping[int, tuple[int, int, str]],
+) -> dict[tuple[int, date, int], _ClickCell]:
+    """The batch's clicks per (shop, shop-local day, link) cell; a batch reaching settled days
+    bumps the shop's visitor-block generation."""
     cells: dict[tuple[int, date, int], _ClickCell] = {}
     timezones: dict[int, str] = {}
     for row in rows:
@@ -229,16 +310,23 @@ def add_click_batch(connection: Connection, rows: Sequence[Mapping[str, Any]]) -
             index, rank = hll.register(row["visitor_hash"])
             if rank > cell.registers.get(index, 0):
                 cell.registers[index] = rank
-    if not cells:
-        return
     now = datetime.now(UTC)
     settled = {shop: settled_before(now, zone_named(name)) for shop, name in timezones.items()}
     bump_sketch_generation(connection, {shop for shop, day, _ in cells if day < settled[shop]})
-    keys = sorted(cells)  # one lock order for every flush: no deadlock between two of them
-    if connection.dialect.name == "postgresql":
-        _add_click_cells_postgresql(connection, keys, cells)
-    else:
-        _add_click_cells_sqlite(connection, keys, cells)
+    return cells
+
+
+def _cell_columns(
+    keys: list[tuple[int, date, int]], cells: dict[tuple[int, date, int], _ClickCell]
+) -> dict[str, list[Any]]:
+    return {
+        "shop_id": [k[0] for k in keys],
+        "day": [k[1] for k in keys],
+        "link_id": [k[2] for k in keys],
+        "creator_id": [cells[k].creator_id for k in keys],
+        "clicks": [cells[k].clicks for k in keys],
+        "sketch": [hll.encode_sparse(cells[k].registers) for k in keys],
+    }
 
 
 def _add_click_cells_postgresql(
@@ -246,26 +334,20 @@ def _add_click_cells_postgresql(
     keys: list[tuple[int, date, int]],
     cells: dict[tuple[int, date, int], _ClickCell],
 ) -> None:
-    grown = connection.execute(
-        _PG_CLICK_UPSERT,
-        {
-            "shop_id": [k[0] for k in keys],
-            "day": [k[1] for k in keys],
-            "link_id": [k[2] for k in keys],
-            "creator_id": [cells[k].creator_id for k in keys],
-            "clicks": [cells[k].clicks for k in keys],
-            "sketch": [hll.encode_sparse(cells[k].registers) for k in keys],
-        },
-    ).all()
+    if keys:
+        grown = connection.execute(_PG_CLICK_UPSERT, _cell_columns(keys, cells)).all()
+        _normalize_oversized(connection, grown)
+
+
+def _normalize_oversized(connection: Connection, grown: Sequence[Any]) -> None:
+    """Rewrite canonical the sketches of (shop, day, link, sketch length) cells past
+    NORMALIZE_ABOVE (their rows are locked by this transaction's upsert)."""
     oversized = [row[:3] for row in grown if row[3] > NORMALIZE_ABOVE]
     if not oversized:
         return
+    names = ("shop_id", "day", "link_id")
     found = connection.execute(
-        _PG_OVERSIZED,
-        {
-            name: [row[n] for row in oversized]
-            for n, name in enumerate(("shop_id", "day", "link_id"))
-        },
+        _PG_OVERSIZED, {name: [row[n] for row in oversized] for n, name in enumerate(names)}
     ).all()
     canonical = [
         {"shop_id": shop_id, "day": day, "link_id": link_id, "sketch": hll.normalize(sketch)}

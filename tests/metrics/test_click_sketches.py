@@ -63,3 +63,23 @@ def test_flushes_into_one_cell_keep_every_visitor(session: Session) -> None:
     ).attributed
     assert summary.clicks == visitors
     assert abs(summary.unique_visitors - visitors) <= visitors * 0.02
+
+
+def test_a_flush_after_the_shop_changed_timezone_uses_the_new_one(session: Session) -> None:
+    # given: a flush through a link (the process now knows the link's shop as UTC)
+    shop = make_shop(session, timezone="UTC")
+    link = make_link(session, shop, make_creator(session, shop))
+    store_clicks(session, [_click(link, "first", NOW, "v1")])
+    # when: the shop moves to Auckland (UTC+12 in June), then a click at 14:00 UTC arrives
+    shop.timezone = "Pacific/Auckland"
+    session.flush()
+    store_clicks(session, [_click(link, "second", NOW + timedelta(hours=2), "v2")])
+    session.flush()
+    # then: that click counts on the next local day, 2 June in Auckland
+    days = session.execute(
+        select(ClickDay.day, ClickDay.clicks).where(ClickDay.link_id == link.id)
+    ).all()
+    assert sorted((day.isoformat(), clicks) for day, clicks in days) == [
+        ("2026-06-01", 1),
+        ("2026-06-02", 1),
+    ]
