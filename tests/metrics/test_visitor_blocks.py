@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import random
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from plugin.models import MetricState, VisitorBlock
+from plugin.db import get_session
+from plugin.models import Campaign, Creator, MetricState, Shop, VisitorBlock
 from plugin.services import visitor_blocks
 from plugin.services.privacy import CustomerRef, redact_customer
 from tests.metrics.conftest import same_transaction
@@ -119,3 +121,29 @@ def test_blocks_tile_a_period_with_the_largest_valid_spans(session: Session) -> 
     assert sorted(days) == [first + timedelta(days=offset) for offset in range(150)]
     assert any(span == 64 for span, _ in covered)
     assert len(covered) + sum((high - low).days for low, high in uncovered) <= 2 * (7 + 7) + 3
+
+
+def test_the_periodic_job_compacts_every_shop(session: Session, run_jobs: Any) -> None:
+    # given: two shops with clicks on days long settled
+    worlds = [World(session, random.Random(seed)) for seed in (11, 12)]
+    for world in worlds:
+        for batch in world.click_batches():
+            world.apply("clicks", batch)
+    ids = [
+        (world.shop.id, world.campaign.id, [creator.id for creator in world.creators])
+        for world in worlds
+    ]
+    session.commit()
+    # when
+    from workers.jobs.metrics import compact_visitor_blocks_all_shops
+
+    compact_visitor_blocks_all_shops()
+    run_jobs()
+    # then: each shop has valid blocks, and its answers are still the raw ones
+    session = get_session()  # the jobs ended the request's session, as after any job
+    for world, (shop_id, campaign_id, creator_ids) in zip(worlds, ids, strict=True):
+        world.shop = session.get(Shop, shop_id)
+        world.campaign = session.get(Campaign, campaign_id)
+        world.creators = [session.get(Creator, creator_id) for creator_id in creator_ids]
+        assert _valid_blocks(session, world.shop.id) > 0
+        _assert_rollups_equal_raw(session, world, random.Random(1))
