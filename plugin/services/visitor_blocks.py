@@ -95,15 +95,12 @@ def estimates(sketches: Iterable[tuple[Any, bytes]]) -> dict[Any, int]:
         packed = np.frombuffer(b"".join(sparse), dtype="<u4")
         flat = np.repeat(np.asarray(owners, dtype=np.int64) * hll.REGISTERS, sizes) + (packed >> 8)
         np.maximum.at(merged.reshape(-1), flat, (packed & 0xFF).astype(np.uint8))
-    # Every group's histogram of register values in one bincount over the set registers (the
-    # empty ones are what is left of each row's REGISTERS).
-    width = hll.MAX_RANK + 1
-    rows, columns = np.nonzero(merged)
-    histograms = np.bincount(
-        rows * width + merged[rows, columns], minlength=len(groups) * width
-    ).reshape(len(groups), width)
-    histograms[:, 0] = hll.REGISTERS - histograms[:, 1:].sum(axis=1)
-    return {group: hll.estimate(histograms[row].tolist()) for group, row in groups.items()}
+    # One bincount per group's row: measured faster than any single pass over all groups
+    # (np.nonzero plus a combined bincount, or a uint16 group key), which all copy more.
+    return {
+        group: hll.estimate(np.bincount(merged[row], minlength=hll.MAX_RANK + 1).tolist())
+        for group, row in groups.items()
+    }
 
 
 def estimate(dense: np.ndarray) -> int:
