@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import resource
 import statistics
 import subprocess
@@ -199,15 +200,36 @@ def p(samples: list[float], percentile: int) -> float:
     return statistics.quantiles(samples, n=100, method="inclusive")[percentile - 1] * 1000
 
 
+def sign_in(base: str, key: str) -> requests.Session:
+    """A browser-like session signed in through the POST form (CSRF token and all). Production
+    marks the session cookie Secure and this is plain http, so cookies are carried by hand."""
+    page = requests.Session()
+
+    def keep(response: requests.Response) -> requests.Response:
+        for cookie in response.cookies:
+            page.cookies.set(cookie.name, cookie.value or "")
+        return response
+
+    form = keep(page.get(f"{base}/admin", timeout=30, allow_redirects=False))
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    if token is None:
+        raise RuntimeError("no sign-in form at /admin")
+    keep(
+        page.post(
+            f"{base}/admin/sign-in",
+            data={"csrf_token": token.group(1), "api_key": key},
+            timeout=30,
+            allow_redirects=False,
+        )
+    )
+    return page
+
+
 def measure_http(base: str, key: str, rounds: int) -> dict[tuple[str, int], list[float]]:
     results: dict[tuple[str, int], list[float]] = {}
     api = requests.Session()
     api.headers["Authorization"] = f"Bearer {key}"
-    page = requests.Session()
-    # Signing in sets the session cookie; production marks it Secure, and this is plain http.
-    signed_in = page.get(f"{base}/admin", params={"key": key}, timeout=30, allow_redirects=False)
-    for cookie in signed_in.cookies:
-        page.cookies.set(cookie.name, cookie.value or "")
+    page = sign_in(base, key)
     now = utcnow()
     for days in PERIODS:
         params = {"start": (now - timedelta(days=days)).isoformat(), "end": now.isoformat()}

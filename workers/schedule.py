@@ -38,6 +38,7 @@ PERIODIC: tuple[Periodic, ...] = (
     Periodic("workers.jobs.rewards.settle_due_sprints", 15 * 60),
     Periodic("workers.jobs.rewards.expire_rights_grants", 15 * 60),
     Periodic("workers.jobs.metrics.prune_clicks_all_shops", 24 * 3600),
+    Periodic("workers.jobs.metrics.compact_visitor_blocks_all_shops", 3 * 3600),
     Periodic("workers.jobs.email.sweep_unsent_email", 10 * 60),
     Periodic("workers.jobs.lift.activate_lift_waves", 5 * 60),
 )

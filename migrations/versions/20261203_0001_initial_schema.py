@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-03 11:28:00.093840
+Create Date: 2026-12-03 16:39:25.418530
 """
 
 from collections.abc import Sequence
@@ -155,8 +155,21 @@ def upgrade() -> None:
     sa.Column('rebuild_next_day', sa.Date(), nullable=True),
     sa.Column('rebuild_started_at', plugin.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('rebuild_finished_at', plugin.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('sketch_generation', sa.BigInteger(), nullable=False),
     sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_metric_states_shop_id_shops'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('shop_id', name=op.f('pk_metric_states'))
+    )
+    op.create_table('metric_visitor_blocks',
+    sa.Column('shop_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('span', sa.BigInteger(), nullable=False),
+    sa.Column('first_day', sa.Date(), nullable=False),
+    sa.Column('link_id', sa.BigInteger(), nullable=False),
+    sa.Column('creator_id', sa.BigInteger(), nullable=False),
+    sa.Column('generation', sa.BigInteger(), nullable=False),
+    sa.Column('clicks', sa.BigInteger(), nullable=False),
+    sa.Column('visitors_sketch', sa.LargeBinary(), nullable=False),
+    sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_metric_visitor_blocks_shop_id_shops'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('shop_id', 'span', 'first_day', 'link_id', name=op.f('pk_metric_visitor_blocks'))
     )
     op.create_table('oauth_states',
     sa.Column('platform', sa.String(length=32), nullable=False),
@@ -1071,6 +1084,7 @@ def downgrade() -> None:
 
     op.drop_table('orders')
     op.drop_table('oauth_states')
+    op.drop_table('metric_visitor_blocks')
     op.drop_table('metric_states')
     op.drop_table('metric_order_days')
     op.drop_table('metric_customer_cohorts')

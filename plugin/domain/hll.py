@@ -12,7 +12,9 @@ within 2 % of the true count about 98.6 % of the time (2.5 standard errors), and
 empirical bias tables and has no bias jump between the small and large ranges.
 
 Encoding: b"S" + sorted little-endian uint32 (register << 8 | rank) for sparse sketches, b"D" +
-16,384 rank bytes once more than a quarter of the registers are set.
+16,384 rank bytes once more than a quarter of the registers are set. Either head may be followed
+by more uint32 entries, unsorted and repeated (the click flush appends a batch's entries on
+PostgreSQL rather than read and rewrite the sketch): a register's rank is the largest entry.
 """
 
 from __future__ import annotations
@@ -64,11 +66,18 @@ def registers_of(visitor_hashes: Iterable[str]) -> dict[int, int]:
 def decode(blob: bytes | None) -> dict[int, int]:
     if not blob:
         return {}
+    tail = blob[1:]
+    registers: dict[int, int] = {}
     if blob[:1] == DENSE:
-        return {index: rank for index, rank in enumerate(blob[1:]) if rank}
+        registers = {index: rank for index, rank in enumerate(tail[:REGISTERS]) if rank}
+        tail = tail[REGISTERS:]
     packed = array("I")
-    packed.frombytes(blob[1:])
-    return {value >> 8: value & 0xFF for value in packed}
+    packed.frombytes(tail)
+    for value in packed:
+        index, rank = value >> 8, value & 0xFF
+        if rank > registers.get(index, 0):
+            registers[index] = rank
+    return registers
 
 
 def encode(registers: Mapping[int, int]) -> bytes:
@@ -77,8 +86,18 @@ def encode(registers: Mapping[int, int]) -> bytes:
         for index, rank in registers.items():
             dense[index] = rank
         return DENSE + bytes(dense)
+    return encode_sparse(registers)
+
+
+def encode_sparse(registers: Mapping[int, int]) -> bytes:
+    """The sparse encoding whatever the size: what a flush appends to a cell's sketch."""
     packed = array("I", sorted(index << 8 | rank for index, rank in registers.items()))
     return SPARSE + packed.tobytes()
+
+
+def normalize(blob: bytes | None) -> bytes:
+    """The canonical encoding of a sketch that gathered appended entries."""
+    return encode(decode(blob))
 
 
 def merge(into: dict[int, int], other: Mapping[int, int]) -> bool:

@@ -20,6 +20,7 @@ from plugin.models.metrics import (
     MetricState,
     OrderContribution,
     OrderDay,
+    VisitorBlock,
 )
 from plugin.models.orders import Attribution, Order, Refund
 from plugin.models.rewards import ReferralSprint, TryAndTagProgram
@@ -64,6 +65,7 @@ __all__ = [
     "Shop",
     "TryAndTagProgram",
     "UgcPost",
+    "VisitorBlock",
     "WebhookEvent",
     "utcnow",
 ]

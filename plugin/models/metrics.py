@@ -94,6 +94,28 @@ class MetricState(Base):
     rebuild_next_day: Mapped[date | None] = mapped_column(Date, default=None)
     rebuild_started_at: Mapped[datetime | None] = mapped_column(default=None)
     rebuild_finished_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Bumped whenever settled click cells change (a late click, a redaction, a rebuild): visitor
+    # blocks (VisitorBlock) made under an older generation are no longer used.
+    sketch_generation: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class VisitorBlock(Base):
+    """The click cells of `span` settled days from `first_day` merged into one, per link (and,
+    under link 0, for the whole shop): what a long period reads instead of one cell per link and
+    day (plugin.services.visitor_blocks). Valid while `generation` is the shop's
+    MetricState.sketch_generation."""
+
+    __tablename__ = "metric_visitor_blocks"
+    __table_args__ = (PrimaryKeyConstraint("shop_id", "span", "first_day", "link_id"),)
+
+    shop_id: Mapped[int] = mapped_column(BigId, ForeignKey("shops.id", ondelete="CASCADE"))
+    span: Mapped[int] = mapped_column(BigInteger)  # days
+    first_day: Mapped[date] = mapped_column(Date)
+    link_id: Mapped[int] = mapped_column(BigInteger)  # 0: every link of the shop
+    creator_id: Mapped[int] = mapped_column(BigInteger)  # 0 with link 0
+    generation: Mapped[int] = mapped_column(BigInteger)
+    clicks: Mapped[int] = mapped_column(BigInteger, default=0)
+    visitors_sketch: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
 
 
 class CohortDay(Base):

@@ -45,7 +45,7 @@ from sqlalchemy.orm import Session
 
 from plugin.models import Click, ReferralLink
 from plugin.services import rollups
-from plugin.services.rollups import StoredClick
+from plugin.services.click_rollups import StoredClick
 from plugin.spool import Record, Spool
 
 logger = logging.getLogger(__name__)

@@ -43,6 +43,7 @@ from plugin.models import (
     Shop,
     utcnow,
 )
+from plugin.services import visitor_blocks
 from plugin.services.rollup_cohorts import (
     cohorts_of,
     customer_key,
@@ -52,7 +53,9 @@ from plugin.services.rollup_cohorts import (
 from plugin.services.rollups import (
     LEDGER_LINES,
     add_order_cells,
+    bump_sketch_generation,
     day_bounds,
+    ensure_metric_state,
     ledger_line,
     lock_shop_exclusive,
     order_state,
@@ -108,6 +111,7 @@ def rebuild_shop(
             rebuild_days(session, shop_id, day, until, zone, state.clicks_pruned_before)
             state.rebuild_next_day = until
             days += (until - day).days
+    visitor_blocks.compact(transaction, shop_id, utcnow())
     logger.info("metrics rollups of shop %s rebuilt (%s days)", shop_id, days)
     return RebuildResult(shop_id, days, resumed)
 
@@ -124,9 +128,9 @@ def rebuild_all(transaction: Transaction, *, restart: bool = False) -> list[Rebu
 
 
 def _new_state(session: Session, shop_id: int) -> MetricState:
-    state = MetricState(shop_id=shop_id)
-    session.add(state)
-    session.flush()
+    ensure_metric_state(session.connection(), shop_id)  # a late click may be creating it too
+    state = session.get(MetricState, shop_id)
+    assert state is not None
     return state
 
 
@@ -185,6 +189,7 @@ def _rebuild_clicks(
     start: datetime,
     end: datetime,
 ) -> None:
+    bump_sketch_generation(session.connection(), [shop_id])
     session.execute(
         delete(ClickDay).where(
             ClickDay.shop_id == shop_id, ClickDay.day >= first, ClickDay.day < last

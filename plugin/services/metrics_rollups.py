@@ -18,13 +18,12 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import numpy as np
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, literal, select
 from sqlalchemy.orm import Session
 
-from plugin.domain import hll
 from plugin.domain.metric_cells import NONE
-from plugin.models import ClickDay, CohortDay, OrderDay, ReferralLink
+from plugin.models import ClickDay, CohortDay, OrderDay, ReferralLink, VisitorBlock
+from plugin.services import visitor_blocks as blocks
 from plugin.services.metrics_queries import Grouping, Scope
 
 
@@ -35,59 +34,70 @@ def local_days(scope: Scope, zone: ZoneInfo) -> tuple[date, date]:
 
 def visitors_estimate(sketches: Iterable[bytes]) -> int:
     """Unique visitors in the union of sketches (a HyperLogLog estimate)."""
-    dense = np.zeros(hll.REGISTERS, dtype=np.uint8)
-    sparse: list[bytes] = []
-    for sketch in sketches:
-        if not sketch or len(sketch) <= 1:
-            continue
-        if sketch[:1] == hll.DENSE:
-            np.maximum(dense, np.frombuffer(sketch, dtype=np.uint8, offset=1), out=dense)
-        else:
-            sparse.append(sketch[1:])
-    if sparse:
-        packed = np.frombuffer(b"".join(sparse), dtype="<u4")
-        np.maximum.at(dense, packed >> 8, (packed & 0xFF).astype(np.uint8))
-    histogram = np.bincount(dense, minlength=hll.MAX_RANK + 1)
-    return hll.estimate([int(count) for count in histogram])
+    return blocks.estimate(blocks.registers(sketches))
 
 
-def _click_key(grouping: Grouping) -> Any | None:
-    return {"creator": ClickDay.creator_id, "campaign": ReferralLink.campaign_id, "shop": None}[
+def _click_key(grouping: Grouping, creator: Any) -> Any:
+    return {"creator": creator, "campaign": ReferralLink.campaign_id, "shop": literal(None)}[
         grouping
     ]
+
+
+def _click_rows(
+    session: Session, scope: Scope, grouping: Grouping, statement: Any, link: Any, creator: Any
+) -> Any:
+    """(group, clicks, sketch) of the rows `statement` selects from the cells or the blocks."""
+    statement = statement.add_columns(_click_key(grouping, creator))
+    if grouping == "campaign" or scope.campaign_id is not None:
+        statement = statement.join(
+            ReferralLink, and_(ReferralLink.id == link, ReferralLink.shop_id == scope.shop_id)
+        )
+    if scope.creator_id is not None:
+        statement = statement.where(creator == scope.creator_id)
+    if scope.campaign_id is not None:
+        statement = statement.where(ReferralLink.campaign_id == scope.campaign_id)
+    return session.execute(statement)
 
 
 def click_totals(
     session: Session, scope: Scope, grouping: Grouping, zone: ZoneInfo
 ) -> dict[Any, Sequence[int]]:
-    """(clicks, unique visitors) per group."""
+    """(clicks, unique visitors) per group: settled stretches from the visitor blocks, the
+    other days from the cells."""
     first, last = local_days(scope, zone)
-    key = _click_key(grouping)
-    statement = (
-        select(
-            key if key is not None else ClickDay.shop_id,
-            ClickDay.clicks,
-            ClickDay.visitors_sketch,
-        )
-        .select_from(ClickDay)
-        .where(ClickDay.shop_id == scope.shop_id, ClickDay.day >= first, ClickDay.day < last)
-    )
-    if grouping == "campaign" or scope.campaign_id is not None:
-        statement = statement.join(
-            ReferralLink,
-            and_(ReferralLink.id == ClickDay.link_id, ReferralLink.shop_id == ClickDay.shop_id),
-        )
-    if scope.creator_id is not None:
-        statement = statement.where(ClickDay.creator_id == scope.creator_id)
-    if scope.campaign_id is not None:
-        statement = statement.where(ReferralLink.campaign_id == scope.campaign_id)
+    whole_shop = grouping == "shop" and scope.creator_id is None and scope.campaign_id is None
+    spans = blocks.SHOP_SPANS if whole_shop else blocks.LINK_SPANS
+    covered, uncovered = blocks.cover(session, scope.shop_id, first, last, spans)
     clicks: dict[Any, int] = defaultdict(int)
-    sketches: dict[Any, list[bytes]] = defaultdict(list)
-    for group, count, sketch in session.execute(statement):
-        group = group if key is not None else None
-        clicks[group] += int(count)
-        sketches[group].append(sketch)
-    return {group: (clicks[group], visitors_estimate(sketches[group])) for group in clicks}
+    sketches: list[tuple[Any, bytes]] = []
+    sources = []
+    if uncovered:
+        cells = select(ClickDay.clicks, ClickDay.visitors_sketch).where(
+            ClickDay.shop_id == scope.shop_id, blocks.days_filter(uncovered)
+        )
+        sources.append(
+            _click_rows(session, scope, grouping, cells, ClickDay.link_id, ClickDay.creator_id)
+        )
+    if covered:
+        rows = select(VisitorBlock.clicks, VisitorBlock.visitors_sketch).where(
+            blocks.valid_blocks(scope.shop_id),
+            blocks.blocks_filter(covered),
+            VisitorBlock.link_id == blocks.SHOP_WIDE
+            if whole_shop
+            else VisitorBlock.link_id != blocks.SHOP_WIDE,
+        )
+        sources.append(
+            _click_rows(
+                session, scope, grouping, rows, VisitorBlock.link_id, VisitorBlock.creator_id
+            )
+        )
+    for source in sources:
+        for count, sketch, group in source:
+            clicks[group] += int(count)
+            if sketch:
+                sketches.append((group, sketch))
+    visitors = blocks.estimates(sketches)
+    return {group: (clicks[group], visitors.get(group, 0)) for group in clicks}
 
 
 def _order_key(grouping: Grouping) -> Any | None:

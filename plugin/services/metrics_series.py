@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 
 from plugin.domain import metrics as formulas
 from plugin.domain.metric_cells import NONE
-from plugin.models import ClickDay, OrderDay, ReferralLink, Shop
+from plugin.models import ClickDay, OrderDay, ReferralLink, Shop, VisitorBlock
+from plugin.services import visitor_blocks as blocks
 from plugin.services.metrics_rollups import visitors_estimate
 from plugin.services.rollups import settle_orders, zone_named
 
@@ -86,18 +87,35 @@ def daily_series(
 
     clicks_by_day: dict[date, int] = defaultdict(int)
     sketches: dict[date, list[bytes]] = defaultdict(list)
-    click_rows = select(ClickDay.day, ClickDay.clicks, ClickDay.visitors_sketch).where(
-        ClickDay.shop_id == shop_id, ClickDay.day >= first, ClickDay.day < last
-    )
-    if creator_id is not None:
-        click_rows = click_rows.where(ClickDay.creator_id == creator_id)
-    if campaign_id is not None:
-        click_rows = click_rows.join(ReferralLink, ReferralLink.id == ClickDay.link_id).where(
-            ReferralLink.campaign_id == campaign_id
+    whole_shop = creator_id is None and campaign_id is None
+    # The whole shop's settled days are single-day visitor blocks: one row a day, not one per
+    # link and day.
+    covered, uncovered = blocks.cover(db, shop_id, first, last, (1,) if whole_shop else ())
+    sources = []
+    if covered:
+        sources.append(
+            select(VisitorBlock.first_day, VisitorBlock.clicks, VisitorBlock.visitors_sketch).where(
+                blocks.valid_blocks(shop_id),
+                VisitorBlock.link_id == blocks.SHOP_WIDE,
+                blocks.blocks_filter(covered),
+            )
         )
-    for day, clicks, sketch in db.execute(click_rows):
-        clicks_by_day[day] += int(clicks)
-        sketches[day].append(sketch)
+    if uncovered:
+        click_rows = select(ClickDay.day, ClickDay.clicks, ClickDay.visitors_sketch).where(
+            ClickDay.shop_id == shop_id, blocks.days_filter(uncovered)
+        )
+        if creator_id is not None:
+            click_rows = click_rows.where(ClickDay.creator_id == creator_id)
+        if campaign_id is not None:
+            click_rows = click_rows.join(ReferralLink, ReferralLink.id == ClickDay.link_id).where(
+                ReferralLink.campaign_id == campaign_id
+            )
+        sources.append(click_rows)
+    for statement in sources:
+        for day, clicks, sketch in db.execute(statement):
+            clicks_by_day[day] += int(clicks)
+            if sketch:
+                sketches[day].append(sketch)
 
     def total(column: object) -> object:
         return func.coalesce(func.sum(column), 0)

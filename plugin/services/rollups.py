@@ -1,10 +1,10 @@
 """Keeping the daily metric rollups (plugin.models.metrics) up to date, in the writers' own
 transactions.
 
-- Clicks: the flush calls `add_click_batch` once per batch with the rows it inserted: one
-  upsert adds the clicks per (shop, local day, link) cell and returns each cell's visitor
-  sketch (the upsert holds the row lock until commit, so concurrent flushes cannot lose each
-  other's registers); only the sketches that gained a register are written back.
+- Clicks (plugin.services.click_rollups, re-exported here as the flush's hook): the flush
+  calls `add_click_batch` once per batch with the rows it inserted; one upsert adds the clicks
+  per (shop, local day, link) cell and, on PostgreSQL, appends the batch's visitor entries to
+  the cell's sketch (concurrent flushes append under the row lock, so none loses another's).
 - Orders: `refresh_order` runs after every change to an order (payload, refund, deletion,
   settlement). It recomputes the order's whole contribution (plugin.domain.metric_cells) from
   its stored state and moves the cells by the difference with the contribution recorded last
@@ -21,264 +21,45 @@ A change of the shop's timezone moves day boundaries: run `tastemaker metrics re
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, Integer, bindparam, cast, event, func, select, text
+from sqlalchemy import (
+    Connection,
+    bindparam,
+    event,
+    func,
+    select,
+)
 from sqlalchemy.orm import Session
 
-from plugin.domain import hll
 from plugin.domain import metric_cells as cells_of
 from plugin.domain.metric_cells import Cells, LedgerLine, OrderState
 from plugin.models import (
     Agreement,
     Attribution,
-    Click,
-    ClickDay,
     LedgerEntry,
     Order,
     OrderContribution,
     OrderDay,
-    ReferralLink,
     Refund,
     Shop,
 )
+from plugin.services.click_rollups import NORMALIZE_ABOVE as NORMALIZE_ABOVE
+from plugin.services.click_rollups import add_click_batch as add_click_batch
+from plugin.services.click_rollups import bump_sketch_generation as bump_sketch_generation
+from plugin.services.click_rollups import ensure_metric_state as ensure_metric_state
+from plugin.services.click_rollups import recompute_click_cells as recompute_click_cells
+from plugin.services.click_rollups import settled_before as settled_before
+from plugin.services.rollup_base import LOCK_NAMESPACE as LOCK_NAMESPACE
+from plugin.services.rollup_base import day_bounds as day_bounds
+from plugin.services.rollup_base import dialect_insert as _dialect_insert
+from plugin.services.rollup_base import lock_shop_exclusive as lock_shop_exclusive
+from plugin.services.rollup_base import lock_shops_shared as lock_shops_shared
+from plugin.services.rollup_base import zone_named as zone_named
 from plugin.services.rollup_cohorts import customer_key, refresh_customers
-
-
-@lru_cache(maxsize=512)
-def zone_named(name: str | None) -> ZoneInfo:
-    try:
-        return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("UTC")
-
-
-def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    """[start, end) of a shop-local day, in UTC."""
-    start = datetime.combine(day, datetime.min.time(), zone)
-    end = datetime.combine(day + timedelta(days=1), datetime.min.time(), zone)
-    return start.astimezone(UTC), end.astimezone(UTC)
-
-
-# Advisory locks in PostgreSQL's two-int key space (apart from the one-bigint keys of the order
-# and customer locks): (this namespace, shop id).
-LOCK_NAMESPACE = 0x544D52  # "TMR"
-
-
-def lock_shops_shared(connection: Connection, shop_ids: Iterable[int]) -> None:
-    """Writers of a shop's rollups share this lock; a rebuild chunk holds it exclusively."""
-    if connection.dialect.name != "postgresql":
-        return  # SQLite's single writer already serialises a rebuild with everything else
-    for shop_id in sorted(set(shop_ids)):
-        connection.execute(
-            text("SELECT pg_advisory_xact_lock_shared(:namespace, :shop)"),
-            {"namespace": LOCK_NAMESPACE, "shop": shop_id},
-        )
-
-
-def lock_shop_exclusive(connection: Connection, shop_id: int) -> None:
-    if connection.dialect.name == "postgresql":
-        connection.execute(
-            text("SELECT pg_advisory_xact_lock(:namespace, :shop)"),
-            {"namespace": LOCK_NAMESPACE, "shop": shop_id},
-        )
-
-
-# --- clicks ---------------------------------------------------------------------------------
-
-
-# A newly stored click as the flush knows it: (link id, occurred_at in POSIX seconds, visitor
-# hash), the shape PostgreSQL's INSERT … RETURNING hands back without a datetime per row.
-StoredClick = tuple[int, float, str]
-
-
-@dataclass
-class _ClickCell:
-    creator_id: int
-    clicks: int = 0
-    registers: dict[int, int] = field(default_factory=dict)
-
-
-class _LocalDays:
-    """The shop-local day of each POSIX second, converted once per second seen: a flush batch
-    spans a few seconds, so a batch of thousands of clicks costs a handful of zone conversions.
-    Exact: UTC offsets are whole seconds, so a day never changes inside a second."""
-
-    def __init__(self, zone: ZoneInfo) -> None:
-        self.zone = zone
-        self._days: dict[int, date] = {}
-
-    def of(self, moment: float) -> date:
-        second = math.floor(moment)
-        day = self._days.get(second)
-        if day is None:
-            day = self._days[second] = datetime.fromtimestamp(second, self.zone).date()
-        return day
-
-
-def _link_owners(connection: Connection, link_ids: set[int]) -> dict[int, tuple[int, int, str]]:
-    """link id -> (shop id, creator id, shop timezone), read from the rows themselves (one
-    small indexed query per batch; a cache would go stale when a shop changes timezone). On
-    PostgreSQL the same statement takes the shops' shared rollup lock."""
-    statement = (
-        select(ReferralLink.id, ReferralLink.shop_id, ReferralLink.creator_id, Shop.timezone)
-        .join(Shop, Shop.id == ReferralLink.shop_id)
-        .where(ReferralLink.id.in_(sorted(link_ids)))
-    )
-    if connection.dialect.name == "postgresql":
-        statement = statement.add_columns(
-            func.pg_advisory_xact_lock_shared(LOCK_NAMESPACE, cast(ReferralLink.shop_id, Integer))
-        )
-    return {row[0]: (row[1], row[2], row[3] or "UTC") for row in connection.execute(statement)}
-
-
-_PG_CLICK_UPSERT = text(
-    "INSERT INTO metric_click_days (shop_id, day, link_id, creator_id, clicks, visitors_sketch)"
-    " SELECT * FROM unnest(CAST(:shop_id AS bigint[]), CAST(:day AS date[]),"
-    " CAST(:link_id AS bigint[]), CAST(:creator_id AS bigint[]), CAST(:clicks AS bigint[]),"
-    " CAST(:sketch AS bytea[]))"
-    " ON CONFLICT (shop_id, day, link_id)"
-    " DO UPDATE SET clicks = metric_click_days.clicks + excluded.clicks"
-    " RETURNING shop_id, day, link_id, visitors_sketch"
-)
-_SQLITE_CLICK_UPSERT = text(
-    "INSERT INTO metric_click_days (shop_id, day, link_id, creator_id, clicks, visitors_sketch)"
-    " VALUES (:shop_id, :day, :link_id, :creator_id, :clicks, :sketch)"
-    " ON CONFLICT (shop_id, day, link_id)"
-    " DO UPDATE SET clicks = metric_click_days.clicks + excluded.clicks"
-    " RETURNING shop_id, day, link_id, visitors_sketch"
-)
-_SET_SKETCH = text(
-    "UPDATE metric_click_days SET visitors_sketch = :sketch"
-    " WHERE shop_id = :shop_id AND day = :day AND link_id = :link_id"
-)
-_PG_SET_SKETCHES = text(
-    "UPDATE metric_click_days AS m SET visitors_sketch = v.sketch"
-    " FROM unnest(CAST(:shop_id AS bigint[]), CAST(:day AS date[]), CAST(:link_id AS bigint[]),"
-    " CAST(:sketch AS bytea[])) AS v(shop_id, day, link_id, sketch)"
-    " WHERE m.shop_id = v.shop_id AND m.day = v.day AND m.link_id = v.link_id"
-)
-
-
-def add_click_batch(connection: Connection, clicks: Sequence[StoredClick]) -> None:
-    """Add newly stored clicks to their cells: aggregated here per (shop, local day, link), then
-    one upsert for the whole batch, whatever its size."""
-    if not clicks:
-        return
-    owners = _link_owners(connection, {click[0] for click in clicks})
-    days = {timezone: _LocalDays(zone_named(timezone)) for _, _, timezone in owners.values()}
-    cells: dict[tuple[int, date, int], _ClickCell] = {}
-    for link_id, moment, visitor in clicks:
-        owner = owners.get(link_id)
-        if owner is None:
-            continue  # the link is gone, and its clicks with it
-        shop_id, creator_id, timezone = owner
-        key = (shop_id, days[timezone].of(moment), link_id)
-        cell = cells.get(key)
-        if cell is None:
-            cell = cells[key] = _ClickCell(creator_id)
-        cell.clicks += 1
-        if visitor:
-            index, rank = hll.register(visitor)
-            if rank > cell.registers.get(index, 0):
-                cell.registers[index] = rank
-    if cells:
-        _upsert_click_cells(connection, cells)
-
-
-def _upsert_click_cells(
-    connection: Connection, cells: Mapping[tuple[int, date, int], _ClickCell]
-) -> None:
-    keys = sorted(cells)  # one lock order for every flush: no deadlock between two of them
-    if connection.dialect.name == "postgresql":
-        returned = connection.execute(
-            _PG_CLICK_UPSERT,
-            {
-                "shop_id": [k[0] for k in keys],
-                "day": [k[1] for k in keys],
-                "link_id": [k[2] for k in keys],
-                "creator_id": [cells[k].creator_id for k in keys],
-                "clicks": [cells[k].clicks for k in keys],
-                "sketch": [hll.encode(cells[k].registers) for k in keys],
-            },
-        ).all()
-    else:
-        returned = []
-        for k in keys:
-            returned.extend(
-                connection.execute(
-                    _SQLITE_CLICK_UPSERT,
-                    {
-                        "shop_id": k[0],
-                        "day": k[1],
-                        "link_id": k[2],
-                        "creator_id": cells[k].creator_id,
-                        "clicks": cells[k].clicks,
-                        "sketch": hll.encode(cells[k].registers),
-                    },
-                ).all()
-            )
-    changed = []
-    for shop_id, day, link_id, sketch in returned:
-        day = day if isinstance(day, date) else date.fromisoformat(str(day))
-        registers = hll.decode(sketch)
-        if hll.merge(registers, cells[(shop_id, day, link_id)].registers):
-            changed.append(
-                {
-                    "shop_id": shop_id,
-                    "day": day,
-                    "link_id": link_id,
-                    "sketch": hll.encode(registers),
-                }
-            )
-    if changed and connection.dialect.name == "postgresql":
-        columns = {name: [row[name] for row in changed] for name in changed[0]}
-        connection.execute(_PG_SET_SKETCHES, columns)
-    elif changed:
-        connection.execute(_SET_SKETCH, changed)
-
-
-def recompute_click_cells(
-    session: Session, shop_id: int, clicks: Iterable[tuple[datetime, int]]
-) -> None:
-    """Recount the cells of these (occurred_at, link id) clicks from the raw clicks, e.g. after
-    their visitor hashes were redacted (a HyperLogLog cannot forget a visitor)."""
-    session.flush()
-    connection = session.connection()
-    lock_shops_shared(connection, [shop_id])
-    zone = zone_named(session.scalar(select(Shop.timezone).where(Shop.id == shop_id)))
-    keys = {(moment.astimezone(zone).date(), link_id) for moment, link_id in clicks}
-    for day, link_id in sorted(keys):
-        # Lock the cell before reading the clicks: a flush that already added to it has
-        # committed by then, and one that has not yet will add its clicks after us.
-        locked = session.execute(
-            select(ClickDay.clicks)
-            .where(ClickDay.shop_id == shop_id, ClickDay.day == day, ClickDay.link_id == link_id)
-            .with_for_update()
-        ).first()
-        if locked is None:
-            continue
-        start, end = day_bounds(day, zone)
-        hashes = session.scalars(
-            select(Click.visitor_hash).where(
-                Click.shop_id == shop_id,
-                Click.link_id == link_id,
-                Click.occurred_at >= start,
-                Click.occurred_at < end,
-            )
-        ).all()
-        session.execute(
-            ClickDay.__table__.update()
-            .where(ClickDay.shop_id == shop_id, ClickDay.day == day, ClickDay.link_id == link_id)
-            .values(clicks=len(hashes), visitors_sketch=hll.encode(hll.registers_of(hashes)))
-        )
-
 
 # --- orders and the ledger -----------------------------------------------------------------
 
@@ -457,14 +238,6 @@ def add_order_cells(connection: Connection, shop_id: int, delta: Cells) -> None:
             for (day, creator, campaign), vector in sorted(delta.items())
         ],
     )
-
-
-def _dialect_insert(dialect: str) -> Any:
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert
 
 
 @lru_cache(maxsize=4)

@@ -1,0 +1,58 @@
+"""What every rollup writer shares: shop-local days, the per-shop rollup lock, dialect upserts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import Connection, text
+
+
+@lru_cache(maxsize=512)
+def zone_named(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """[start, end) of a shop-local day, in UTC."""
+    start = datetime.combine(day, datetime.min.time(), zone)
+    end = datetime.combine(day + timedelta(days=1), datetime.min.time(), zone)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+# Advisory locks in PostgreSQL's two-int key space (apart from the one-bigint keys of the order
+# and customer locks): (this namespace, shop id).
+LOCK_NAMESPACE = 0x544D52  # "TMR"
+
+
+def lock_shops_shared(connection: Connection, shop_ids: Iterable[int]) -> None:
+    """Writers of a shop's rollups share this lock; a rebuild chunk holds it exclusively."""
+    if connection.dialect.name != "postgresql":
+        return  # SQLite's single writer already serialises a rebuild with everything else
+    for shop_id in sorted(set(shop_ids)):
+        connection.execute(
+            text("SELECT pg_advisory_xact_lock_shared(:namespace, :shop)"),
+            {"namespace": LOCK_NAMESPACE, "shop": shop_id},
+        )
+
+
+def lock_shop_exclusive(connection: Connection, shop_id: int) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.execute(
+            text("SELECT pg_advisory_xact_lock(:namespace, :shop)"),
+            {"namespace": LOCK_NAMESPACE, "shop": shop_id},
+        )
+
+
+def dialect_insert(dialect: str) -> Any:
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
