@@ -1,14 +1,17 @@
-"""What every rollup writer shares: shop-local days, the per-shop rollup lock, dialect upserts."""
+"""What every rollup writer shares: shop-local days, the per-shop rollup lock, dialect upserts,
+rows read back as the domain's order and ledger inputs."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Connection, text
+
+from plugin.domain.metric_cells import LedgerLine, OrderState
 
 
 @lru_cache(maxsize=512)
@@ -56,3 +59,25 @@ def dialect_insert(dialect: str) -> Any:
     else:
         from sqlalchemy.dialects.sqlite import insert
     return insert
+
+
+def order_state(row: Sequence[Any]) -> OrderState:
+    """An OrderState from (placed_at, status, is_test, net, is_first, refunded, creator,
+    campaign, self_referral, method)."""
+    return OrderState(
+        placed_at=row[0],
+        status=row[1],
+        is_test=bool(row[2]),
+        net_item_revenue_minor=int(row[3]),
+        is_first_order=row[4],
+        refunded_minor=int(row[5] or 0),
+        creator_id=row[6],
+        campaign_id=row[7],
+        self_referral=bool(row[8]),
+        method=row[9],
+    )
+
+
+def ledger_line(row: Sequence[Any]) -> LedgerLine:
+    """A LedgerLine from (order_id, creator, campaign, kind, amount)."""
+    return LedgerLine(int(row[1]), row[2], str(row[3]), int(row[4]))

@@ -22,6 +22,7 @@ from sqlalchemy import Connection, and_, delete, func, or_, select, text
 from plugin.domain import metric_cells as cells_of
 from plugin.domain.metric_cells import CohortCell, CustomerOrder
 from plugin.models import Attribution, CohortDay, CustomerCohort, Order, Refund
+from plugin.services.rollup_base import dialect_insert, order_state
 
 EMAIL = "email:"
 
@@ -75,8 +76,6 @@ def cohorts_of(
     connection: Connection, shop_id: int, keys: Sequence[str], zone: ZoneInfo
 ) -> dict[str, CohortCell | None]:
     """Each customer's cohort cell, computed from all their orders (one query)."""
-    from plugin.services.rollups import order_state
-
     orders: dict[str, list[CustomerOrder]] = {key: [] for key in keys}
     if keys:
         for row in connection.execute(_orders_of(shop_id, keys)):
@@ -160,8 +159,6 @@ def customer_row(shop_id: int, key: str, cell: CohortCell | None) -> dict[str, A
 
 
 def write_cohort_cells(connection: Connection, shop_id: int, delta: dict[Any, list[int]]) -> None:
-    from plugin.services.rollups import _dialect_insert
-
     rows = [
         {
             "shop_id": shop_id,
@@ -176,7 +173,7 @@ def write_cohort_cells(connection: Connection, shop_id: int, delta: dict[Any, li
     if not rows:
         return
     table = CohortDay.__table__
-    statement = _dialect_insert(connection.dialect.name)(table)
+    statement = dialect_insert(connection.dialect.name)(table)
     statement = statement.on_conflict_do_update(
         index_elements=["shop_id", "day", "creator_id", "campaign_id"],
         set_={name: table.c[name] + statement.excluded[name] for name in cells_of.COHORT_MEASURES},

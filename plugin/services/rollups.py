@@ -21,7 +21,7 @@ A change of the shop's timezone moves day boundaries: run `tastemaker metrics re
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -36,7 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from plugin.domain import metric_cells as cells_of
-from plugin.domain.metric_cells import Cells, LedgerLine, OrderState
+from plugin.domain.metric_cells import Cells, LedgerLine
 from plugin.models import (
     Agreement,
     Attribution,
@@ -56,8 +56,10 @@ from plugin.services.click_rollups import settled_before as settled_before
 from plugin.services.rollup_base import LOCK_NAMESPACE as LOCK_NAMESPACE
 from plugin.services.rollup_base import day_bounds as day_bounds
 from plugin.services.rollup_base import dialect_insert as _dialect_insert
+from plugin.services.rollup_base import ledger_line as ledger_line
 from plugin.services.rollup_base import lock_shop_exclusive as lock_shop_exclusive
 from plugin.services.rollup_base import lock_shops_shared as lock_shops_shared
+from plugin.services.rollup_base import order_state as order_state
 from plugin.services.rollup_base import zone_named as zone_named
 from plugin.services.rollup_cohorts import customer_key, refresh_customers
 
@@ -102,28 +104,6 @@ LEDGER_LINES = (
     .outerjoin(Agreement, Agreement.id == LedgerEntry.agreement_id)
     .outerjoin(Attribution, Attribution.order_id == LedgerEntry.order_id)
 )
-
-
-def order_state(row: Sequence[Any]) -> OrderState:
-    """An OrderState from (placed_at, status, is_test, net, is_first, refunded, creator,
-    campaign, self_referral, method)."""
-    return OrderState(
-        placed_at=row[0],
-        status=row[1],
-        is_test=bool(row[2]),
-        net_item_revenue_minor=int(row[3]),
-        is_first_order=row[4],
-        refunded_minor=int(row[5] or 0),
-        creator_id=row[6],
-        campaign_id=row[7],
-        self_referral=bool(row[8]),
-        method=row[9],
-    )
-
-
-def ledger_line(row: Sequence[Any]) -> LedgerLine:
-    """A LedgerLine from (order_id, creator, campaign, kind, amount)."""
-    return LedgerLine(int(row[1]), row[2], str(row[3]), int(row[4]))
 
 
 PENDING = "tastemaker.rollups.pending_orders"
