@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from plugin.domain import hll
 from plugin.models import ClickDay
 from plugin.services import metrics
-from plugin.services.clicks import store_clicks
+from plugin.services.click_flush import store_clicks
 from plugin.services.rollups import NORMALIZE_ABOVE
 from tests.engine.factories import make_creator, make_link, make_shop
 from tests.metrics.test_rollups_lifecycle import _click
