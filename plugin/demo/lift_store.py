@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -205,15 +204,15 @@ def write_link_visits(
     holdout_rate: float,
     treated_rate: float,
 ) -> tuple[int, int]:
-    """Visitors of the campaign's links, each a Click with a random visitor hash; the arm is the
-    redirect's own draw; buyers place one order carrying their click id. Returns the number of
-    treated and held-out visitors."""
+    """Visitors of the campaign's links, each a Click with a visitor hash drawn from `rng`; the
+    arm is the redirect's own draw; buyers place one order carrying their click id. Returns the
+    number of treated and held-out visitors."""
     salt = holdout_salt(test_id, seed)
     clicks: list[dict[str, Any]] = []
     treated = held = 0
     creators = list(links)
     for _ in range(visitors):
-        visitor = secrets.token_hex(32)
+        visitor = rng.bytes(32).hex()  # from the generator: a seeded store is reproducible
         creator = creators[int(rng.integers(len(creators)))]
         moment = start + timedelta(seconds=float(rng.uniform(0, days * 86_400)))
         click_uid = f"sim{next(_click_ids):029d}"
