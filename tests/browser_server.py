@@ -43,13 +43,13 @@ def serving(app: Flask, settings: Settings, database_url: str) -> Iterator[str]:
 
 
 @contextmanager
-def chromium() -> Iterator[Any]:
-    """Debian's Chromium, headless (never a downloaded browser)."""
+def chromium(*extra_args: str) -> Iterator[Any]:
+    """Debian's Chromium, headless (never a downloaded browser), with `extra_args`."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         instance = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+            executable_path="/usr/bin/chromium", args=[*CHROMIUM_ARGS, *extra_args]
         )
         yield instance
         instance.close()

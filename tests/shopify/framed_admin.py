@@ -29,6 +29,7 @@ from plugin.migrate import upgrade
 from plugin.models import Shop
 from tests.admin.browser_seed import seed
 from tests.admin.factories import make_creator, make_shop
+from tests.browser_server import chromium
 from tests.conftest import make_settings
 
 API_KEY = "browser-test-api-key"
@@ -37,15 +38,8 @@ SHOP_A = "loom-and-thread.myshopify.com"
 SHOP_B = "bravo-goods.myshopify.com"
 REFUSED = "Your Shopify session could not be confirmed"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    # Third-party cookies off, as browsers increasingly ship: the app must not need them.
+# Third-party cookies off, as browsers increasingly ship: the app must not need them.
+THIRD_PARTY_COOKIES_OFF = [
     "--test-third-party-cookie-phaseout",
     "--disable-third-party-cookies",
 ]
@@ -108,14 +102,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
+    with chromium(*THIRD_PARTY_COOKIES_OFF) as instance:
         yield instance
-        instance.close()
 
 
 class Watch:

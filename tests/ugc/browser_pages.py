@@ -15,16 +15,6 @@ from sqlalchemy import func, select
 from plugin.db import get_db
 from plugin.models.ugc import UgcWidgetEvent
 
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
 
 @dataclass
 class Live:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from playwright.sync_api import Browser, Route, sync_playwright
+from playwright.sync_api import Browser, Route
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
@@ -26,9 +26,9 @@ from plugin.models import Shop
 from plugin.models.ugc import UgcPost, UgcRightsGrant
 from plugin.services import ugc_rights as rights
 from plugin.tenancy import Tenant
+from tests.browser_server import chromium
 from tests.conftest import make_settings
 from tests.ugc.browser_pages import (
-    CHROMIUM_ARGS,
     Live,
     Watched,
     count_events,
@@ -74,12 +74,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
+    with chromium() as instance:
+        yield instance
 
 
 @pytest.fixture
