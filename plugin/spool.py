@@ -31,53 +31,60 @@ class Spool:
         self.fsync = fsync
         self.segment_seconds = segment_seconds
         self._lock = threading.Lock()
-        self._handle: Any = None
+        self._descriptor = -1  # the open segment's, or -1
         self._opened_at = 0.0
         self._path: Path | None = None
 
     def append(self, record: Record) -> None:
-        line = (json.dumps(record, separators=(",", ":"), default=str) + "\n").encode()
+        self.append_line((json.dumps(record, separators=(",", ":"), default=str) + "\n").encode())
+
+    def append_line(self, line: bytes) -> None:
+        """Append one record already serialized as a JSON line (ending in a newline)."""
         with self._lock:
             self._write(line)
             while self._path is not None and not os.path.exists(self._path):
                 # A replay sealed this segment while it looked idle, and may have read it before
                 # this line arrived: write the line again into a new segment. A record is then
                 # at worst replayed twice, never lost (every consumer is idempotent).
-                self._handle.close()
-                self._handle = self._path = None
+                os.close(self._descriptor)
+                self._descriptor = -1
+                self._path = None
                 self._write(line)
 
     def _write(self, line: bytes) -> None:
-        handle = self._current_segment()
-        handle.write(line)
-        handle.flush()
+        # One unbuffered write(2) to an O_APPEND descriptor: in the kernel before the caller
+        # answers, without a buffered file object's copy and flush call.
+        descriptor = self._current_segment()
+        written = os.write(descriptor, line)
+        while written < len(line):  # a short write (disk nearly full): finish the record
+            written += os.write(descriptor, line[written:])
         if self.fsync:
-            os.fsync(handle.fileno())
+            os.fsync(descriptor)
 
     def close(self) -> None:
         with self._lock:
             self._close_segment()
 
-    def _current_segment(self) -> Any:
+    def _current_segment(self) -> int:
         now = time.monotonic()
-        if self._handle is not None and now - self._opened_at >= self.segment_seconds:
+        if self._descriptor >= 0 and now - self._opened_at >= self.segment_seconds:
             self._close_segment()
-        if self._handle is None:
+        if self._descriptor < 0:
             self.directory.mkdir(parents=True, exist_ok=True)
             stamp = time.time_ns()
             self._path = self.directory / f"{stamp}-{os.getpid()}-{threading.get_ident()}.open"
-            self._handle = open(self._path, "ab")  # noqa: SIM115 - held open across appends
+            self._descriptor = os.open(self._path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
             self._opened_at = now
-        return self._handle
+        return self._descriptor
 
     def _close_segment(self) -> None:
-        if self._handle is None or self._path is None:
+        if self._descriptor < 0 or self._path is None:
             return
-        self._handle.close()
+        os.close(self._descriptor)
         # Another process's replay may have sealed it as stale: its records are replayed there.
         with contextlib.suppress(FileNotFoundError):
             self._path.rename(self._path.with_suffix(".ready"))
-        self._handle = None
+        self._descriptor = -1
         self._path = None
 
     def pending_segments(self) -> int:

@@ -69,16 +69,26 @@ class LinkTracking:
 
 
 _build_lock = threading.Lock()
+# This process's id, kept current across forks: os.getpid() is a system call per redirect.
+_pid = os.getpid()
+
+
+def _forked() -> None:
+    global _pid
+    _pid = os.getpid()
+
+
+os.register_at_fork(after_in_child=_forked)
 
 
 def tracking(app: Flask | None = None) -> LinkTracking:
     target: Flask = app or current_app._get_current_object()  # type: ignore[attr-defined]
     state: LinkTracking | None = target.extensions.get(EXTENSION_KEY)
-    if state is not None and state.pid == os.getpid():
+    if state is not None and state.pid == _pid:
         return state
     with _build_lock:
         state = target.extensions.get(EXTENSION_KEY)
-        if state is None or state.pid != os.getpid():
+        if state is None or state.pid != _pid:
             state = target.extensions[EXTENSION_KEY] = _build(target)
     return state
 
