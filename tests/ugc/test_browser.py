@@ -24,6 +24,7 @@ from plugin.manifest import ROOT
 from plugin.migrate import upgrade
 from plugin.models import Shop
 from plugin.models.ugc import UgcPost, UgcRightsGrant
+from plugin.services import rewards
 from plugin.services import ugc_rights as rights
 from plugin.tenancy import Tenant
 from tests.browser_server import chromium
@@ -287,6 +288,39 @@ def test_keyboard_navigation_buttons_and_reduced_motion(browser: Browser, live: 
     wait_in_shadow(page, "root.querySelector('.track').scrollLeft > 0")
     assert page.locator("tastemaker-ugc .prev").get_attribute("aria-label") == "Previous posts"
     context.close()
+
+
+def program(live: Live, *, enabled: bool) -> None:
+    with get_db(live.app).transaction() as session:
+        shop = session.scalars(select(Shop).where(Shop.public_key == "pk_shop-a")).one()
+        rewards.save_program(Tenant(session, shop.id), {"enabled": enabled})
+
+
+@pytest.mark.parametrize(
+    ("width", "label"), [(390, "Get a reward"), (1280, "Post yours, get a reward")]
+)
+def test_the_try_and_tag_link_leaves_the_heading_whole(
+    browser: Browser, live: Live, width: int, label: str
+) -> None:
+    # given the shop's Try & Tag program is on, so the carousel's head row links to it
+    program(live, enabled=True)
+    try:
+        context = browser.new_context(viewport={"width": width, "height": 1400})
+        page = context.new_page()
+        # when the product page is seen on a phone or a desktop
+        page.goto(live.page_url("pk_shop-a"))
+        slides(page)
+        wait_in_shadow(page, "root.querySelector('.tag') !== null")
+        # then the link shows the label that fits, and the heading is not cut short
+        shown = in_shadow(page, "return root.querySelector('.tag').innerText.trim()")
+        heading = in_shadow(
+            page, "const h = root.querySelector('.title'); return [h.scrollWidth, h.clientWidth]"
+        )
+        context.close()
+    finally:
+        program(live, enabled=False)
+    assert shown == label
+    assert heading[0] <= heading[1]
 
 
 def test_swipe_scrolls_the_track(browser: Browser, live: Live) -> None:

@@ -186,7 +186,10 @@
     nav.appendChild(this.next);
     if (/^https?:\/\//.test(this.tag || '')) {
       // The shop's Try & Tag page, in the head row: the carousel's fixed height is unchanged.
-      var tag = el('a', 'tag', 'Post yours, get a reward');
+      // A shorter label when the row is narrow (ugc-carousel.css), so the heading keeps its room.
+      var tag = el('a', 'tag');
+      tag.appendChild(el('span', 'long', 'Post yours, get a reward'));
+      tag.appendChild(el('span', 'short', 'Get a reward'));
       tag.href = this.tag;
       head.appendChild(tag);
     }
