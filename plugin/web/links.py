@@ -157,7 +157,11 @@ class _BackgroundRunner:
 def _counts(environ: dict[str, str], user_agent: str) -> bool:
     if environ.get("REQUEST_METHOD") == "HEAD" or is_bot(user_agent):
         return False
-    return not any(is_prefetch(environ.get(name)) for name in _PURPOSE_HEADERS)
+    for name in _PURPOSE_HEADERS:
+        purpose = environ.get(name)
+        if purpose is not None and is_prefetch(purpose):
+            return False
+    return True
 
 
 @bp.record_once
