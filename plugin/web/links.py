@@ -31,14 +31,8 @@ from plugin.domain.bots import is_bot, is_prefetch
 from plugin.extensions import connectors
 from plugin.services.click_flush import Flusher, flush_spool
 from plugin.services.clicks import ClickRecorder, new_click_uid, spool_for
-from plugin.services.links import (
-    SLUG_PATTERN,
-    LinkResolver,
-    LinkUnavailable,
-    ResolvedLink,
-    load_link,
-    run_inline,
-)
+from plugin.services.link_cache import LinkResolver, LinkUnavailable, run_inline
+from plugin.services.links import SLUG_PATTERN, ResolvedLink, load_link
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from plugin.services.click_flush import Flusher
-from plugin.services.links import LinkResolver, LinkUnavailable, ResolvedLink
+from plugin.services.link_cache import LinkResolver, LinkUnavailable
+from plugin.services.links import ResolvedLink
 
 
 def _link(slug: str, version: int = 1) -> ResolvedLink:
