@@ -51,7 +51,15 @@ from cryptography.fernet import Fernet
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from benchmarks._util import Server, free_port, fresh_schema, granian, gunicorn
+from benchmarks._util import (
+    Server,
+    cpu_seconds,
+    free_port,
+    fresh_schema,
+    granian,
+    gunicorn,
+    process_tree,
+)
 from benchmarks.redirect_baselines import LOCATION, SHOP_DOMAIN
 from benchmarks.redirect_flush import REDIS_URL, ClickCounter, measure_flush, periodic_flusher
 from plugin.crypto import CredentialBox
@@ -102,6 +110,9 @@ class Figures:
     p50: list[float] = field(default_factory=list)
     p99: list[float] = field(default_factory=list)
     p999: list[float] = field(default_factory=list)
+    # CPU time per request of the server's processes, new connection per request (from /proc:
+    # steadier than rates on a shared machine, and it says where a gap in the rates comes from)
+    cpu_us: list[float] = field(default_factory=list)
 
     def median(self, name: str) -> float:
         values: list[float] = getattr(self, name)
@@ -301,7 +312,10 @@ def main() -> int:
             for name in order:
                 port, result = servers[name].port, figures[name]
                 keep_alive, done_ka = wrk(port, path, args.seconds, args.connections, close=False)
+                pids = process_tree(servers[name].process.pid)
+                cpu_before = cpu_seconds(pids)
                 new_conn, done_nc = wrk(port, path, args.seconds, args.connections, close=True)
+                result.cpu_us.append((cpu_seconds(pids) - cpu_before) / done_nc * 1e6)
                 rate = max(100, int(new_conn * 0.5))
                 loop = open_loop(client, port, path, rate, args.seconds)
                 if name.startswith("app"):
@@ -345,14 +359,20 @@ def main() -> int:
     )
     print(
         f"{'server / app':<42}{'keep-alive/s':>13}{'new conn/s':>12}{'open loop/s':>12}"
-        f"{'p50 ms':>8}{'p99 ms':>8}{'p99.9 ms':>9}"
+        f"{'p50 ms':>8}{'p99 ms':>8}{'p99.9 ms':>9}{'CPU us/req':>11}"
     )
     for name in names:
         f = m[name]
         print(
             f"{labels[name]:<42}{f['keep_alive']:>13.0f}{f['new_connection']:>12.0f}"
             f"{f['rate']:>12.0f}{f['p50']:>8.2f}{f['p99']:>8.2f}{f['p999']:>9.2f}"
+            f"{f['cpu_us']:>11.1f}"
         )
+    print(
+        f"server CPU per new-connection request: /r/<slug> {app['cpu_us']:.1f} us, raw WSGI "
+        f"{m['raw']['cpu_us']:.1f} us (the redirect's own Python and spool write: "
+        f"{app['cpu_us'] - m['raw']['cpu_us']:.1f} us), nginx {m['nginx']['cpu_us']:.1f} us"
+    )
     print(
         f"/r/<slug> vs nginx: new connection {ratio_nc:.2f}x (goal >= {GOAL_NEW_CONNECTION}), "
         f"keep-alive {ratio_ka:.2f}x (goal >= {GOAL_KEEP_ALIVE})\n"
