@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import time
 from pathlib import Path
 
 import pytest
 
+from plugin import spool as spool_module
 from plugin.spool import Record, Spool
 
 
@@ -65,3 +68,46 @@ def test_a_record_written_to_a_segment_a_replay_just_took_is_written_again(
     Spool(tmp_path, "clicks").replay(replayed.extend, include_open_older_than=0.0)
     # then the record went to a segment the next replay sees
     assert replayed == [{"n": 1}, {"n": 2}]
+
+
+def test_a_segment_renamed_without_a_token_is_noticed_once_it_was_quiet(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a writer, and its segment sealed by a replay whose token it cannot see (another
+    # host of a shared volume): renamed, no new token
+    monkeypatch.setattr(spool_module, "RECHECK_AFTER", 0.05)
+    writer = Spool(tmp_path, "clicks", fsync=False, segment_seconds=60.0)
+    writer.append({"n": 1})
+    (segment,) = (tmp_path / "clicks").glob("*.open")
+    segment.rename(segment.with_suffix(".ready"))
+    replayed: list[Record] = []
+    Spool(tmp_path, "clicks").replay(replayed.extend, include_open_older_than=None)
+    # when the writer appends after the segment was quiet for RECHECK_AFTER
+    time.sleep(0.1)
+    writer.append({"n": 2})
+    writer.close()
+    Spool(tmp_path, "clicks").replay(replayed.extend, include_open_older_than=None)
+    # then it looked, found the segment gone, and wrote the record again where a replay sees it
+    assert replayed == [{"n": 1}, {"n": 2}]
+
+
+def test_appends_in_a_burst_do_not_look_for_their_segment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a writer with an open segment and no seal since
+    writer = Spool(tmp_path, "clicks", fsync=False, segment_seconds=60.0)
+    writer.append({"n": 0})
+    looked: list[object] = []
+    real_exists = os.path.exists
+    monkeypatch.setattr(
+        spool_module.os.path, "exists", lambda path: looked.append(path) or real_exists(path)
+    )
+    # when it appends a burst of records
+    for number in range(1, 200):
+        writer.append({"n": number})
+    writer.close()
+    # then no append made a system call to check its segment, and nothing was lost
+    assert looked == []
+    replayed: list[Record] = []
+    Spool(tmp_path, "clicks").replay(replayed.extend, include_open_older_than=None)
+    assert replayed == [{"n": number} for number in range(200)]

@@ -21,6 +21,7 @@ from plugin import create_app
 from plugin.ingest.stats import stats_for
 from plugin.models import Shop, WebhookEvent, utcnow
 from plugin.settings import Settings
+from plugin.spool import SEALS_FILE
 from tests.conftest import REDIS_URL
 from tests.ingest.conftest import enqueued, events, post_webhook, signed_headers
 from workers import runtime
@@ -155,7 +156,7 @@ def test_database_down_spools_the_delivery_and_answers_202(
     assert response.status_code == 202
     assert response.get_json() == {"status": "spooled"}
     assert events(session) == []
-    assert sorted(p.suffix for p in (settings.spool_dir / "webhooks").iterdir()) == [".ready"]
+    assert sorted(p.suffix for p in _segments(settings.spool_dir)) == [".ready"]
     assert stats_for(down).snapshot()["accepted"] == {"sandbox": {"spooled": 1}}
 
 
@@ -180,7 +181,7 @@ def test_spool_replay_records_each_delivery_exactly_once(
         shop.id,
     )
     assert enqueued(app) == [(DRAIN_JOB, ())]
-    assert list((settings.spool_dir / "webhooks").iterdir()) == []
+    assert _segments(settings.spool_dir) == []
 
 
 def test_spool_replay_verifies_and_drops_forged_deliveries(
@@ -202,7 +203,7 @@ def test_spool_replay_verifies_and_drops_forged_deliveries(
     assert client.get("/internal/webhook-stats").get_json()["rejected"] == {
         "sandbox": {"bad_signature": 1}
     }
-    assert list((settings.spool_dir / "webhooks").iterdir()) == []
+    assert _segments(settings.spool_dir) == []
 
 
 def test_spool_is_kept_when_the_database_is_still_down_at_replay(settings: Settings) -> None:
@@ -214,7 +215,7 @@ def test_spool_is_kept_when_the_database_is_still_down_at_replay(settings: Setti
     with down.app_context(), pytest.raises(OperationalError):
         replay_spool()
     # then the delivery is still on disk for the next replay
-    spooled: list[Path] = list((settings.spool_dir / "webhooks").iterdir())
+    spooled: list[Path] = _segments(settings.spool_dir)
     assert [path.suffix for path in spooled] == [".claimed"]
 
 
@@ -245,3 +246,8 @@ def test_the_web_process_that_spooled_a_delivery_replays_it_itself(
         # (its processing job may already have run in the embedded queue: only the row matters)
         assert [e.topic for e in events(session)] == ["orders/create"]
     assert spool_for(web).pending_segments() == 0
+
+
+def _segments(spool_dir: Path) -> list[Path]:
+    """The webhook spool's segment files (not its shared `seals` token, see plugin.spool)."""
+    return [path for path in (spool_dir / "webhooks").iterdir() if path.name != SEALS_FILE]
