@@ -19,7 +19,7 @@ from plugin.domain.lift_estimators import (
 )
 from plugin.domain.lift_report import orders_sentence, roi, share_of
 from plugin.domain.lift_schedule import assign
-from plugin.domain.lift_staggered import StaggeredInput, staggered_share
+from plugin.domain.lift_staggered import StaggeredInput, staggered_design, staggered_share
 
 
 def test_newcombe_hybrid_score_interval_matches_the_published_example() -> None:
@@ -161,3 +161,28 @@ def test_the_campaign_figures_scale_the_share_and_roi_maps_the_interval() -> Non
 )
 def test_the_plain_sentence(interval: Interval, sentence: str) -> None:
     assert orders_sentence("Maya", 58, interval) == sentence
+
+
+def test_the_exposure_is_not_divided_by_the_noisy_control() -> None:
+    # given the same store without and with a noisy control series (the rest of the store)
+    plain = _staggered_store(0.5)
+    noisy = np.random.default_rng(3).poisson(60, size=len(plain.outcome)).astype(float)
+    with_control = StaggeredInput(
+        plain.outcome,
+        plain.attributed,
+        plain.go_live,
+        plain.launch_day,
+        plain.waves,
+        plain.span_days,
+        plain.weekday,
+        noisy.tolist(),
+        plain.seed,
+    )
+    # when
+    before, after = staggered_design(plain), staggered_design(with_control)
+    # then the outcome and attributed sales are taken relative to the control, but the
+    # exposure (a function of the schedule only) is not: dividing it too gave it the control's
+    # daily noise, shared with the outcome's, which biased the share upwards (+25 % measured)
+    assert not np.allclose(before.outcome, after.outcome)
+    assert np.allclose(before.exposed, after.exposed)
+    assert np.allclose(before.recentred, after.recentred)
