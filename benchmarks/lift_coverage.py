@@ -263,8 +263,11 @@ def summarize(name: str, outcomes: list[Outcome], seconds: float) -> bool:
         f"   coverage of the 95% interval  {coverage:.3f}  (ratio to nominal {coverage / 0.95:.3f})"
     )
     print(f"   false positives at zero lift  {false_positives:.3f}  ({len(zero)} stores)")
+    # Its standard error: a wide interval means a noisy estimate, and a noisy mean.
+    spread = statistics.stdev(errors) / len(errors) ** 0.5 if len(errors) > 1 else float("nan")
     print(
-        f"   bias, incremental orders      {bias:+.2f}  ({bias / scale:+.1%} of the mean true lift)"
+        f"   bias, incremental orders      {bias:+.2f} ± {spread:.2f}  ({bias / scale:+.1%} of the "
+        f"mean true lift, ± {spread / scale:.1%})"
     )
     print(
         f"   median interval width         {width:.1f} orders"
