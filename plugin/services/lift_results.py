@@ -196,13 +196,10 @@ def _staggered(session: Session, test: LiftTest, result: LiftResult) -> None:
     result.creators = [
         (c, names.get(c, str(c)), figures(names.get(c, str(c)), [c])) for c in creator_ids
     ]
-    result.chart = Chart(
-        days,
-        series.orders,
-        list(orders.counterfactual),
-        series.index(launched.date()),
-        "orders a day of the promoted products",
-    )
+    measure = "orders a day of the promoted products"
+    if not math.isfinite(orders.share.estimate):  # the counterfactual fell back on the DiD
+        measure += " (counterfactual from the model-based figure: the lottery cannot say yet)"
+    result.chart = Chart(days, series.orders, list(orders.counterfactual), launch_day, measure)
 
 
 def _holdout(session: Session, test: LiftTest, result: LiftResult) -> None:

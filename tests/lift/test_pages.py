@@ -247,6 +247,7 @@ def test_the_result_page_shows_the_randomization_headline_and_the_did_beside_it(
         "Model-based figure, for comparison: 45% (95%: 14% to 76%) (difference in differences"
     ) in page
     assert "Too thin to say anything" not in page
+    assert "counterfactual from the model-based figure" not in page
 
 
 def test_the_result_page_says_when_the_lottery_is_too_small_for_a_95_percent_interval(
@@ -281,4 +282,7 @@ def test_the_result_page_says_when_the_lottery_is_too_small_for_a_95_percent_int
     assert result.model_based_share is not None
     assert result.model_based_share.bounded
     assert "Model-based figure, for comparison: " in page
-    assert "orders a day of the promoted products" in page
+    assert (
+        "orders a day of the promoted products (counterfactual from the model-based figure: "
+        "the lottery cannot say yet)"
+    ) in page
