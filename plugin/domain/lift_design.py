@@ -1,21 +1,20 @@
-"""Lift-test designs: what each one is, its randomization, and sample-size guidance before launch.
+"""Lift-test designs: what each one is, and sample-size guidance before launch.
 
-Randomization is reproducible: a test draws its seed once (recorded on the test) and the wave
-assignment is a pure function of that seed and the sorted creator ids, so anyone can re-derive
-it; the service stores the result at launch and never changes it afterwards.
+Randomization is reproducible: a test draws its seed once (recorded on the test) and the
+staggered launch's schedule (lift_schedule.py) is a pure function of that seed and the sorted
+creator ids, so anyone can re-derive it; the service stores it at launch and never changes it.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 import numpy as np
 
 from plugin.domain.lift_estimators import controls, residualize
-from plugin.domain.lift_randomization import TAIL, distinct_assignments
+from plugin.domain.lift_randomization import TAIL
+from plugin.domain.lift_schedule import Rollout, draw_many, live_probability, possible_schedules
 
 DESIGNS = ("staggered", "holdout", "observational")
 RANDOMIZED = frozenset({"staggered", "holdout"})
@@ -36,15 +35,20 @@ EXPLANATIONS: dict[str, DesignText] = {
     "staggered": DesignText(
         title="Staggered launch (randomized)",
         how=(
-            "Creators go live in waves a few days apart, and a fair lottery decides who goes in "
-            "which wave. Each creator's codes and links stay off until their wave's date, and "
-            "they see that date. Sales of the promoted products on days with more creators live "
-            "are compared with days before the later waves started, against the rest of the "
-            "store, which tells how many of the creators' attributed orders are extra."
+            "Creators go live in waves, and a fair, recorded lottery decides both who goes in "
+            "which wave and each wave's date, anywhere in the rollout. Each creator's codes and "
+            "links stay off until their wave's date, and they see that date. Because no one "
+            "chose the dates, sales of the promoted products can be compared with what they "
+            "would have been under the many other schedules the lottery could have drawn: if "
+            "sales rose with the actual schedule more than with those, the creators' orders "
+            "were extra. The range comes from that comparison alone, with no model of your "
+            "sales."
         ),
         assumptions=(
-            "Without the campaign, the promoted products would have moved with the rest of the "
-            "store (or with their usual weekday pattern when the whole store is promoted).",
+            "The schedule was drawn at random, as recorded, and kept: nothing else about the "
+            "sales is assumed for the headline range. The second, narrower figure (a difference "
+            "in differences) also assumes the promoted products would have moved with the rest "
+            "of the store (or their usual weekday pattern) without the campaign.",
             "A creator's sales do not depend on who else is live (no spill-over between "
             "creators' audiences beyond the campaign as a whole).",
             "Every creator's orders are about equally incremental; per-creator figures share the "
@@ -89,20 +93,6 @@ EXPLANATIONS: dict[str, DesignText] = {
 }
 
 
-def assign_waves(creator_ids: Sequence[int], waves: int, seed: int) -> dict[int, int]:
-    """creator id -> wave (0-based): a seeded random order dealt round-robin, so wave sizes
-    differ by at most one. The same ids and seed always give the same assignment."""
-    if waves < 1:
-        raise ValueError("waves must be at least 1")
-    ordered = sorted(set(creator_ids))
-    order = np.random.default_rng(seed).permutation(len(ordered))
-    return {ordered[int(index)]: position % waves for position, index in enumerate(order)}
-
-
-def wave_starts(launch: datetime, waves: int, wave_days: int) -> list[datetime]:
-    return [launch + timedelta(days=wave * wave_days) for wave in range(waves)]
-
-
 # --- sample-size guidance ---------------------------------------------------------------------
 
 
@@ -134,44 +124,54 @@ class Guidance:
     enough: bool
 
 
+GUIDANCE_DRAWS = 400
+
+
 def staggered_guidance(history: History, creators: int, waves: int, wave_days: int) -> Guidance:
-    """Smallest lift (share of the promoted products' daily sales, with every creator live) that
-    the difference in differences detects with 80 % power at 5 %, for this schedule."""
-    pre = len(history.daily)
+    """Smallest lift (share of the promoted products' daily sales, with every creator live)
+    found 80 % of the time at 5 %, by the headline (randomization inference: only the variation
+    in creators live that the random schedule creates counts) and by the model-based difference
+    in differences (also before against after launch). Creators are taken as selling equally;
+    uneven creators spread the schedules more, so this errs on the safe side for the headline."""
     if creators < 2 or waves < 2:
         return Guidance(None, "A staggered launch needs at least 2 creators and 2 waves.", False)
-    sizes = [creators // waves + (1 if wave < creators % waves else 0) for wave in range(waves)]
-    schedules = distinct_assignments(sizes)
-    days = pre + waves * wave_days
-    live = np.zeros(days)
-    for wave, size in enumerate(sizes):
-        live[pre + wave * wave_days :] += size / creators
-    weekday = [
-        (history.weekday[0] + day) % 7 if history.weekday else day % 7 for day in range(days)
-    ]
-    spread = residualize(controls(weekday), live)
-    energy = float(spread @ spread)
     mean = history.mean
-    if mean <= 0 or energy <= 0:
+    if mean <= 0:
         return Guidance(None, "No sales history yet: the app cannot size this test.", False)
-    effect = (Z_TWO_SIDED_95 + Z_POWER_80) * history.noise_sd() / math.sqrt(energy)
+    pre, span = len(history.daily), waves * wave_days
+    rollout = Rollout(creators, waves, span)
+    days = pre + span
+    first = history.weekday[0] if history.weekday else 0
+    nuisance = controls([(first + day) % 7 for day in range(days)])
+    since_launch = np.arange(days, dtype=np.float64) - pre
+    expected = live_probability(rollout, since_launch)
+    # Design-based: the spread, across the design's own draws, of the share of creators live.
+    drawn = draw_many(rollout, np.random.default_rng(0), GUIDANCE_DRAWS)
+    live = (since_launch[None, None, :] >= drawn[:, :, None]).mean(axis=1)
+    spread = residualize(np.column_stack([nuisance, expected]), live)
+    design_energy = float(np.einsum("at,at->", spread, spread)) / GUIDANCE_DRAWS
+    model = residualize(nuisance, live)
+    model_energy = float(np.einsum("at,at->", model, model)) / GUIDANCE_DRAWS
+    if design_energy <= 0 or model_energy <= 0:
+        return Guidance(None, "This schedule leaves nothing to compare.", False)
+    noise = (Z_TWO_SIDED_95 + Z_POWER_80) * history.noise_sd()
+    effect = noise / math.sqrt(design_energy)
     lift = effect / mean
-    enough = lift <= 0.5 and creators >= 4
+    model_lift = noise / math.sqrt(model_energy) / mean
+    schedules = possible_schedules(rollout)
+    enough = lift <= 0.5 and creators >= 4 and 1 / schedules <= TAIL
     sentence = (
-        f"With {creators} creators in {waves} waves of {wave_days} days and about "
-        f"{mean:.0f} orders a day of these products, the headline (difference in differences) "
-        f"can detect a lift of about {lift:.0%} (about {effect:.1f} extra orders a day with "
-        "every creator live). "
+        f"With {creators} creators in {waves} waves over {span} days and about {mean:.0f} "
+        f"orders a day of these products, the headline (from the lottery alone) can detect a "
+        f"lift of about {lift:.0%} (about {effect:.1f} extra orders a day with every creator "
+        f"live); the model-based figure beside it, about {model_lift:.0%}. "
     )
     if 1 / schedules > TAIL:
         sentence += (
-            f"The lottery has only {schedules} possible schedules: too few for the design-based "
-            f"check's own 95 % interval (it needs at least {math.ceil(1 / TAIL)}). "
+            f"The lottery has only {schedules} possible schedules: too few for a 95 % interval "
+            f"(it needs at least {math.ceil(1 / TAIL)}). "
         )
-    sentence += (
-        "The design-based check beside it only uses which creators share a date, so it needs "
-        "a lift several times larger; more creators and waves make it bind."
-    )
+    sentence += "A longer rollout (more days per wave) makes the headline sharper."
     if creators < 4:
         sentence += " Fewer than 4 creators: per-wave comparisons will be very noisy."
     return Guidance(lift, sentence, enough)

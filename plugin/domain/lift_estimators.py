@@ -3,31 +3,9 @@
 Shapes: every series is one value per day (orders or revenue in minor units, as floats), all of
 the same length, index 0 the first day of the analysis window.
 
-1. Staggered launch (randomized). Creators go live in randomly assigned waves. The estimand is
-   the *incremental share* θ: the fraction of the campaign's attributed sales that would not have
-   happened without the creators (θ = 1: every attributed order was caused by them; θ = 0: the
-   customers would have bought anyway; θ > 1: halo sales beyond the tracked ones). Model:
-   Y_t = Y0_t + θ·A_t, where Y is the sales of the promoted products (or the store), A the
-   sales attributed to the campaign's creators and Y0 what would have sold without them.
-   Headline estimate (difference in differences): θ̂ = Ẽ·Ỹ / Ẽ·Ã, where E_t = Σ_i r_i·1[t ≥
-   go-live of creator i] is the *design exposure* (r_i: creator i's attributed sales per live
-   day) and ~ means "after regressing out" an intercept and the weekday, with every series first
-   divided by the control series of non-promoted products relative to its mean, when given (the
-   second difference: store-wide swings, taken as proportional).
-   So θ̂ compares treated with not-yet-treated days, using only the variation the
-   randomized schedule creates.
-   Headline interval: Student t from the larger of the classical and the Newey-West variance.
-   It assumes the control series (or the weekday pattern) tracks what the promoted products
-   would have sold, the "parallel trends" assumption of every DiD, which the random wave
-   order makes plausible (no one chose who goes first) but does not prove.
-   Design-based check (randomization inference, lift_randomization.py): for each hypothesized
-   θ, Y - θ·A does not depend on the random wave assignment, so the observed statistic is
-   exchangeable with the statistics of the assignments the lottery could have drawn; the
-   interval is every θ this test keeps at 5 %, and needs no model of the sales. With fixed wave
-   dates a different assignment only changes *which* creators share a date, so it is much wider
-   than the headline, and unbounded when the data cannot tell the actual schedule from others;
-   with too few possible assignments no 95 % interval exists at all, and the estimate says so.
-   Shown beside the headline, never instead of it.
+1. Staggered launch (randomized): lift_staggered.py (the headline from randomization
+   inference, lift_randomization.py; the difference in differences below as a model-based
+   second figure).
 2. Link holdout (randomized per visitor): the difference in conversion between visitors who got
    the creator's discount and those who did not, Newcombe's hybrid score interval (good
    coverage at small rates, where the Wald interval is too narrow); revenue per visitor by a
@@ -47,8 +25,6 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 from scipy import stats
-
-from plugin.domain.lift_randomization import assignments, invert
 
 Vector = npt.NDArray[np.float64]
 LEVEL = 0.95
@@ -102,48 +78,6 @@ def _times(value: float, factor: float) -> float:
 # --- 1. staggered launch --------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class StaggeredInput:
-    outcome: Sequence[float]  # Y_t: promoted products' (or the store's) daily sales
-    attributed: Sequence[Sequence[float]]  # A_it: creator i's attributed sales on day t
-    wave_of: Sequence[int]  # per creator: the wave actually assigned (0-based)
-    wave_start_day: Sequence[int]  # per wave: its first live day (index into the series)
-    weekday: Sequence[int]  # per day: 0 = Monday
-    control: Sequence[float] | None = None  # non-promoted products' daily sales, if any
-    seed: int = 0  # for the re-drawn assignments when there are too many to list
-
-
-@dataclass(frozen=True)
-class StaggeredEstimate:
-    share: Interval  # θ by difference in differences, Newey-West (the headline figure)
-    randomization: Interval  # θ by randomization inference (the design-based check)
-    attributed_total: float
-    counterfactual: tuple[float, ...]  # Y_t - θ̂·A_t, θ̂ the headline's
-    assignments: int  # compared by the randomization test, the actual one included
-    exhaustive: bool  # every possible assignment (True) or seeded re-draws
-    smallest_p: float  # the smallest one-sided p-value the test can reach
-    interval_possible: bool  # False: too few creators or waves for any 95 % interval
-
-
-def creator_rates(attributed: npt.NDArray[np.float64], go_live_day: Sequence[int]) -> Vector:
-    """Each creator's attributed sales per live day (0 for a creator never live in the window)."""
-    days = attributed.shape[1]
-    rates = np.zeros(attributed.shape[0])
-    for index, start in enumerate(go_live_day):
-        live = days - max(start, 0)
-        if live > 0:
-            rates[index] = attributed[index, max(start, 0) :].sum() / live
-    return rates
-
-
-def exposure(rates: Vector, starts: npt.NDArray[np.int64], days: int) -> npt.NDArray[np.float64]:
-    """E_t for one or many assignments: `starts` is (creators,) or (assignments, creators)."""
-    timeline = np.arange(days)
-    live = timeline[None, None, :] >= np.atleast_2d(starts)[:, :, None]
-    result: npt.NDArray[np.float64] = np.einsum("c,act->at", rates, live.astype(np.float64))
-    return result
-
-
 def controls(weekday: Sequence[int]) -> Vector:
     """Design matrix of the nuisance terms: intercept and weekday dummies."""
     days = np.asarray(weekday, dtype=np.int64)
@@ -173,70 +107,6 @@ def residualize(matrix: Vector, values: Vector) -> Vector:
     projector = np.linalg.pinv(matrix)
     residual: Vector = values - (matrix @ (projector @ values.T)).T
     return residual
-
-
-@dataclass(frozen=True)
-class StaggeredDesign:
-    """The series the staggered estimators compare, after the weekday and the control."""
-
-    exposed: Vector  # residual design exposure, one row per assignment (row 0: the actual one)
-    outcome: Vector  # residual Y
-    attributed: Vector  # residual A
-    parameters: int  # nuisance terms removed
-    lags: int  # Newey-West
-    exhaustive: bool  # every possible assignment (True) or seeded re-draws
-
-
-def staggered_design(data: StaggeredInput) -> StaggeredDesign:
-    outcome = np.asarray(data.outcome, dtype=np.float64)
-    days = outcome.size
-    attributed = np.asarray(data.attributed, dtype=np.float64).reshape(-1, days)
-    wave_start = np.asarray(data.wave_start_day, dtype=np.int64)
-    actual = np.asarray(data.wave_of, dtype=np.int64)
-    rates = creator_rates(attributed, wave_start[actual].tolist())
-    labels, exhaustive = assignments(actual.tolist(), data.seed)
-    # Sales taken in proportion to the rest of the store (see observational_difference).
-    scale = relative_level(data.control, days, days)
-    nuisance = controls(data.weekday)
-    return StaggeredDesign(
-        exposed=residualize(nuisance, exposure(rates, wave_start[labels], days) / scale),
-        outcome=residualize(nuisance, outcome / scale),
-        attributed=residualize(nuisance, attributed.sum(axis=0) / scale),
-        parameters=nuisance.shape[1],
-        lags=newey_west_lags(days),
-        exhaustive=exhaustive,
-    )
-
-
-def staggered_share(data: StaggeredInput) -> StaggeredEstimate:
-    design = staggered_design(data)
-    share = difference_in_differences(
-        design.exposed[0], design.outcome, design.attributed, design.parameters
-    )
-    inversion = invert(
-        design.exposed,
-        design.outcome,
-        design.attributed,
-        design.lags,
-        exhaustive=design.exhaustive,
-        guess=share.estimate,
-        scale=(share.high - share.low) / 4,
-    )
-    estimate = share.estimate if math.isfinite(share.estimate) else 0.0
-    outcome = np.asarray(data.outcome, dtype=np.float64)
-    total_attributed = (
-        np.asarray(data.attributed, dtype=np.float64).reshape(-1, outcome.size).sum(axis=0)
-    )
-    return StaggeredEstimate(
-        share=share,
-        randomization=Interval(inversion.estimate, inversion.low, inversion.high),
-        attributed_total=float(total_attributed.sum()),
-        counterfactual=tuple((outcome - estimate * total_attributed).tolist()),
-        assignments=inversion.assignments,
-        exhaustive=inversion.exhaustive,
-        smallest_p=inversion.smallest_p,
-        interval_possible=inversion.possible,
-    )
 
 
 def newey_west_lags(days: int) -> int:

@@ -1,45 +1,43 @@
-"""The staggered launch's 95 % interval from its randomization alone: a test inversion.
+"""The staggered launch's headline 95 % interval, from its randomization alone: a test inversion.
 
-For a hypothesized incremental share τ, the sharp null "every attributed sale brings τ extra
-sales" makes Y - τ·A (what would have sold without the creators) the same whatever wave
-assignment the lottery had drawn. The observed statistic is then one draw among the statistics
-of every assignment the lottery could have made, so its rank is a p-value that needs no model of
-the sales; the interval is every τ this test keeps at 5 % (2.5 % in each tail).
+For a hypothesized incremental share τ, the sharp null "the live creators add τ extra sales for
+each sale they are expected to bring" makes Y - τ·E (what would have sold without the creators;
+E the actual schedule's exposure, see lift_staggered.py) the same whatever schedule the launch
+had drawn. The observed statistic is then one draw among the statistics of the schedules
+the design could have drawn, so its rank is a p-value that needs no model of the sales; the
+interval is every τ this test keeps at 5 % (2.5 % in each tail).
 
-- Assignments: every one the design could have drawn (the creators dealt into waves of the
-  actual sizes) when there are at most EXHAUSTIVE_LIMIT, otherwise DRAWS seeded re-draws, each a
-  uniform shuffle of the actual wave labels, which is the same distribution as the design's
-  seeded order dealt round-robin.
-- Statistic: the t-statistic of the regression of Y - τ·A on the assignment's design exposure
-  (after the weekday and the store-wide control, as in the difference in differences), with the
-  larger of the classical and the Newey-West variance. Studentizing keeps the test valid, for
-  large samples, under the weaker null that only the *average* share is τ (creators differing
-  in how incremental they are; Wu & Ding 2021, JASA), which a raw coefficient does not.
-- Another assignment's exposure puts each creator's observed attributed sales per live day
-  at that assignment's go-live date: creators' rates are taken as fixed, not as caused by
-  their dates. Wave dates are fixed, so assignments differ only in which creators share a date:
-  the test uses that variation alone, which is why its interval is much wider than the
-  difference in differences' (measured in benchmarks/lift_coverage.py).
-- Everything in the statistic is linear in τ or quadratic under the root, so each assignment's
+- Schedules: the actual one and DRAWS re-draws by the design's own `lift_schedule.draw` (wave
+  lottery and random wave dates), seeded from the test's seed on a separate stream: a Monte
+  Carlo randomization test, exact with the actual schedule counted among the draws.
+- Statistic: the t-statistic of the regression of Y - τ·E on the schedule's exposure, recentred
+  on its expectation under the design (Borusyak & Hull 2023: only the part of the exposure the
+  randomization decided is used), after the weekday and the store-wide control, with the larger
+  of the classical and the Newey-West variance. Studentizing keeps the test valid, for large
+  samples, under the weaker null that only the *average* share is τ (creators differing in how
+  incremental they are; Wu & Ding 2021, JASA), which a raw coefficient does not.
+- A schedule's exposure puts each creator's observed attributed sales per live day at that
+  schedule's go-live day: creators' rates are taken as fixed, not as caused by their dates.
+- Everything in the statistic is linear in τ or quadratic under the root, so each schedule's
   statistic at any τ costs a few multiplications: the interval's ends are found by bisection.
-- With few creators or waves there are few distinct assignments (or many give the same
-  exposure), and the smallest p-value the test can reach may exceed 2.5 %: then no 95 %
-  interval exists, and the result says so (`possible` is False) instead of reporting one.
+- With few creators or rollout days many draws repeat the actual exposure, and the smallest
+  p-value the test can reach may exceed 2.5 %: then no 95 % interval exists, and the result
+  says so (`possible` is False) instead of reporting one. When the sales cannot tell the actual
+  schedule from the others an end stays unbounded, and the pages say the data are too thin.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from itertools import combinations
 
 import numpy as np
 import numpy.typing as npt
 
+from plugin.domain.lift_schedule import Days, Rollout, draw_many
+
 Vector = npt.NDArray[np.float64]
-Labels = npt.NDArray[np.int64]
-EXHAUSTIVE_LIMIT = 5_000
 DRAWS = 1_999
 TAIL = 0.025  # each tail of a two-sided 95 % interval
 SEARCH_STEPS = 60
@@ -52,8 +50,7 @@ class Inversion:
     estimate: float  # where the observed statistic sits mid-distribution (Hodges-Lehmann)
     low: float  # -inf / +inf when the data cannot bound that end
     high: float
-    assignments: int  # compared, the actual one included
-    exhaustive: bool
+    schedules: int  # compared, the actual one included
     smallest_p: float  # the smallest one-sided p-value any τ can give
 
     @property
@@ -62,48 +59,22 @@ class Inversion:
         return self.smallest_p <= TAIL
 
 
-def distinct_assignments(wave_sizes: Sequence[int]) -> int:
-    """How many ways the creators can be dealt into waves of these sizes (a multinomial)."""
-    total, remaining = 1, sum(wave_sizes)
-    for size in wave_sizes:
-        total *= math.comb(remaining, size)
-        remaining -= size
-    return total
+RANDOMIZATION_STREAM = 1  # the re-draws' generator: the test's seed and this, never the launch's
 
 
-def _partitions(pool: tuple[int, ...], sizes: Sequence[int]) -> Iterator[list[tuple[int, ...]]]:
-    if not sizes:
-        yield []
-        return
-    for chosen in combinations(pool, sizes[0]):
-        rest = tuple(index for index in pool if index not in chosen)
-        for tail in _partitions(rest, sizes[1:]):
-            yield [chosen, *tail]
-
-
-def assignments(actual: Sequence[int], seed: int) -> tuple[Labels, bool]:
-    """Row 0 the actual wave per creator, then every possible assignment (exhaustive, True) or
-    DRAWS seeded re-draws (False)."""
-    labels = np.asarray(actual, dtype=np.int64)
-    waves = int(labels.max()) + 1 if labels.size else 0
-    sizes = [int(np.count_nonzero(labels == wave)) for wave in range(waves)]
-    if distinct_assignments(sizes) <= EXHAUSTIVE_LIMIT:
-        rows = [labels]
-        for groups in _partitions(tuple(range(labels.size)), sizes):
-            row = np.empty(labels.size, dtype=np.int64)
-            for wave, members in enumerate(groups):
-                row[list(members)] = wave
-            if not np.array_equal(row, labels):
-                rows.append(row)
-        return np.vstack(rows), True
-    rng = np.random.default_rng(seed)
-    drawn = [labels, *(rng.permutation(labels) for _ in range(DRAWS))]
-    return np.vstack(drawn), False
+def schedules(actual: Sequence[int], rollout: Rollout, seed: int) -> Days:
+    """Row 0 the actual go-live day per creator (days after launch), then DRAWS schedules drawn
+    by the design's own `draw` from a generator seeded with the test's seed (a separate stream
+    from the launch's draw, so the actual schedule is not simply repeated)."""
+    first = np.asarray(actual, dtype=np.int64).reshape(1, -1)
+    rng = np.random.default_rng([seed, RANDOMIZATION_STREAM])
+    result: Days = np.vstack([first, draw_many(rollout, rng, DRAWS)])
+    return result
 
 
 @dataclass(frozen=True)
 class _Parts:
-    """Per assignment: t(τ) = (n_y - τ n_a) / sqrt(max(robust(τ), classical(τ))), each variance
+    """Per schedule: t(τ) = (n_y - τ n_a) / sqrt(max(robust(τ), classical(τ))), each variance
     a quadratic c0 - 2τ c1 + τ² c2."""
 
     n_y: Vector
@@ -119,12 +90,12 @@ class _Parts:
         return result
 
 
-def _parts(exposed: Vector, outcome: Vector, attributed: Vector, lags: int) -> _Parts:
+def _parts(exposed: Vector, outcome: Vector, dose: Vector, lags: int) -> _Parts:
     energy = np.maximum(np.einsum("at,at->a", exposed, exposed), 1e-300)
-    n_y, n_a = exposed @ outcome, exposed @ attributed
-    # Residuals of Y - τA on each exposure: p - τ q.
+    n_y, n_a = exposed @ outcome, exposed @ dose
+    # Residuals of Y - τ·dose on each exposure: p - τ q.
     p = outcome[None, :] - (n_y / energy)[:, None] * exposed
-    q = attributed[None, :] - (n_a / energy)[:, None] * exposed
+    q = dose[None, :] - (n_a / energy)[:, None] * exposed
     u, v = exposed * p, exposed * q
 
     def newey_west(x: Vector, z: Vector) -> Vector:
@@ -160,31 +131,31 @@ def _tails(statistics: Vector) -> tuple[float, float]:
 
 
 def p_values(
-    exposed: Vector, outcome: Vector, attributed: Vector, lags: int, tau: float
+    exposed: Vector, outcome: Vector, dose: Vector, lags: int, tau: float
 ) -> tuple[float, float]:
     """The one-sided p-values (upper, lower) of the sharp null "incremental share = tau"."""
-    return _tails(_parts(exposed, outcome, attributed, lags).statistic(tau))
+    return _tails(_parts(exposed, outcome, dose, lags).statistic(tau))
 
 
 def invert(
     exposed: Vector,
     outcome: Vector,
-    attributed: Vector,
+    dose: Vector,
     lags: int,
     *,
-    exhaustive: bool,
     guess: float,
     scale: float,
 ) -> Inversion:
-    """`exposed`: residual design exposure per assignment (row 0 the actual one); `outcome`,
-    `attributed`: residual Y and A. `guess` and `scale` (an estimate and its rough standard
-    error) only place the search; the interval does not depend on them beyond rounding."""
+    """`exposed`: residual recentred exposure per schedule (row 0 the actual one); `outcome`:
+    residual Y; `dose`: what τ multiplies (residual E of the actual schedule). `guess` and
+    `scale` (an estimate and its rough standard error) only place the search; the interval
+    does not depend on them beyond rounding."""
     rows = exposed.shape[0]
-    parts = _parts(exposed, outcome, attributed, lags)
+    parts = _parts(exposed, outcome, dose, lags)
     same = np.all(np.isclose(exposed, exposed[0], rtol=1e-9, atol=1e-12), axis=1)
     smallest = float(np.count_nonzero(same)) / rows
     if smallest > TAIL or float(exposed[0] @ exposed[0]) <= 1e-18:
-        return Inversion(math.nan, -math.inf, math.inf, rows, exhaustive, smallest)
+        return Inversion(math.nan, -math.inf, math.inf, rows, smallest)
 
     def kept(tau: float) -> bool:
         return min(_tails(parts.statistic(tau))) > TAIL
@@ -202,12 +173,12 @@ def invert(
     )
     flags = [kept(tau) for tau in grid]
     if not any(flags):
-        return Inversion(estimate, math.nan, math.nan, rows, exhaustive, smallest)
+        return Inversion(estimate, math.nan, math.nan, rows, smallest)
     first = flags.index(True)
     last = len(flags) - 1 - flags[::-1].index(True)
     low = -math.inf if first == 0 else _crossing(kept, grid[first], grid[first - 1])
     high = math.inf if last == len(grid) - 1 else _crossing(kept, grid[last], grid[last + 1])
-    return Inversion(estimate, low, high, rows, exhaustive, smallest)
+    return Inversion(estimate, low, high, rows, smallest)
 
 
 def _crossing(kept: Callable[[float], bool], inside: float, outside: float) -> float:

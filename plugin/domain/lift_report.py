@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass
 
 from plugin.domain.lift_estimators import Interval
-from plugin.domain.lift_randomization import TAIL as RANDOMIZATION_TAIL
+from plugin.domain.lift_randomization import TAIL
 
 MIN_ATTRIBUTED_ORDERS = 20
 MIN_HOLDOUT_VISITORS = 100
@@ -86,7 +86,7 @@ def staggered_warnings(attributed_orders: int, creators: int, waves_started: int
     if creators < 4:
         warnings.append(f"Only {creators} creators: too few to compare waves reliably.")
     if waves_started < 2:
-        warnings.append("Fewer than 2 waves have started: nothing to compare yet.")
+        warnings.append("Fewer than 2 go-live dates have passed: nothing to compare yet.")
     if attributed_orders < MIN_ATTRIBUTED_ORDERS:
         warnings.append(
             f"Only {attributed_orders} attributed orders so far: too few to say anything yet "
@@ -96,23 +96,37 @@ def staggered_warnings(attributed_orders: int, creators: int, waves_started: int
 
 
 def no_randomization_interval(
-    creators: int, waves: int, assignments: int, exhaustive: bool, smallest_p: float
+    creators: int, waves: int, possible_schedules: int, smallest_p: float
 ) -> str:
-    """Why the lottery cannot give a 95 % interval: the design itself (every assignment listed,
-    and even a unique one would have p = 1/count > 2.5 %), or creators without sales, whose
-    places in the waves make no difference to the exposure."""
-    if exhaustive and 1 / assignments > RANDOMIZATION_TAIL:
+    """Why the lottery cannot give a 95 % interval: the design has too few different schedules,
+    or too few creators have sold for their dates to make a difference, so even the most extreme
+    result would have a chance above 2.5 % each side."""
+    if 1 / possible_schedules > TAIL:
         return (
-            f"Design-based check: with {creators} creators in {waves} waves the lottery has too "
-            "few different outcomes for a 95 % interval of its own: the smallest chance the "
-            f"test can report is {1 / assignments:.0%}, above the 2.5 % each side needs. Add "
-            "creators or waves to a future test."
+            f"Too thin to say anything: with {creators} creators in {waves} waves the lottery "
+            f"has only {possible_schedules} possible schedules, too few for a 95 % range (the "
+            f"smallest chance the test can report is {1 / possible_schedules:.0%}, above the "
+            "2.5 % each side needs). Add creators, waves or days to a future test."
         )
     return (
-        "Design-based check: too few of the creators have sold yet for the lottery to tell its "
-        "schedule from the "
-        f"others it could have drawn: the smallest chance the test can report is "
-        f"{smallest_p:.0%}, so no 95 % interval yet."
+        "Too thin to say anything yet: too few of the creators have sold for the lottery's "
+        "schedules to differ (the smallest chance the test can report is "
+        f"{smallest_p:.0%}, above the 2.5 % each side needs)."
+    )
+
+
+def too_thin(share: Interval) -> str:
+    """The lottery-based range has an open end: the sales cannot yet tell the actual schedule's
+    effect from the others'."""
+    if share.low_bounded:
+        bound = f"at least {share.low:.0%} of the attributed orders were extra, but no upper limit"
+    elif share.high_bounded:
+        bound = f"at most {share.high:.0%} of the attributed orders were extra, but no lower limit"
+    else:
+        bound = "no limit either way"
+    return (
+        "Too thin to say anything yet: the sales do not move enough with the random schedule "
+        f"for a 95 % range ({bound}). Wait for more days of sales."
     )
 
 

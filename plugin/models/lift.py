@@ -38,8 +38,9 @@ class LiftTest(IdMixin, TenantMixin, TimestampMixin, Base):
 
 
 class LiftAssignment(IdMixin, TenantMixin, Base):
-    """A creator's wave in a staggered launch: written once at launch, never updated except to
-    stamp when the wave's codes and links were switched on."""
+    """A creator's wave and go-live date in a staggered launch, drawn from the test's seed:
+    written once at launch, never updated except to stamp when the codes and links were
+    switched on."""
 
     __tablename__ = "lift_assignments"
     __table_args__ = (UniqueConstraint("test_id", "creator_id"),)
@@ -49,6 +50,8 @@ class LiftAssignment(IdMixin, TenantMixin, Base):
     )
     creator_id: Mapped[int] = mapped_column(BigId, ForeignKey("creators.id", ondelete="CASCADE"))
     wave: Mapped[int] = mapped_column()
+    # The drawn go-live day, in days after launch (the wave's date); starts_at = launch + day.
+    day: Mapped[int] = mapped_column(default=0)
     starts_at: Mapped[datetime] = mapped_column(index=True)
     activated_at: Mapped[datetime | None] = mapped_column(default=None)
     # Links this test switched off at launch (ids as strings), switched back on at the wave date.

@@ -1,6 +1,9 @@
 """Lift tests: create, launch (randomize once, then freeze), hold later waves, activate waves, end.
 
-A staggered launch holds each later-wave creator back until their wave date through the existing
+A staggered launch draws its schedule once, at launch, from the test's recorded seed
+(lift_schedule.assign: who goes in which wave, and each wave's date anywhere in the rollout of
+waves x wave_days days) and stores each creator's go-live moment (launch + their day). It holds
+each creator whose date is later than the launch back until that date through the existing
 code and link services: the creator's campaign codes wait as `scheduled` (never sent to the
 store) and their campaign links are switched off; `activate_due_waves` (a periodic job) turns
 them on at the date: links back on, codes to `pending` and the usual creation job, so the code
@@ -15,14 +18,14 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from plugin import background
-from plugin.domain.lift_design import assign_waves, wave_starts
+from plugin.domain.lift_schedule import assign
 from plugin.domain.validation import InvalidTransition, ValidationFailed
 from plugin.models import (
     Agreement,
@@ -124,8 +127,9 @@ def assignments(tenant: Tenant, test_id: int) -> list[LiftAssignment]:
 
 
 def launch(tenant: Tenant, test: LiftTest, now: datetime | None = None) -> LiftTest:
-    """Start the test. A staggered launch draws the waves from the recorded seed, stores them,
-    holds every later-wave creator's campaign codes and links, and starts wave 0 at once."""
+    """Start the test. A staggered launch draws the schedule from the recorded seed, stores it,
+    holds the campaign codes and links of every creator not live yet, and switches on those
+    whose date is the launch itself."""
     if test.status != "draft":
         raise InvalidTransition(f"a {test.status} lift test cannot be launched again")
     launched = now or utcnow()
@@ -137,17 +141,22 @@ def launch(tenant: Tenant, test: LiftTest, now: datetime | None = None) -> LiftT
                 "link in the campaign"
             )
         live = _live_codes(tenant, test.campaign_id)
-        waves = assign_waves([creator.id for creator in creators], test.waves, test.seed)
-        starts = wave_starts(launched, test.waves, test.wave_days)
-        blocked = sorted(code for creator_id, code in live if waves[creator_id] > 0)
+        schedule = assign(
+            [creator.id for creator in creators], test.waves, test.waves * test.wave_days, test.seed
+        )
+        blocked = sorted(code for creator_id, code in live if schedule[creator_id][1] > 0)
         if blocked:
             raise InvalidTransition(
-                "these codes are already live in the store and cannot be held back for a later "
-                f"wave: {', '.join(blocked)}; launch before issuing the campaign's codes"
+                "these codes are already live in the store and cannot be held back until a later "
+                f"go-live date: {', '.join(blocked)}; launch before issuing the campaign's codes"
             )
-        for creator_id, wave in sorted(waves.items()):
+        for creator_id, (wave, day) in sorted(schedule.items()):
             row = LiftAssignment(
-                test_id=test.id, creator_id=creator_id, wave=wave, starts_at=starts[wave]
+                test_id=test.id,
+                creator_id=creator_id,
+                wave=wave,
+                day=day,
+                starts_at=launched + timedelta(days=day),
             )
             tenant.add(row)
             _hold(tenant, test, row)
@@ -194,7 +203,7 @@ def _live_codes(tenant: Tenant, campaign_id: int) -> list[tuple[int, str]]:
 
 
 def _hold(tenant: Tenant, test: LiftTest, row: LiftAssignment) -> None:
-    if row.wave == 0:
+    if row.day == 0:
         return
     for code in tenant.all(
         DiscountCode,

@@ -26,12 +26,12 @@ from plugin.domain.lift_design import (
 from plugin.domain.lift_estimators import (
     ArmCounts,
     Interval,
-    StaggeredInput,
     conversion_difference,
     mean_difference,
     observational_difference,
-    staggered_share,
 )
+from plugin.domain.lift_schedule import Rollout, possible_schedules
+from plugin.domain.lift_staggered import StaggeredInput, staggered_share
 from plugin.domain.metrics import spend_minor
 from plugin.models import Creator, LiftTest, utcnow
 from plugin.services import lift as lifecycle
@@ -65,8 +65,10 @@ class LiftResult:
     end: datetime
     campaign: report.Figures | None = None
     creators: list[tuple[int, str, report.Figures]] = field(default_factory=list)
-    incremental_share: Interval | None = None  # staggered: share of attributed orders (DiD)
-    randomization: dict[str, Any] | None = None  # staggered: the design-based check beside it
+    # staggered: share of attributed orders that were extra, from the randomization (headline)
+    incremental_share: Interval | None = None
+    model_based_share: Interval | None = None  # staggered: the difference in differences
+    randomization: dict[str, Any] | None = None  # staggered: what the headline rests on
     conversion: dict[str, Any] | None = None  # holdout: the two arms
     warnings: list[str] = field(default_factory=list)
     chart: Chart | None = None
@@ -126,14 +128,14 @@ def _spend(session: Session, test: LiftTest, start: datetime, end: datetime) -> 
 
 def _staggered(session: Session, test: LiftTest, result: LiftResult) -> None:
     tenant = Tenant(session, test.shop_id)
-    rows = lifecycle.assignments(tenant, test.id)
+    # In increasing creator id order, the order the schedule was drawn in.
+    rows = sorted(lifecycle.assignments(tenant, test.id), key=lambda row: row.creator_id)
     creator_ids = [row.creator_id for row in rows]
     days = full_days(result.start, result.end)
     series = daily_series(session, test, days, creator_ids)
     launched = test.launched_at or result.start
-    starts = sorted({(row.wave, row.starts_at) for row in rows})
-    wave_start_day = [(moment.date() - days[0]).days if days else 0 for _, moment in starts]
-    started = sum(1 for day in wave_start_day if day < len(days))
+    launch_day = series.index(launched.date()) if days else 0
+    started = len({row.day for row in rows if launch_day + row.day < len(days)})
     attributed_orders = sum(sum(series.creator_orders[c]) for c in creator_ids)
     result.warnings = report.staggered_warnings(int(attributed_orders), len(rows), started)
     if len(days) < 14 or started < 1 or not rows:
@@ -145,8 +147,10 @@ def _staggered(session: Session, test: LiftTest, result: LiftResult) -> None:
             StaggeredInput(
                 outcome=outcome,
                 attributed=[per_creator[c] for c in creator_ids],
-                wave_of=[row.wave for row in rows],
-                wave_start_day=wave_start_day,
+                go_live=[row.day for row in rows],
+                launch_day=launch_day,
+                waves=test.waves,
+                span_days=test.waves * test.wave_days,
                 weekday=series.weekday,
                 control=control,
                 seed=test.seed,
@@ -156,19 +160,23 @@ def _staggered(session: Session, test: LiftTest, result: LiftResult) -> None:
     orders = estimate(series.orders, series.creator_orders, series.control_orders)
     revenue = estimate(series.revenue, series.creator_revenue, series.control_revenue)
     result.incremental_share = orders.share
+    result.model_based_share = orders.model_based
     result.randomization = {
-        "interval": orders.randomization,
-        "assignments": orders.assignments,
-        "exhaustive": orders.exhaustive,
+        "schedules": orders.schedules,
         "smallest_p_value": orders.smallest_p,
         "interval_possible": orders.interval_possible,
     }
     if not orders.interval_possible:
         result.warnings.append(
             report.no_randomization_interval(
-                len(rows), test.waves, orders.assignments, orders.exhaustive, orders.smallest_p
+                len(rows),
+                test.waves,
+                possible_schedules(Rollout(len(rows), test.waves, test.waves * test.wave_days)),
+                orders.smallest_p,
             )
         )
+    elif not orders.share.bounded:
+        result.warnings.append(report.too_thin(orders.share))
     spend = _spend(session, test, launched, result.end)
     names = _names(session, test, creator_ids)
 
@@ -188,13 +196,10 @@ def _staggered(session: Session, test: LiftTest, result: LiftResult) -> None:
     result.creators = [
         (c, names.get(c, str(c)), figures(names.get(c, str(c)), [c])) for c in creator_ids
     ]
-    result.chart = Chart(
-        days,
-        series.orders,
-        list(orders.counterfactual),
-        series.index(launched.date()),
-        "orders a day of the promoted products",
-    )
+    measure = "orders a day of the promoted products"
+    if not math.isfinite(orders.share.estimate):  # the counterfactual fell back on the DiD
+        measure += " (counterfactual from the model-based figure: the lottery cannot say yet)"
+    result.chart = Chart(days, series.orders, list(orders.counterfactual), launch_day, measure)
 
 
 def _holdout(session: Session, test: LiftTest, result: LiftResult) -> None:

@@ -54,7 +54,7 @@ def chart_svg(chart: Chart, title: str) -> Markup:
     first, last = chart.days[0], chart.days[-1]
     description = (
         f"{chart.measure.capitalize()} from {first:%d %b} to {last:%d %b %Y}: the solid line is "
-        "what sold, the dashed line what the model says would have sold without the creators; "
+        "what sold, the dashed line the estimate of what would have sold without the creators; "
         "the vertical line marks the launch. The table below gives the same numbers by week."
     )
     parts = [

@@ -11,15 +11,15 @@ from scipy import stats
 from plugin.domain.lift_estimators import (
     ArmCounts,
     Interval,
-    StaggeredInput,
     conversion_difference,
     difference_in_differences,
     mean_difference,
     observational_difference,
-    staggered_share,
     wilson,
 )
 from plugin.domain.lift_report import orders_sentence, roi, share_of
+from plugin.domain.lift_schedule import assign
+from plugin.domain.lift_staggered import StaggeredInput, staggered_design, staggered_share
 
 
 def test_newcombe_hybrid_score_interval_matches_the_published_example() -> None:
@@ -94,31 +94,35 @@ def test_difference_in_differences_by_hand() -> None:
 
 
 def _staggered_store(theta: float) -> StaggeredInput:
-    days, creators = 42, 6
+    """3 weeks before launch, 3 waves over 21 days drawn from seed 7; creator i sells i + 1
+    orders every live day; the rest of the outcome is an exact weekday pattern."""
+    days, creators, launch = 42, 6, 21
     weekday = [day % 7 for day in range(days)]
-    wave_of = [0, 1, 2, 0, 1, 2]
-    wave_start = [21, 28, 35]
+    schedule = assign(list(range(creators)), 3, 21, seed=7)
+    go_live = [schedule[creator][1] for creator in range(creators)]
     attributed = [
-        [float(1 + creator) if day >= wave_start[wave_of[creator]] else 0.0 for day in range(days)]
+        [float(1 + creator) if day >= launch + go_live[creator] else 0.0 for day in range(days)]
         for creator in range(creators)
     ]
     outcome = [
         20.0 + 3 * (day % 7) + theta * sum(row[day] for row in attributed) for day in range(days)
     ]
-    return StaggeredInput(outcome, attributed, wave_of, wave_start, weekday, None, 7)
+    return StaggeredInput(outcome, attributed, go_live, launch, 3, 21, weekday, None, 7)
 
 
 @pytest.mark.parametrize("theta", [0.0, 0.4, 1.0])
 def test_staggered_recovers_the_incremental_share_without_noise(theta: float) -> None:
     estimate = staggered_share(_staggered_store(theta))
-    assert estimate.share.estimate == pytest.approx(theta, abs=1e-9)
-    assert estimate.share.low == pytest.approx(theta, abs=1e-6)
-    # Without noise only τ = θ leaves an outcome the assignment cannot move.
-    assert estimate.randomization.estimate == pytest.approx(theta, abs=1e-6)
-    assert (estimate.randomization.low, estimate.randomization.high) == (
+    # Without noise only τ = θ leaves an outcome the schedule cannot move: the headline
+    # (randomization inference) collapses on θ.
+    assert estimate.share.estimate == pytest.approx(theta, abs=1e-6)
+    assert (estimate.share.low, estimate.share.high) == (
         pytest.approx(theta, abs=1e-6),
         pytest.approx(theta, abs=1e-6),
     )
+    # and the model-based difference in differences finds it too
+    assert estimate.model_based.estimate == pytest.approx(theta, abs=1e-9)
+    assert estimate.model_based.low == pytest.approx(theta, abs=1e-6)
     assert estimate.attributed_total == pytest.approx(sum(map(sum, _staggered_store(0).attributed)))
 
 
@@ -157,3 +161,28 @@ def test_the_campaign_figures_scale_the_share_and_roi_maps_the_interval() -> Non
 )
 def test_the_plain_sentence(interval: Interval, sentence: str) -> None:
     assert orders_sentence("Maya", 58, interval) == sentence
+
+
+def test_the_exposure_is_not_divided_by_the_noisy_control() -> None:
+    # given the same store without and with a noisy control series (the rest of the store)
+    plain = _staggered_store(0.5)
+    noisy = np.random.default_rng(3).poisson(60, size=len(plain.outcome)).astype(float)
+    with_control = StaggeredInput(
+        plain.outcome,
+        plain.attributed,
+        plain.go_live,
+        plain.launch_day,
+        plain.waves,
+        plain.span_days,
+        plain.weekday,
+        noisy.tolist(),
+        plain.seed,
+    )
+    # when
+    before, after = staggered_design(plain), staggered_design(with_control)
+    # then the outcome and attributed sales are taken relative to the control, but the
+    # exposure (a function of the schedule only) is not: dividing it too gave it the control's
+    # daily noise, shared with the outcome's, which biased the share upwards (+25 % measured)
+    assert not np.allclose(before.outcome, after.outcome)
+    assert np.allclose(before.exposed, after.exposed)
+    assert np.allclose(before.recentred, after.recentred)

@@ -143,16 +143,13 @@ def test_the_result_page_in_a_browser(server: tuple[str, str, int]) -> None:
         ).to_be_visible()
         expect(page.locator(".lift-sentence").first).to_contain_text("of these")
         expect(page.locator(".lift-share")).to_contain_text(
-            "Share of attributed orders that were extra (difference in differences"
+            "Share of attributed orders that were extra: "
         )
         expect(page.locator(".lift-share")).to_contain_text(
-            "Design-based check, from the lottery alone"
+            "This range comes from the lottery alone: your sales under the schedule it actually "
+            "drew, compared with 1999 other schedules it could have drawn"
         )
-        expect(page.locator(".lift-share")).to_contain_text(
-            "the design cannot bound it yet, as the sales cannot yet tell the lottery's actual "
-            "schedule from the others it could have drawn (60 possible schedules, smallest "
-            "attainable p-value 0.017)"
-        )
+        expect(page.locator(".lift-share")).to_contain_text("Model-based figure, for comparison: ")
         expect(page.get_by_role("cell", name="Nina", exact=True).first).to_be_visible()
         page.get_by_text("The chart's numbers as a table").click()
         expect(page.get_by_role("columnheader", name="Counterfactual")).to_be_visible()
@@ -174,7 +171,7 @@ def _note(problems: list[str], message: Any) -> None:
 
 
 def _staggered_with_sales(
-    session: Session, campaign: Campaign, waves: int, more_creators: int = 0
+    session: Session, campaign: Campaign, waves: int, more_creators: int = 0, wave_days: int = 7
 ) -> LiftTest:
     tenant = campaign.tenant
     for number in range(more_creators):
@@ -188,7 +185,7 @@ def _staggered_with_sales(
             "campaign_id": campaign.store.campaign.id,
             "design": "staggered",
             "waves": waves,
-            "wave_days": 7,
+            "wave_days": wave_days,
             "product_ids": list(PROMOTED),
             "seed": 5,
         },
@@ -201,7 +198,7 @@ def _staggered_with_sales(
     sales, _ = simulate_sales(
         np.random.default_rng(8),
         first.date(),
-        28 + 7 * waves,
+        28 + max(28, waves * wave_days),
         go_live,
         0.6,
         baseline=20,
@@ -218,7 +215,7 @@ def _staggered_with_sales(
     return test
 
 
-def test_the_result_page_shows_the_did_headline_and_the_randomization_check_beside_it(
+def test_the_result_page_shows_the_randomization_headline_and_the_did_beside_it(
     client: FlaskClient, session: Session, campaign: Campaign
 ) -> None:
     # given a staggered test of 8 creators in 4 waves, with its sales
@@ -228,59 +225,64 @@ def test_the_result_page_shows_the_did_headline_and_the_randomization_check_besi
     sign_in_with_key(client, key)
     # when
     page = client.get(f"/admin/lift-tests/{test.id}").get_data(as_text=True)
-    # then the headline is the difference in differences, and it covers the true share
+    # then the headline is the randomization interval, and it covers the true share
     result = lift_result(session, test, now=LAUNCH + timedelta(days=28))
     share = result.incremental_share
     assert share is not None
+    assert share.bounded
     assert share.covers(0.6)
+    assert result.randomization == {
+        "schedules": 2000,
+        "smallest_p_value": pytest.approx(1 / 2000),
+        "interval_possible": True,
+    }
     assert (
-        "Share of attributed orders that were extra (difference in differences: sales before "
-        "and after each wave went live, against the rest of your store; it assumes the rest of "
-        "the store shows how these products would have sold, which the random wave order makes "
-        "plausible): 48% (95%: 15% to 82%)."
+        "Share of attributed orders that were extra: <strong>40% (95%: -70% to 342%)</strong>. "
+        "This range comes from the lottery alone: your sales under the schedule it actually "
+        "drew, compared with 1999 other schedules it could have drawn (re-drawn the same way "
+        "from the test's seed); no model of your sales."
     ) in page
-    # and the lottery's interval, from all 2,520 ways it could have dealt the waves, beside it
-    assert result.randomization is not None
-    assert result.randomization["assignments"] == 2520
-    assert result.randomization["interval_possible"]
+    # and the model-based difference in differences beside it, labelled as such
     assert (
-        "Design-based check, from the lottery alone (the result compared with all 2520 ways it "
-        "could have put these creators in waves; no model of your sales, but much wider with "
-        "few creators or waves): -26% (95%: -471% to 509%)."
+        "Model-based figure, for comparison: 45% (95%: 14% to 76%) (difference in differences"
     ) in page
+    assert "Too thin to say anything" not in page
+    assert "counterfactual from the model-based figure" not in page
 
 
-def test_the_result_page_says_when_no_95_percent_interval_can_exist(
+def test_the_result_page_says_when_the_lottery_is_too_small_for_a_95_percent_interval(
     client: FlaskClient, session: Session, campaign: Campaign
 ) -> None:
-    # given a staggered test of the campaign's 4 creators in 4 waves, with its sales
-    test = _staggered_with_sales(session, campaign, waves=4)
+    # given a staggered test of the campaign's 4 creators in 2 waves over 2 days: 18 schedules
+    test = _staggered_with_sales(session, campaign, waves=2, wave_days=1)
     _, key = issue_api_key(session, campaign.store.shop.id, label="pages")
     session.commit()
     sign_in_with_key(client, key)
     # when
     page = client.get(f"/admin/lift-tests/{test.id}").get_data(as_text=True)
-    # then the headline is the difference in differences, the lottery's 24 schedules beside it
+    # then the headline says it cannot bound the share, and a warning says why
     result = lift_result(session, test, now=LAUNCH + timedelta(days=28))
     share = result.incremental_share
     assert share is not None
-    assert share.bounded
+    assert not share.bounded
     assert result.randomization is not None
-    check = result.randomization["interval"]
-    assert not check.bounded
-    assert {k: v for k, v in result.randomization.items() if k != "interval"} == {
-        "assignments": 24,
-        "exhaustive": True,
-        "smallest_p_value": pytest.approx(1 / 24),
-        "interval_possible": False,
-    }
-    assert "(difference in differences: sales before and after each wave went live" in page
-    assert "which the random wave order makes plausible): 50% (95%: 9% to 92%)." in page
-    assert "compared with all 24 ways it could have put these creators in waves" in page
-    assert "no 95% interval exists: too few creators or waves" in page
-    assert "orders a day of the promoted products" in page
-    assert "counterfactual from the model-based check" not in page
+    assert not result.randomization["interval_possible"]
+    assert result.randomization["smallest_p_value"] > 0.025
+    headline = "Share of attributed orders that were extra: <strong>too thin to say yet</strong>."
+    assert headline in page
+    warning = (
+        "Too thin to say anything: with 4 creators in 2 waves the lottery has only 18 possible "
+        "schedules, too few for a 95 % range (the smallest chance the test can report is 6%, "
+        "above the 2.5 % each side needs). Add creators, waves or days to a future test."
+    )
+    assert warning in result.warnings
+    assert warning.replace("'", "&#39;") in page
+    assert "The data cannot yet say how many of these" in page
+    # while the model-based figure is still shown, labelled
+    assert result.model_based_share is not None
+    assert result.model_based_share.bounded
+    assert "Model-based figure, for comparison: " in page
     assert (
-        "Design-based check: with 4 creators in 4 waves the lottery has too few different "
-        "outcomes for a 95 % interval of its own: the smallest chance the test can report is 4%"
+        "orders a day of the promoted products (counterfactual from the model-based figure: "
+        "the lottery cannot say yet)"
     ) in page

@@ -19,10 +19,11 @@ LAUNCH = datetime(2026, 3, 2, tzinfo=UTC)
 def test_a_test_without_data_warns_instead_of_guessing(
     session: Session, campaign: Campaign
 ) -> None:
-    test = lift.create_test(
-        campaign.tenant, {"campaign_id": campaign.store.campaign.id, "design": "staggered"}
-    )
+    # (seed 1 draws go-live days 0, 4, 23 and 26 for the 4 waves)
+    values = {"campaign_id": campaign.store.campaign.id, "design": "staggered", "seed": 1}
+    test = lift.create_test(campaign.tenant, values)
     lift.launch(campaign.tenant, test, now=LAUNCH)
+    assert sorted(row.day for row in lift.assignments(campaign.tenant, test.id)) == [0, 4, 23, 26]
     result = lift_result(session, test, now=LAUNCH + timedelta(days=3))
     assert result.campaign is not None
     assert not result.campaign.incremental_orders.bounded
@@ -31,11 +32,11 @@ def test_a_test_without_data_warns_instead_of_guessing(
         "the campaign's creators."
     )
     assert result.warnings == [
-        "Fewer than 2 waves have started: nothing to compare yet.",
+        "Fewer than 2 go-live dates have passed: nothing to compare yet.",
         "Only 0 attributed orders so far: too few to say anything yet (wait for at least 20).",
-        "Design-based check: with 4 creators in 4 waves the lottery has too few different "
-        "outcomes for a 95 % interval of its own: the smallest chance the test can report is "
-        "4%, above the 2.5 % each side needs. Add creators or waves to a future test.",
+        "Too thin to say anything yet: too few of the creators have sold for the lottery's "
+        "schedules to differ (the smallest chance the test can report is 100%, above the 2.5 % "
+        "each side needs).",
     ]
 
 

@@ -36,19 +36,23 @@ def test_later_waves_are_inactive_in_the_store_until_their_date(
     campaign: Campaign,
     run_jobs: Callable[[], int],
 ) -> None:
-    # given a launched staggered test with 2 waves, a week apart, starting now
+    # given a launched staggered test with 2 waves over 14 days, whose seed drew the launch day
+    # for the first wave and day 11 for the second
     tenant = campaign.tenant
     test = lift.create_test(
         tenant,
-        {"campaign_id": campaign.store.campaign.id, "design": "staggered", "waves": 2, "seed": 9},
+        {"campaign_id": campaign.store.campaign.id, "design": "staggered", "waves": 2, "seed": 13},
     )
     launched = utcnow()
     lift.launch(tenant, test, now=launched)
     session.commit()
-    waves = {row.creator_id: row.wave for row in lift.assignments(tenant, test.id)}
+    rows = lift.assignments(tenant, test.id)
+    assert {(row.wave, row.day) for row in rows} == {(0, 0), (1, 11)}
+    waves = {row.creator_id: row.wave for row in rows}
     early = [c for c in campaign.creators if waves[c.id] == 0]
     late = [c for c in campaign.creators if waves[c.id] == 1]
     assert len(early) == len(late) == 2
+    date = launched + timedelta(days=11)
     # when every creator gets a campaign code (the merchant issues them after launch)
     codes: dict[int, int] = {}
     for creator in campaign.creators:
@@ -70,7 +74,7 @@ def test_later_waves_are_inactive_in_the_store_until_their_date(
     for creator in late:
         code = session.get(DiscountCode, codes[creator.id])
         assert code is not None
-        assert (code.status, code.starts_at) == ("scheduled", launched + timedelta(days=7))
+        assert (code.status, code.starts_at) == ("scheduled", date)
     # and only the first wave's links redirect
     for creator in campaign.creators:
         expected = 302 if creator in early else 404
@@ -78,9 +82,10 @@ def test_later_waves_are_inactive_in_the_store_until_their_date(
     # when the periodic job runs before the date, nothing changes
     assert lift_jobs.activate_lift_waves() == 0
     # and when it runs after the date (twice), the late wave goes live exactly once
-    assert lift.activate_due(session, launched + timedelta(days=7)) == 2
+    assert lift.activate_due(session, date - timedelta(seconds=1)) == 0
+    assert lift.activate_due(session, date) == 2
     session.commit()
-    assert lift.activate_due(session, launched + timedelta(days=8)) == 0
+    assert lift.activate_due(session, date + timedelta(days=1)) == 0
     session.commit()
     run_jobs()
     run_jobs()
@@ -104,11 +109,11 @@ def test_a_link_created_for_a_waiting_creator_stays_off(
     tenant = campaign.tenant
     test = lift.create_test(
         tenant,
-        {"campaign_id": campaign.store.campaign.id, "design": "staggered", "waves": 2, "seed": 9},
+        {"campaign_id": campaign.store.campaign.id, "design": "staggered", "waves": 2, "seed": 13},
     )
     lift.launch(tenant, test, now=utcnow())
     session.commit()
-    late = next(r for r in lift.assignments(tenant, test.id) if r.wave == 1)
+    late = next(r for r in lift.assignments(tenant, test.id) if r.day > 0)
     # when
     from plugin.services.links import create_link
 

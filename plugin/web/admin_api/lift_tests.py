@@ -46,7 +46,14 @@ SETTINGS = (
         description="store product ids the campaign promotes; empty: the whole store",
     ),
     Field("waves", "integer", minimum=2, maximum=8, description="staggered: number of waves"),
-    Field("wave_days", "integer", minimum=1, maximum=28, description="staggered: days apart"),
+    Field(
+        "wave_days",
+        "integer",
+        minimum=1,
+        maximum=28,
+        description="staggered: days per wave; the rollout lasts waves x wave_days days and "
+        "each wave's date is drawn at random within it",
+    ),
     Field(
         "holdout_bps",
         "integer",
@@ -112,18 +119,21 @@ RESULT = component(
             },
             "incremental_share": {
                 "oneOf": [ref(INTERVAL), {"type": "null"}],
-                "description": "staggered: the headline share of attributed orders that were "
-                "extra (difference in differences, Newey-West interval)",
+                "description": "staggered, the headline: share of attributed orders that were "
+                "extra, 95 % interval by randomization inference (the actual random schedule "
+                "ranked among schedules re-drawn from the design; null ends: too thin to bound)",
+            },
+            "model_based_share": {
+                "oneOf": [ref(INTERVAL), {"type": "null"}],
+                "description": "staggered, secondary and model-based: the same share by "
+                "difference in differences with a Newey-West interval (assumes parallel trends)",
             },
             "randomization": {
-                "description": "staggered: the design-based check beside the headline, an "
-                "interval from the wave lottery alone (null ends: the design cannot bound it)",
+                "description": "staggered: what the headline interval rests on",
                 "oneOf": [
                     obj(
                         {
-                            "interval": ref(INTERVAL),
-                            "assignments": INT,
-                            "exhaustive": BOOL,
+                            "schedules": INT,
                             "smallest_p_value": NUMBER,
                             "interval_possible": BOOL,
                         }
@@ -203,6 +213,7 @@ LIFT_TEST_DETAIL = component(
                     {
                         "creator_id": INT,
                         "wave": INT,
+                        "day": INT,
                         "starts_at": TIME,
                         "activated_at": nullable(TIME),
                     }
@@ -244,12 +255,6 @@ def figures_json(figures: Figures | None) -> dict[str, Any] | None:
     }
 
 
-def _randomization_json(check: dict[str, Any] | None) -> dict[str, Any] | None:
-    if check is None:
-        return None
-    return {**check, "interval": interval_json(check["interval"])}
-
-
 def result_json(result: LiftResult, currency: str) -> dict[str, Any]:
     conversion = result.conversion
     chart = result.chart
@@ -267,7 +272,8 @@ def result_json(result: LiftResult, currency: str) -> dict[str, Any]:
             for creator_id, name, figures in result.creators
         ],
         "incremental_share": interval_json(result.incremental_share),
-        "randomization": _randomization_json(result.randomization),
+        "model_based_share": interval_json(result.model_based_share),
+        "randomization": None if result.randomization is None else dict(result.randomization),
         "conversion": None
         if conversion is None
         else {
@@ -337,6 +343,7 @@ def detail_json(test: LiftTest) -> dict[str, Any]:
             {
                 "creator_id": row.creator_id,
                 "wave": row.wave,
+                "day": row.day,
                 "starts_at": iso(row.starts_at),
                 "activated_at": iso(row.activated_at),
             }

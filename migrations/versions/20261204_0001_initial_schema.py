@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-03 16:39:25.418530
+Create Date: 2026-12-04 15:59:21.468641
 """
 
 from collections.abc import Sequence
@@ -701,6 +701,7 @@ def upgrade() -> None:
     sa.Column('test_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('creator_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('wave', sa.BigInteger(), nullable=False),
+    sa.Column('day', sa.BigInteger(), nullable=False),
     sa.Column('starts_at', plugin.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('activated_at', plugin.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('held_link_ids', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
