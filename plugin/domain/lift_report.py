@@ -62,18 +62,36 @@ def roi(incremental_revenue_minor: Interval, spend_minor: int) -> Interval | Non
 
 
 def orders_sentence(label: str, attributed_orders: int, incremental: Interval) -> str:
-    these = f"these {attributed_orders} orders" if attributed_orders else "their orders"
+    if attributed_orders <= 0:
+        return f"No orders are credited to {label} yet."
+    these = f"these {attributed_orders} orders"
     if not incremental.bounded or math.isnan(incremental.estimate):
         return (
             f"The data cannot yet say how many of {these} would not have happened without {label}."
         )
     low, high = round(incremental.low), round(incremental.high)
+    # The share may exceed 100 %: a creator can lift sales they are not credited with (a friend
+    # buys without the code). A count of "these orders" stops at all of them, and says so.
+    beyond = (
+        f" (the range reaches {high}: {label} may also have driven sales not credited to them)"
+        if high > attributed_orders
+        else ""
+    )
+    if high > attributed_orders:
+        upper, these = f"all {attributed_orders}", "these orders"
+    else:
+        upper = str(high)
     if low > 0:
-        return f"Between {low} and {high} of {these} would not have happened without {label}."
+        if low >= attributed_orders:
+            whole = f"All {attributed_orders} of {these}"
+            return f"{whole} would not have happened without {label}{beyond}."
+        return (
+            f"Between {low} and {upper} of {these} would not have happened without {label}{beyond}."
+        )
     if high > 0:
         return (
-            f"Up to {high} of {these} may not have happened without {label}, but the data "
-            "cannot rule out that customers would have bought anyway."
+            f"Up to {upper} of {these} may not have happened without {label}{beyond}, but the "
+            "data cannot rule out that customers would have bought anyway."
         )
     return (
         f"None of {these} look extra: customers would most likely have bought anyway "

@@ -157,10 +157,35 @@ def test_the_campaign_figures_scale_the_share_and_roi_maps_the_interval() -> Non
             "The data cannot yet say how many of these 58 orders would not have happened "
             "without Maya.",
         ),
+        (
+            Interval(30, -40, 90),
+            "Up to all 58 of these orders may not have happened without Maya (the range "
+            "reaches 90: Maya may also have driven sales not credited to them), but the data "
+            "cannot rule out that customers would have bought anyway.",
+        ),
+        (
+            Interval(50, 20, 75),
+            "Between 20 and all 58 of these orders would not have happened without Maya "
+            "(the range reaches 75: Maya may also have driven sales not credited to them).",
+        ),
+        (
+            Interval(70, 60, 80),
+            "All 58 of these orders would not have happened without Maya (the range reaches 80: "
+            "Maya may also have driven sales not credited to them).",
+        ),
+        (
+            Interval(-2, -5, -1),
+            "None of these 58 orders look extra: customers would most likely have bought "
+            "anyway (95 % interval -5 to -1 orders).",
+        ),
     ],
 )
 def test_the_plain_sentence(interval: Interval, sentence: str) -> None:
     assert orders_sentence("Maya", 58, interval) == sentence
+
+
+def test_the_sentence_for_a_creator_without_credited_orders() -> None:
+    assert orders_sentence("Maya", 0, Interval(0, 0, 0)) == "No orders are credited to Maya yet."
 
 
 def test_the_exposure_is_not_divided_by_the_noisy_control() -> None:
