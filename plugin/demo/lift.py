@@ -4,6 +4,7 @@ sales to show a result (simulated: 28 days before launch, 24 since, true increme
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -74,6 +75,7 @@ def seed_lift_test(session: Session, shop: Shop, now: datetime) -> LiftTest:
     midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
     launched = midnight - timedelta(days=DAYS_SINCE_LAUNCH)
     lifecycle.launch(tenant, test, now=launched)
+    codes = _campaign_codes(tenant, creators, campaign.id)  # held until each creator's wave
     lifecycle.activate_due(session, now, shop_id=shop.id)  # what the periodic job did since
     first = launched - timedelta(days=HISTORY_DAYS)
     go_live = {
@@ -90,8 +92,33 @@ def seed_lift_test(session: Session, shop: Shop, now: datetime) -> LiftTest:
         baseline=40,
         reach_share=0.7,
     )
-    write_sales(OrderWriter(session, shop.id, shop.currency), rng, first, sales, campaign.id)
+    write_sales(OrderWriter(session, shop.id, shop.currency), rng, first, sales, campaign.id, codes)
     return test
+
+
+def _campaign_codes(tenant: Tenant, creators: list[Creator], campaign_id: int) -> dict[int, str]:
+    """Each active creator's code for the campaign, e.g. NINASKIN10, issued after the launch as
+    a merchant would: the lift test holds it until the creator's go-live date."""
+    agreements = {
+        a.creator_id: a for a in tenant.all(Agreement, Agreement.campaign_id == campaign_id)
+    }
+    codes = {}
+    for creator in creators:
+        if creator.status != "active":
+            continue
+        name = re.sub(r"[^A-Za-z0-9]", "", creator.handle).upper()[:20] + "10"
+        creator_service.create_discount_code(
+            tenant,
+            {
+                "creator_id": creator.id,
+                "agreement_id": agreements[creator.id].id,
+                "code": name,
+                "kind": "percentage",
+                "value": 1000,
+            },
+        )
+        codes[creator.id] = name
+    return codes
 
 
 def start(app: Flask, base_url: str) -> list[str]:

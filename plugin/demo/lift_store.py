@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -102,7 +103,8 @@ class OrderWriter:
         self.shop_id = shop_id
         self.currency = currency
         self.orders: list[dict[str, Any]] = []
-        self.attributions: list[tuple[int, int | None, str]] = []  # per order
+        # per order: creator (0: none), campaign, method, the code that attributed it
+        self.attributions: list[tuple[int, int | None, str, str | None]] = []
 
     def add(
         self,
@@ -113,7 +115,9 @@ class OrderWriter:
         creator_id: int | None = None,
         campaign_id: int | None = None,
         click_uid: str | None = None,
+        code: str | None = None,
     ) -> None:
+        """One paid order; `code`: the creator's discount code it was placed with."""
         number = next(_order_ids)
         self.orders.append(
             {
@@ -133,11 +137,11 @@ class OrderWriter:
                 "platform_updated_at": placed_at,
                 "paid_at": placed_at,
                 "click_uid": click_uid,
-                "discount_codes": [],
+                "discount_codes": [code] if code else [],
             }
         )
         method = "click" if click_uid else "code"
-        self.attributions.append((creator_id or 0, campaign_id, method))
+        self.attributions.append((creator_id or 0, campaign_id, method, code))
 
     def flush(self) -> None:
         if not self.orders:
@@ -153,11 +157,28 @@ class OrderWriter:
                 "creator_id": creator or None,
                 "campaign_id": campaign if creator else None,
                 "method": method if creator else "none",
+                # What the attribution engine records for a code it matched (see the pages'
+                # "why it is yours"): the code, chosen.
+                "evidence": (
+                    {
+                        "candidates": [
+                            {"source": "discount_code", "value": code, "verdict": "chosen"}
+                        ]
+                    }
+                    if creator and code
+                    else {}
+                ),
             }
-            for order_id, (creator, campaign, method) in zip(ids, self.attributions, strict=True)
+            for order_id, (creator, campaign, method, code) in zip(
+                ids, self.attributions, strict=True
+            )
         ]
         self.session.execute(insert(Attribution.__table__), rows)
         self.orders, self.attributions = [], []
+
+
+def _code_evidence(code: str) -> dict[str, Any]:
+    return {"candidates": [{"source": "discount_code", "value": code, "verdict": "chosen"}]}
 
 
 def write_sales(
@@ -166,7 +187,9 @@ def write_sales(
     first_day: datetime,
     sales: list[Day],
     campaign_id: int,
+    codes: Mapping[int, str] | None = None,
 ) -> None:
+    """The simulated days as orders; a creator's attributed orders carry `codes[creator]`."""
     total = sum(day.promoted + day.control + sum(day.attributed.values()) for day in sales)
     prices = iter(rng.choice(PRICES, size=total).tolist())
     products = iter(rng.integers(len(PROMOTED), size=total).tolist())
@@ -184,6 +207,7 @@ def write_sales(
                     next(prices),
                     creator_id=creator,
                     campaign_id=campaign_id,
+                    code=(codes or {}).get(creator),
                 )
     writer.flush()
 
