@@ -112,7 +112,7 @@ def post_entry(session: Session, shop_id: int, **values: Any) -> bool:
     row = {"shop_id": shop_id, "created_at": utcnow(), **values}
     inserted = insert_ignore(session, LedgerEntry, row, ("shop_id", "idempotency_key"))
     if inserted:
-        balance_rollups.add_entry(session.connection(), shop_id, row)
+        balance_rollups.add_entry(session, shop_id, row)
     if inserted and row.get("order_id") is None:
         rollups.add_ledger_entry(session, shop_id, row)
     return inserted

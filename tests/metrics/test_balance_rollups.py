@@ -58,6 +58,7 @@ def _moments(session: Session, shop_id: int, rng: random.Random) -> list[Any]:
 
 
 def _rows(session: Session, shop_id: int) -> tuple[list[Any], list[Any]]:
+    balance_rollups.apply_pending(session)  # as the stream's transaction would on commit
     totals = session.execute(
         select(
             BalanceTotal.creator_id,
@@ -123,3 +124,18 @@ def test_erasing_a_creator_or_the_shop_drops_their_balance_rows(session: Session
     redact_shop(session, shop_id, keep_event_id=None, export_root=None)
     session.flush()
     assert _rows(session, shop_id) == ([], [])
+
+
+def test_an_entry_posted_in_a_savepoint_that_rolls_back_leaves_no_balance(session: Session) -> None:
+    # given: a creator with one entry, and a second one posted in a savepoint rolled back
+    world = World(session, random.Random(3))
+    creator = world.creators[0]
+    world.apply("adjustment", (0, 700, "kept"))
+    savepoint = session.begin_nested()
+    world.apply("adjustment", (0, 5_000, "rolled-back"))
+    savepoint.rollback()
+    # when
+    balances = balances_of(session, world.shop.id)
+    # then: only the entry that stayed
+    assert balances == balances_of(session, world.shop.id, source="raw")
+    assert balances[creator.id].available_minor == 700
