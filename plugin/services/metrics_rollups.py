@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from plugin.domain.metric_cells import NONE
 from plugin.models import ClickDay, CohortDay, OrderDay, ReferralLink, VisitorBlock
+from plugin.services import block_cache
 from plugin.services import visitor_blocks as blocks
 from plugin.services.metrics_queries import Grouping, Scope
 
@@ -78,19 +79,19 @@ def click_totals(
         sources.append(
             _click_rows(session, scope, grouping, cells, ClickDay.link_id, ClickDay.creator_id)
         )
-    if covered:
+    if covered and whole_shop:
         rows = select(VisitorBlock.clicks, VisitorBlock.visitors_sketch).where(
             blocks.valid_blocks(scope.shop_id),
             blocks.blocks_filter(covered),
-            VisitorBlock.link_id == blocks.SHOP_WIDE
-            if whole_shop
-            else VisitorBlock.link_id != blocks.SHOP_WIDE,
+            VisitorBlock.link_id == blocks.SHOP_WIDE,
         )
         sources.append(
             _click_rows(
                 session, scope, grouping, rows, VisitorBlock.link_id, VisitorBlock.creator_id
             )
         )
+    elif covered:
+        sources.append(_link_block_rows(session, scope, grouping, covered))
     for source in sources:
         for count, sketch, group in source:
             clicks[group] += int(count)
@@ -98,6 +99,36 @@ def click_totals(
                 sketches.append((group, sketch))
     visitors = blocks.estimates(sketches)
     return {group: (clicks[group], visitors.get(group, 0)) for group in clicks}
+
+
+def _link_block_rows(
+    session: Session, scope: Scope, grouping: Grouping, covered: list[blocks.Block]
+) -> list[tuple[int, bytes, Any]]:
+    """(clicks, sketch, group) per link over the covered blocks, from the per-link merges
+    (plugin.services.block_cache), grouped and filtered like `_click_rows` does in SQL."""
+    per_link = block_cache.link_blocks(session, scope.shop_id, covered)
+    campaigns: dict[int, int | None] | None = None
+    if grouping == "campaign" or scope.campaign_id is not None:
+        campaigns = {
+            int(link): campaign
+            for link, campaign in session.execute(
+                select(ReferralLink.id, ReferralLink.campaign_id).where(
+                    ReferralLink.shop_id == scope.shop_id
+                )
+            )
+        }
+    found = []
+    for link, (count, creator, sketch) in per_link.items():
+        if scope.creator_id is not None and creator != scope.creator_id:
+            continue
+        if campaigns is not None and (
+            link not in campaigns
+            or (scope.campaign_id is not None and campaigns[link] != scope.campaign_id)
+        ):
+            continue  # a deleted link, or one of another campaign
+        group = {"creator": creator, "campaign": (campaigns or {}).get(link), "shop": None}
+        found.append((count, sketch, group[grouping]))
+    return found
 
 
 def _order_key(grouping: Grouping) -> Any | None:
