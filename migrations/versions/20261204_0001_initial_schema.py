@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-04 15:50:26.687293
+Create Date: 2026-12-04 16:42:51.796642
 """
 
 from collections.abc import Sequence
@@ -947,6 +947,8 @@ def upgrade() -> None:
     with op.batch_alter_table('metric_click_days', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_metric_click_days_link_id'), ['link_id'], unique=False)
 
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute('ALTER TABLE metric_click_days ALTER COLUMN visitors_sketch SET STORAGE EXTERNAL')
 
 
 def downgrade() -> None:

@@ -17,6 +17,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from plugin.models.base import Base, BigId
 
+# Applied by the migration on PostgreSQL (scripts/regenerate_migration.py writes them in): every
+# click flush rewrites its cells' sketches, and compressing a busy cell's 16-48 KB sketch on each
+# rewrite cost the flush more (~0.7 ms a 1,000-click batch) than the disk it saves.
+POSTGRESQL_STATEMENTS = (
+    "ALTER TABLE metric_click_days ALTER COLUMN visitors_sketch SET STORAGE EXTERNAL",
+)
+
 
 class ClickDay(Base):
     """Clicks through one link on one shop-local day, with a HyperLogLog of their visitors."""
