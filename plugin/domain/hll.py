@@ -109,7 +109,7 @@ def sparse_of(visitor_hashes: Sequence[str]) -> bytes:
         for visitor in hashes:
             is_digest = len(visitor) == 64 and _HEX.issuperset(visitor[:16])
             (digests if is_digest else others).append(visitor)
-        rest = [index << 8 | rank for index, rank in registers_of(others).items()]
+        rest = [index << 8 | rank for index, rank in registers_of(set(others)).items()]
         entries = np.concatenate([_digest_entries(digests), np.array(rest, dtype=np.uint32)])
     entries.sort()
     # One entry per register, its largest rank (the last of its run once sorted).
