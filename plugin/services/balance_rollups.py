@@ -49,6 +49,9 @@ def release_day(available_at: datetime) -> date:
 
 
 PENDING = "tastemaker.balance_rollups.pending"
+# Notes written inside a savepoint (a read in it applied them), kept until the transaction ends:
+# should that savepoint roll back, its writes are gone and the notes are pending again.
+WRITTEN = "tastemaker.balance_rollups.written"
 
 
 def add_entry(session: Session, shop_id: int, values: Mapping[str, Any]) -> None:
@@ -69,13 +72,21 @@ def add_entry(session: Session, shop_id: int, values: Mapping[str, Any]) -> None
 @event.listens_for(Session, "before_commit")
 def _apply_before_commit(session: Session) -> None:
     apply_pending(session)
+    session.info.pop(WRITTEN, None)
 
 
 @event.listens_for(Session, "after_soft_rollback")
 def _forget_rolled_back(session: Session, rolled_back: SessionTransaction) -> None:
-    notes = session.info.get(PENDING)
-    if notes:
-        session.info[PENDING] = [note for note in notes if not _within(note[0], rolled_back)]
+    notes = [note for note in session.info.get(PENDING, []) if not _within(note[0], rolled_back)]
+    written = []
+    for savepoint, note in session.info.pop(WRITTEN, []):
+        if not _within(savepoint, rolled_back):
+            written.append((savepoint, note))
+        elif not _within(note[0], rolled_back):
+            notes.append(note)  # its write was undone, the entry itself stays
+    session.info[PENDING] = notes
+    if written:
+        session.info[WRITTEN] = written
 
 
 def _within(transaction: SessionTransaction | None, ancestor: SessionTransaction) -> bool:
@@ -99,6 +110,9 @@ def apply_pending(session: Session) -> None:
     lock_shops_shared(connection, by_shop)
     for shop_id, (totals, days) in sorted(by_shop.items()):
         _apply(connection, shop_id, totals, days)
+    savepoint = session.get_nested_transaction()
+    if savepoint is not None:
+        session.info.setdefault(WRITTEN, []).extend((savepoint, note) for note in notes)
 
 
 def claim(connection: Connection, shop_id: int, entries: Iterable[LedgerEntry]) -> None:

@@ -139,3 +139,18 @@ def test_an_entry_posted_in_a_savepoint_that_rolls_back_leaves_no_balance(sessio
     # then: only the entry that stayed
     assert balances == balances_of(session, world.shop.id, source="raw")
     assert balances[creator.id].available_minor == 700
+
+
+def test_entries_read_inside_a_savepoint_that_rolls_back_still_count(session: Session) -> None:
+    # given: an entry posted, then read (so written) inside a savepoint that rolls back
+    world = World(session, random.Random(4))
+    creator = world.creators[1]
+    world.apply("adjustment", (1, 900, "outside"))
+    savepoint = session.begin_nested()
+    assert balances_of(session, world.shop.id)[creator.id].available_minor == 900
+    savepoint.rollback()
+    # when
+    balances = balances_of(session, world.shop.id)
+    # then: the entry, posted outside the savepoint, still counts once
+    assert balances == balances_of(session, world.shop.id, source="raw")
+    assert balances[creator.id].available_minor == 900
