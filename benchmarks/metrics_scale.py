@@ -107,15 +107,40 @@ def seed(url: str, clicks: int, orders: int, days: int, creators: int) -> tuple[
         shop_id = shop.id
     params = {"shop": shop_id, "days": days, "clicks": clicks, "orders": orders}
     with engine.begin() as connection:
+        # Bulk-load speed: no per-row foreign-key triggers (the rows are built consistent), and
+        # the clicks' secondary indexes built once afterwards instead of row by row.
+        connection.execute(text("SET LOCAL session_replication_role = replica"))
+        connection.execute(text("SET LOCAL maintenance_work_mem = '512MB'"))
+        indexes = connection.execute(text(CLICK_INDEXES)).all()
+        uniques = connection.execute(text(CLICK_UNIQUES)).all()
+        for name, _ in indexes:
+            connection.execute(text(f'DROP INDEX "{name}"'))
+        for name, _ in uniques:
+            connection.execute(text(f'ALTER TABLE clicks DROP CONSTRAINT "{name}"'))
         for statement in SEED_SQL:
             started = time.monotonic()
             connection.execute(text(statement), params)
             print(f"  seeded {statement.split()[2]:<16} in {time.monotonic() - started:6.1f} s")
+        started = time.monotonic()
+        for _, definition in indexes:
+            connection.execute(text(definition))
+        for name, definition in uniques:
+            connection.execute(text(f'ALTER TABLE clicks ADD CONSTRAINT "{name}" {definition}'))
+        print(f"  indexed clicks          in {time.monotonic() - started:6.1f} s")
         connection.execute(text("ANALYZE"))
     engine.dispose()
     return shop_id, key
 
 
+CLICK_INDEXES = (
+    "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()"
+    " AND tablename = 'clicks' AND indexname NOT IN"
+    " (SELECT conname FROM pg_constraint WHERE conrelid = 'clicks'::regclass)"
+)
+CLICK_UNIQUES = (
+    "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint"
+    " WHERE conrelid = 'clicks'::regclass AND contype = 'u'"
+)
 SEED_SQL = (
     # Link n of the shop, numbered from 0, with its creator, agreement and campaign.
     "CREATE TEMP TABLE busy_links AS SELECT row_number() OVER (ORDER BY l.id) - 1 AS n,"

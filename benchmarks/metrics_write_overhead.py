@@ -10,7 +10,8 @@ round, each in its own committed transaction:
 - click flush: `store_clicks` of a batch of spooled clicks (the flush's paced batch size, a
   few links and visitors), i.e. the INSERT plus `rollups.add_click_batch`;
 - order apply: `apply_order` of new code-attributed paid orders (upsert, attribution,
-  commission) plus `rollups.settle_orders` at commit (cells, contribution, customer cohort),
+  commission, with its balance rollup upsert) plus `rollups.settle_orders` at commit (cells,
+  contribution, customer cohort),
   `--per-transaction` orders per transaction like a webhook drain batch (up to 50).
 Prints the median time per batch / per order with and without, and the ratio. Goal (issue 14):
 within 10 % (ratio <= 1.10).
@@ -34,7 +35,7 @@ from benchmarks._util import fresh_schema
 from connectors.base import LineItem, NormalizedOrder
 from plugin.db import make_engine
 from plugin.models import Agreement, Creator, DiscountCode, ReferralLink, Shop
-from plugin.services import click_flush, orders, rollups
+from plugin.services import balance_rollups, click_flush, orders, rollups
 
 GOAL_RATIO = 1.10
 
@@ -42,14 +43,15 @@ GOAL_RATIO = 1.10
 @contextmanager
 def hooks(enabled: bool) -> Iterator[None]:
     """The rollup hooks as shipped, or replaced by no-ops."""
-    saved = (rollups.add_click_batch, rollups.settle_orders)
+    saved = (rollups.add_click_batch, rollups.settle_orders, balance_rollups.add_entry)
     if not enabled:
         rollups.add_click_batch = lambda connection, rows: None  # type: ignore[assignment]
         rollups.settle_orders = lambda session: session.info.pop(rollups.PENDING, None)  # type: ignore[assignment]
+        balance_rollups.add_entry = lambda session, shop_id, values: None  # type: ignore[assignment]
     try:
         yield
     finally:
-        rollups.add_click_batch, rollups.settle_orders = saved  # type: ignore[assignment]
+        (rollups.add_click_batch, rollups.settle_orders, balance_rollups.add_entry) = saved  # type: ignore[assignment]
 
 
 def setup(factory: sessionmaker[Session]) -> tuple[int, list[ReferralLink]]:

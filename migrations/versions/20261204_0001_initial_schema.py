@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-04 15:59:21.468641
+Create Date: 2026-12-04 17:01:09.861241
 """
 
 from collections.abc import Sequence
@@ -444,6 +444,33 @@ def upgrade() -> None:
     with op.batch_alter_table('lift_tests', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_lift_tests_campaign_id'), ['campaign_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_lift_tests_shop_id'), ['shop_id'], unique=False)
+
+    op.create_table('metric_balance_release_days',
+    sa.Column('shop_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('creator_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('unclaimed_minor', sa.BigInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['creator_id'], ['creators.id'], name=op.f('fk_metric_balance_release_days_creator_id_creators'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_metric_balance_release_days_shop_id_shops'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('shop_id', 'day', 'creator_id', 'currency', name=op.f('pk_metric_balance_release_days'))
+    )
+    with op.batch_alter_table('metric_balance_release_days', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_metric_balance_release_days_creator_id'), ['creator_id'], unique=False)
+
+    op.create_table('metric_balance_totals',
+    sa.Column('shop_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('creator_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('currency', sa.String(length=3), nullable=False),
+    sa.Column('unclaimed_minor', sa.BigInteger(), nullable=False),
+    sa.Column('in_payout_minor', sa.BigInteger(), nullable=False),
+    sa.Column('paid_minor', sa.BigInteger(), nullable=False),
+    sa.ForeignKeyConstraint(['creator_id'], ['creators.id'], name=op.f('fk_metric_balance_totals_creator_id_creators'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_metric_balance_totals_shop_id_shops'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('shop_id', 'creator_id', 'currency', name=op.f('pk_metric_balance_totals'))
+    )
+    with op.batch_alter_table('metric_balance_totals', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_metric_balance_totals_creator_id'), ['creator_id'], unique=False)
 
     op.create_table('metric_order_contributions',
     sa.Column('order_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -921,6 +948,8 @@ def upgrade() -> None:
     with op.batch_alter_table('metric_click_days', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_metric_click_days_link_id'), ['link_id'], unique=False)
 
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute('ALTER TABLE metric_click_days ALTER COLUMN visitors_sketch SET STORAGE EXTERNAL')
 
 
 def downgrade() -> None:
@@ -1035,6 +1064,14 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_metric_order_contributions_shop_id'))
 
     op.drop_table('metric_order_contributions')
+    with op.batch_alter_table('metric_balance_totals', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_metric_balance_totals_creator_id'))
+
+    op.drop_table('metric_balance_totals')
+    with op.batch_alter_table('metric_balance_release_days', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_metric_balance_release_days_creator_id'))
+
+    op.drop_table('metric_balance_release_days')
     with op.batch_alter_table('lift_tests', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_lift_tests_shop_id'))
         batch_op.drop_index(batch_op.f('ix_lift_tests_campaign_id'))

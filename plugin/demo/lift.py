@@ -14,9 +14,10 @@ from sqlalchemy.orm import Session
 
 from plugin.db import get_db
 from plugin.demo.lift_store import PROMOTED, OrderWriter, simulate_sales, write_sales
-from plugin.models import Agreement, Creator, LedgerEntry, LiftTest, Shop, utcnow
+from plugin.models import Agreement, Creator, LiftTest, Shop, utcnow
 from plugin.services import creators as creator_service
 from plugin.services import lift as lifecycle
+from plugin.services.ledger import post_entry
 from plugin.tenancy import Tenant
 
 SHOP_DOMAIN = "glow-botanics.sandbox"
@@ -48,17 +49,17 @@ def seed_lift_test(session: Session, shop: Shop, now: datetime) -> LiftTest:
             Agreement(creator_id=creator.id, campaign_id=campaign.id, flat_fee_minor=FLAT_FEE_MINOR)
         )
         session.flush()
-        tenant.add(
-            LedgerEntry(
-                creator_id=creator.id,
-                agreement_id=agreement.id,
-                kind="flat_fee",
-                amount_minor=FLAT_FEE_MINOR,
-                currency=shop.currency,
-                available_at=now,
-                idempotency_key=f"demo-lift-fee-{agreement.id}",
-                reason="Autumn serum drop: flat fee",
-            )
+        post_entry(
+            session,
+            shop.id,
+            creator_id=creator.id,
+            agreement_id=agreement.id,
+            kind="flat_fee",
+            amount_minor=FLAT_FEE_MINOR,
+            currency=shop.currency,
+            available_at=now,
+            idempotency_key=f"demo-lift-fee-{agreement.id}",
+            reason="Autumn serum drop: flat fee",
         )
     test = lifecycle.create_test(
         tenant,

@@ -14,6 +14,8 @@ from plugin.models.joining import CreatorApplication, CreatorInvitation
 from plugin.models.ledger import LedgerEntry, Payout
 from plugin.models.lift import LiftAssignment, LiftTest
 from plugin.models.metrics import (
+    BalanceReleaseDay,
+    BalanceTotal,
     ClickDay,
     CohortDay,
     CustomerCohort,
@@ -35,6 +37,8 @@ __all__ = [
     "AgreementVersion",
     "ApiKey",
     "Attribution",
+    "BalanceReleaseDay",
+    "BalanceTotal",
     "Base",
     "Campaign",
     "Click",

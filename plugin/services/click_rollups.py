@@ -97,7 +97,7 @@ class _LocalDays:
 class _ClickCell:
     creator_id: int
     clicks: int = 0
-    registers: dict[int, int] = field(default_factory=dict)
+    visitors: list[str] = field(default_factory=list)  # hashed into the sketch in one go
 
 
 def _link_owners(connection: Connection, link_ids: set[int]) -> dict[int, tuple[int, int, str]]:
@@ -205,19 +205,20 @@ def add_click_batch(connection: Connection, rows: Sequence[StoredClick]) -> None
     if len(_OWNERS) + len(owners) > _OWNERS_MAX:
         _OWNERS.clear()
     _OWNERS.update(owners)
-    cells = _click_cells(connection, rows, owners)
+    cells = _click_cells(rows, owners)
     keys = sorted(cells)  # one lock order for every flush: no deadlock between two of them
     if connection.dialect.name == "postgresql":
         _add_click_cells_postgresql(connection, keys, cells)
     elif keys:
         _add_click_cells_sqlite(connection, keys, cells)
+    _bump_settled(connection, keys, {shop: zone for shop, _creator, zone in owners.values()})
 
 
 def _add_hinted_clicks(connection: Connection, rows: Sequence[StoredClick]) -> list[StoredClick]:
     """Upsert the cells of clicks whose owners `_OWNERS` knows; the rows of cells the upsert
     could not confirm (and their links' hints dropped) are returned."""
     hints = {row[0]: _OWNERS[row[0]] for row in rows}
-    cells = _click_cells(connection, rows, hints)
+    cells = _click_cells(rows, hints)
     keys = sorted(cells)
     timezones = {shop: timezone for shop, _creator, timezone in hints.values()}
     grown = connection.execute(
@@ -233,25 +234,21 @@ def _add_hinted_clicks(connection: Connection, rows: Sequence[StoredClick]) -> l
     for link in rejected:
         _OWNERS.pop(link, None)
     _normalize_oversized(connection, grown)
+    _bump_settled(connection, sorted(written), timezones)
     return [row for row in rows if row[0] in rejected]
 
 
 def _click_cells(
-    connection: Connection,
-    rows: Sequence[StoredClick],
-    owners: Mapping[int, tuple[int, int, str]],
+    rows: Sequence[StoredClick], owners: Mapping[int, tuple[int, int, str]]
 ) -> dict[tuple[int, date, int], _ClickCell]:
-    """The batch's clicks per (shop, shop-local day, link) cell; a batch reaching settled days
-    bumps the shop's visitor-block generation."""
+    """The batch's clicks per (shop, shop-local day, link) cell."""
     cells: dict[tuple[int, date, int], _ClickCell] = {}
-    timezones: dict[int, str] = {}
     days: dict[str, _LocalDays] = {}
     for link_id, moment, visitor in rows:
         owner = owners.get(link_id)
         if owner is None:
             continue  # the link is gone, and its clicks with it
         shop_id, creator_id, timezone = owner
-        timezones[shop_id] = timezone
         local = days.get(timezone) or days.setdefault(timezone, _LocalDays(zone_named(timezone)))
         key = (shop_id, local.of(moment), link_id)
         cell = cells.get(key)
@@ -259,13 +256,19 @@ def _click_cells(
             cell = cells[key] = _ClickCell(creator_id)
         cell.clicks += 1
         if visitor:
-            index, rank = hll.register(visitor)
-            if rank > cell.registers.get(index, 0):
-                cell.registers[index] = rank
+            cell.visitors.append(visitor)
+    return cells
+
+
+def _bump_settled(
+    connection: Connection, keys: Sequence[tuple[int, date, int]], timezones: Mapping[int, str]
+) -> None:
+    """A batch that reached settled days bumps its shop's visitor-block generation. Called once
+    the shop's rollup lock is held (the upsert or the owners' query took it): bumping first
+    would hold the MetricState row a rebuild chunk (holding the lock) waits for, a deadlock."""
     now = datetime.now(UTC)
     settled = {shop: settled_before(now, zone_named(name)) for shop, name in timezones.items()}
-    bump_sketch_generation(connection, {shop for shop, day, _ in cells if day < settled[shop]})
-    return cells
+    bump_sketch_generation(connection, {shop for shop, day, _ in keys if day < settled[shop]})
 
 
 def _cell_columns(
@@ -277,7 +280,7 @@ def _cell_columns(
         "link_id": [k[2] for k in keys],
         "creator_id": [cells[k].creator_id for k in keys],
         "clicks": [cells[k].clicks for k in keys],
-        "sketch": [hll.encode_sparse(cells[k].registers) for k in keys],
+        "sketch": [hll.sparse_of(cells[k].visitors) for k in keys],
     }
 
 
@@ -317,6 +320,7 @@ def _add_click_cells_sqlite(
 ) -> None:
     """SQLite cannot append to a blob: the sketch is read back, merged and written."""
     for k in keys:
+        batch = hll.registers_of(cells[k].visitors)
         returned = connection.execute(
             _SQLITE_CLICK_UPSERT,
             {
@@ -325,11 +329,11 @@ def _add_click_cells_sqlite(
                 "link_id": k[2],
                 "creator_id": cells[k].creator_id,
                 "clicks": cells[k].clicks,
-                "sketch": hll.encode(cells[k].registers),
+                "sketch": hll.encode(batch),
             },
         ).one()
         registers = hll.decode(returned[3])
-        if hll.merge(registers, cells[k].registers):
+        if hll.merge(registers, batch):
             connection.execute(
                 _SET_SKETCH,
                 {"shop_id": k[0], "day": k[1], "link_id": k[2], "sketch": hll.encode(registers)},

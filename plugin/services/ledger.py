@@ -46,7 +46,7 @@ from sqlalchemy.orm import Session
 
 from plugin.domain.commissions import FlatFeeTerms, due_flat_fees
 from plugin.models import Agreement, Creator, Deliverable, LedgerEntry, Shop, utcnow
-from plugin.services import rollups
+from plugin.services import balance_rollups, rollups
 from plugin.tenancy import Tenant
 
 logger = logging.getLogger(__name__)
@@ -106,10 +106,13 @@ def post_entry(session: Session, shop_id: int, **values: Any) -> bool:
     """Append one entry unless its idempotency key is already posted; True when it was new.
 
     An entry about an order reaches the metric rollups with its order (`rollups.refresh_order`,
-    run by every order write); any other entry (flat fee, adjustment, sprint bonus) here.
+    run by every order write); any other entry (flat fee, adjustment, sprint bonus) here. Every
+    new entry adds to its creator's balance rollup here (plugin.services.balance_rollups).
     """
     row = {"shop_id": shop_id, "created_at": utcnow(), **values}
     inserted = insert_ignore(session, LedgerEntry, row, ("shop_id", "idempotency_key"))
+    if inserted:
+        balance_rollups.add_entry(session, shop_id, row)
     if inserted and row.get("order_id") is None:
         rollups.add_ledger_entry(session, shop_id, row)
     return inserted

@@ -256,6 +256,8 @@ class _Report:
     clicks: dict[Any, Sequence[int]]
     orders: dict[Any, Sequence[int]]
     spend: dict[Any, Sequence[int]]
+    # The unattributed orders, when the same pass over the cells already summed them.
+    unattributed: dict[Any, Sequence[int]] | None = None
 
     @classmethod
     def open(
@@ -264,21 +266,17 @@ class _Report:
         currency, zone = _shop(session, scope.shop_id)
         start, end = day_aligned(scope.start, scope.end, zone)
         scope = Scope(scope.shop_id, start, end, scope.creator_id, scope.campaign_id)
+        unattributed: dict[Any, Sequence[int]] | None = None
         if source == "raw":
             clicks = raw.click_totals(session, scope, grouping)
             spend = raw.spend_totals(session, scope, grouping)
+            orders = raw.order_totals(session, scope, grouping)
         else:
             clicks = rollup.click_totals(session, scope, grouping, zone)
-            spend = rollup.spend_totals(session, scope, grouping, zone)
-        return cls(
-            currency=currency,
-            zone=zone,
-            source=source,
-            scope=scope,
-            clicks=clicks,
-            orders=_order_totals(session, scope, grouping, zone, source),
-            spend=spend,
-        )
+            orders, spend, unattributed = rollup.order_and_spend_totals(
+                session, scope, grouping, zone, unattributed=grouping == "shop"
+            )
+        return cls(currency, zone, source, scope, clicks, orders, spend, unattributed)
 
     def performance(self, key: Any) -> Performance:
         return _performance(
@@ -374,12 +372,10 @@ def shop_summary(
     report = _Report.open(session, Scope(shop_id, start, end), "shop", source)
     attributed = report.performance(None)
     own_revenue = int((report.orders.get(None) or (0,) * 8)[5])
-    other = (
-        _order_totals(session, report.scope, "shop", report.zone, source, attributed=False).get(
-            None
-        )
-        or (0,) * 8
-    )
+    others = report.unattributed
+    if others is None:
+        others = _order_totals(session, report.scope, "shop", report.zone, source, attributed=False)
+    other = others.get(None) or (0,) * 8
     # Self-referrals are nobody's commission but still the shop's sales.
     all_revenue = attributed.revenue_minor + own_revenue + int(other[2]) - int(other[3])
     return ShopSummary(

@@ -9,6 +9,9 @@ result is exact under traffic. Memory is bounded by one page of orders and one c
 cells. Progress is committed with each chunk (MetricState), so an interrupted rebuild resumes
 where it stopped.
 
+The creator balance rollup (plugin.services.balance_rollups) is rebuilt after the days, in one
+transaction holding the lock (one streamed pass over the shop's ledger).
+
 Click cells of days before `clicks_pruned_before` (raw clicks pruned by retention,
 plugin.services.click_retention) are history and are kept as they are.
 """
@@ -43,7 +46,7 @@ from plugin.models import (
     Shop,
     utcnow,
 )
-from plugin.services import visitor_blocks
+from plugin.services import balance_rollups, visitor_blocks
 from plugin.services.rollup_cohorts import (
     cohorts_of,
     customer_key,
@@ -111,6 +114,8 @@ def rebuild_shop(
             rebuild_days(session, shop_id, day, until, zone, state.clicks_pruned_before)
             state.rebuild_next_day = until
             days += (until - day).days
+    with transaction() as session:
+        balance_rollups.rebuild(session, shop_id)  # not by day: one pass over the ledger
     visitor_blocks.compact(transaction, shop_id, utcnow())
     logger.info("metrics rollups of shop %s rebuilt (%s days)", shop_id, days)
     return RebuildResult(shop_id, days, resumed)

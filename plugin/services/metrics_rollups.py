@@ -18,11 +18,12 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, literal, select
+from sqlalchemy import and_, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from plugin.domain.metric_cells import NONE
 from plugin.models import ClickDay, CohortDay, OrderDay, ReferralLink, VisitorBlock
+from plugin.services import block_cache
 from plugin.services import visitor_blocks as blocks
 from plugin.services.metrics_queries import Grouping, Scope
 
@@ -78,19 +79,19 @@ def click_totals(
         sources.append(
             _click_rows(session, scope, grouping, cells, ClickDay.link_id, ClickDay.creator_id)
         )
-    if covered:
+    if covered and whole_shop:
         rows = select(VisitorBlock.clicks, VisitorBlock.visitors_sketch).where(
             blocks.valid_blocks(scope.shop_id),
             blocks.blocks_filter(covered),
-            VisitorBlock.link_id == blocks.SHOP_WIDE
-            if whole_shop
-            else VisitorBlock.link_id != blocks.SHOP_WIDE,
+            VisitorBlock.link_id == blocks.SHOP_WIDE,
         )
         sources.append(
             _click_rows(
                 session, scope, grouping, rows, VisitorBlock.link_id, VisitorBlock.creator_id
             )
         )
+    elif covered:
+        sources.append(_link_block_rows(session, scope, grouping, covered))
     for source in sources:
         for count, sketch, group in source:
             clicks[group] += int(count)
@@ -98,6 +99,36 @@ def click_totals(
                 sketches.append((group, sketch))
     visitors = blocks.estimates(sketches)
     return {group: (clicks[group], visitors.get(group, 0)) for group in clicks}
+
+
+def _link_block_rows(
+    session: Session, scope: Scope, grouping: Grouping, covered: list[blocks.Block]
+) -> list[tuple[int, bytes, Any]]:
+    """(clicks, sketch, group) per link over the covered blocks, from the per-link merges
+    (plugin.services.block_cache), grouped and filtered like `_click_rows` does in SQL."""
+    per_link = block_cache.link_blocks(session, scope.shop_id, covered)
+    campaigns: dict[int, int | None] | None = None
+    if grouping == "campaign" or scope.campaign_id is not None:
+        campaigns = {
+            int(link): campaign
+            for link, campaign in session.execute(
+                select(ReferralLink.id, ReferralLink.campaign_id).where(
+                    ReferralLink.shop_id == scope.shop_id
+                )
+            )
+        }
+    found = []
+    for link, (count, creator, sketch) in per_link.items():
+        if scope.creator_id is not None and creator != scope.creator_id:
+            continue
+        if campaigns is not None and (
+            link not in campaigns
+            or (scope.campaign_id is not None and campaigns[link] != scope.campaign_id)
+        ):
+            continue  # a deleted link, or one of another campaign
+        group = {"creator": creator, "campaign": (campaigns or {}).get(link), "shop": None}
+        found.append((count, sketch, group[grouping]))
+    return found
 
 
 def _order_key(grouping: Grouping) -> Any | None:
@@ -130,24 +161,32 @@ def _order_days(scope: Scope, grouping: Grouping, zone: ZoneInfo, *measures: Any
     return statement.group_by(key) if key is not None else statement
 
 
+_ORDER_MEASURES = (
+    OrderDay.orders,
+    OrderDay.self_referral_orders,
+    OrderDay.gross_revenue_minor,
+    OrderDay.refunded_minor,
+    OrderDay.new_customers,
+    OrderDay.self_referral_revenue_minor,
+    OrderDay.click_orders,
+    OrderDay.code_orders,
+)
+_SPEND_MEASURES = (
+    OrderDay.commission_minor,
+    OrderDay.flat_fee_minor,
+    OrderDay.bonus_minor,
+    OrderDay.reversal_minor,
+    OrderDay.adjustment_minor,
+)
+Totals = dict[Any, Sequence[int]]
+
+
 def order_totals(
     session: Session, scope: Scope, grouping: Grouping, zone: ZoneInfo, *, attributed: bool = True
-) -> dict[Any, Sequence[int]]:
+) -> Totals:
     """Per group, like metrics_queries.order_totals: (orders, self-referral orders, gross
     revenue, refunded, new customers, self-referral net revenue, click orders, code orders)."""
-    statement = _order_days(
-        scope,
-        grouping,
-        zone,
-        _sum(OrderDay.orders),
-        _sum(OrderDay.self_referral_orders),
-        _sum(OrderDay.gross_revenue_minor),
-        _sum(OrderDay.refunded_minor),
-        _sum(OrderDay.new_customers),
-        _sum(OrderDay.self_referral_revenue_minor),
-        _sum(OrderDay.click_orders),
-        _sum(OrderDay.code_orders),
-    )
+    statement = _order_days(scope, grouping, zone, *(_sum(m) for m in _ORDER_MEASURES))
     if attributed:
         statement = statement.where(OrderDay.creator_id != NONE)
     else:
@@ -155,21 +194,37 @@ def order_totals(
     return _rows(session, statement, grouping != "shop")
 
 
-def spend_totals(
-    session: Session, scope: Scope, grouping: Grouping, zone: ZoneInfo
-) -> dict[Any, Sequence[int]]:
-    """Per group: (commission, flat fee, bonus, reversal magnitude, adjustment)."""
-    statement = _order_days(
-        scope,
-        grouping,
-        zone,
-        _sum(OrderDay.commission_minor),
-        _sum(OrderDay.flat_fee_minor),
-        _sum(OrderDay.bonus_minor),
-        _sum(OrderDay.reversal_minor),
-        _sum(OrderDay.adjustment_minor),
-    ).where(OrderDay.creator_id != NONE)
-    return _rows(session, statement, grouping != "shop")
+def order_and_spend_totals(
+    session: Session, scope: Scope, grouping: Grouping, zone: ZoneInfo, *, unattributed: bool
+) -> tuple[Totals, Totals, Totals]:
+    """`order_totals` of the attributed orders, `spend_totals` and (if asked, else {})
+    `order_totals(attributed=False)`, in one pass over the period's order-day cells."""
+    first, last = local_days(scope, zone)
+    key = _order_key(grouping)
+    nobody = case((OrderDay.creator_id == NONE, 1), else_=0)
+    statement = select(
+        key if key is not None else literal(None),
+        nobody,
+        *(_sum(m) for m in (*_ORDER_MEASURES, *_SPEND_MEASURES)),
+    ).where(OrderDay.shop_id == scope.shop_id, OrderDay.day >= first, OrderDay.day < last)
+    if scope.creator_id is not None:
+        statement = statement.where(OrderDay.creator_id == scope.creator_id)
+    if scope.campaign_id is not None:
+        statement = statement.where(OrderDay.campaign_id == scope.campaign_id)
+    if not unattributed:
+        statement = statement.where(OrderDay.creator_id != NONE)
+    groups = (key, nobody) if key is not None else (nobody,)
+    orders: Totals = {}
+    spend: Totals = {}
+    others: Totals = {}
+    width = len(_ORDER_MEASURES)
+    for row in session.execute(statement.group_by(*groups)):
+        values = tuple(int(value or 0) for value in row[2:])
+        if row[1]:
+            others[row[0]] = values[:width]
+        else:
+            orders[row[0]], spend[row[0]] = values[:width], values[width:]
+    return orders, spend, others
 
 
 def cohort_totals(session: Session, scope: Scope, zone: ZoneInfo) -> dict[Any, Sequence[int]]:

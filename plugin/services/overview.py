@@ -4,6 +4,7 @@ over all rows. Everything is filtered by shop_id; creator-scoped views also by c
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -68,33 +69,63 @@ class StatementLine:
     order_number: str | None
 
 
-def creator_rows(session: Session, shop_id: int, creator_id: int | None = None) -> list[CreatorRow]:
+def creator_rows(
+    session: Session,
+    shop_id: int,
+    creator_id: int | None = None,
+    *,
+    creator_ids: Sequence[int] | None = None,
+) -> list[CreatorRow]:
+    """The shop's creators by handle with their codes, links and balances; only `creator_id`,
+    or only `creator_ids` (in that order) when given."""
+    if creator_ids is not None and not creator_ids:
+        return []
+
+    def only(column: Any) -> list[Any]:
+        conditions = list(_only(column, creator_id))
+        if creator_ids is not None:
+            conditions.append(column.in_(creator_ids))
+        return conditions
+
     creators = list(
         session.scalars(
             select(Creator)
-            .where(Creator.shop_id == shop_id, *_only(Creator.id, creator_id))
+            .where(Creator.shop_id == shop_id, *only(Creator.id))
             .order_by(Creator.handle)
         )
     )
     codes: dict[int, list[DiscountCode]] = defaultdict(list)
     for code in session.scalars(
         select(DiscountCode)
-        .where(DiscountCode.shop_id == shop_id, *_only(DiscountCode.creator_id, creator_id))
+        .where(DiscountCode.shop_id == shop_id, *only(DiscountCode.creator_id))
         .order_by(DiscountCode.id)
     ):
         codes[code.creator_id].append(code)
     links: dict[int, list[ReferralLink]] = defaultdict(list)
     for link in session.scalars(
         select(ReferralLink)
-        .where(ReferralLink.shop_id == shop_id, *_only(ReferralLink.creator_id, creator_id))
+        .where(ReferralLink.shop_id == shop_id, *only(ReferralLink.creator_id))
         .order_by(ReferralLink.id)
     ):
         links[link.creator_id].append(link)
     balances = creator_balances(session, shop_id, creator_id=creator_id)
+    if creator_ids is not None:
+        position = {cid: n for n, cid in enumerate(creator_ids)}
+        creators.sort(key=lambda creator: position[creator.id])
     return [
         CreatorRow(c, codes.get(c.id, []), links.get(c.id, []), balances.get(c.id))
         for c in creators
     ]
+
+
+def top_creator_ids(performances: Iterable[Any], limit: int) -> list[int]:
+    """The `limit` creators with the most revenue over the period, then clicks, then handle
+    (rows of plugin.services.metrics.creator_metrics): the dashboard's short list."""
+    ranked = sorted(
+        performances,
+        key=lambda row: (-row.performance.revenue_minor, -row.performance.clicks, row.handle),
+    )
+    return [row.creator_id for row in ranked[:limit]]
 
 
 def attribution_rows(

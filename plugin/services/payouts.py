@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from plugin import background
 from plugin.domain.money import format_minor_units
 from plugin.models import Creator, LedgerEntry, Payout, Shop, utcnow
-from plugin.services import notifications
+from plugin.services import balance_rollups, notifications
 from plugin.services.ledger import payable_balances, payable_entries
 
 logger = logging.getLogger(__name__)
@@ -137,6 +137,7 @@ def _pay_creator(
         logger.info("payout for creator %s lost a race for its entries; carried over", creator_id)
         savepoint.rollback()
         return None
+    balance_rollups.claim(session.connection(), shop.id, entries)
     savepoint.commit()
     return payout
 
@@ -186,6 +187,7 @@ def mark_paid(session: Session, shop_id: int, payout_id: int, external_reference
         paid_at=utcnow(),
         external_reference=external_reference,
     )
+    balance_rollups.paid(session.connection(), shop_id, payout.id)
     _tell_creator(session, payout)
     return payout
 
@@ -201,6 +203,7 @@ def cancel_payout(session: Session, shop_id: int, payout_id: int, note: str = ""
     if payout.status == "cancelled":
         return payout
     _transition(session, payout, OPEN_PAYOUT_STATUSES, status="cancelled", note=note)
+    balance_rollups.release(session.connection(), shop_id, payout.id)
     session.execute(
         update(LedgerEntry)
         .where(LedgerEntry.shop_id == shop_id, LedgerEntry.payout_id == payout.id)
@@ -234,10 +237,26 @@ def _transition(session: Session, payout: Payout, allowed: Sequence[str], **valu
 
 
 def creator_balances(
-    session: Session, shop_id: int, *, creator_id: int | None = None, now: datetime | None = None
+    session: Session,
+    shop_id: int,
+    *,
+    creator_id: int | None = None,
+    now: datetime | None = None,
+    source: str = "rollups",
 ) -> dict[int, CreatorBalance]:
-    """Held, available, in-payout and paid sums per creator, in one aggregate query."""
+    """Held, available, in-payout and paid sums per creator: from the balance rollup
+    (plugin.services.balance_rollups), or with source="raw" from the whole ledger (what the
+    rollup must equal; a few hundred ms per 100k entries)."""
     moment = now or utcnow()
+    if source == "raw":
+        return _raw_balances(session, shop_id, creator_id, moment)
+    found = balance_rollups.balances(session, shop_id, moment, creator_id=creator_id)
+    return {creator: CreatorBalance(creator, *row) for creator, row in found.items()}
+
+
+def _raw_balances(
+    session: Session, shop_id: int, creator_id: int | None, moment: datetime
+) -> dict[int, CreatorBalance]:
     unclaimed = LedgerEntry.payout_id.is_(None)
     amount = LedgerEntry.amount_minor
 

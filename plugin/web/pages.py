@@ -38,6 +38,8 @@ rendering.install(bp)
 bp.add_app_template_global(NAV_ITEMS, "admin_nav")
 
 PERIODS = (7, 30, 90, 365)
+# The dashboard lists the program's top creators; the full list is paginated (/admin/creators).
+DASHBOARD_CREATORS = 25
 
 
 @bp.get("/admin")
@@ -51,17 +53,17 @@ def dashboard() -> ResponseReturnValue:
     end = utcnow()
     # Metrics count whole shop-local days: today and the days - 1 before it.
     start = end - timedelta(days=days - 1)
+    performances = creator_metrics(db, shop.id, start=start, end=end)
+    top = overview.top_creator_ids(performances, DASHBOARD_CREATORS)
     return render_template(
         "pages/admin.html",
         shop=shop,
         days=days,
         periods=PERIODS,
         summary=shop_summary(db, shop.id, start=start, end=end),
-        by_creator={
-            row.creator_id: row.performance
-            for row in creator_metrics(db, shop.id, start=start, end=end)
-        },
-        creators=overview.creator_rows(db, shop.id),
+        by_creator={row.creator_id: row.performance for row in performances},
+        creators=overview.creator_rows(db, shop.id, creator_ids=top),
+        creator_count=len(performances),
         attributions=overview.attribution_rows(db, shop.id, limit=20),
         ledger=overview.recent_ledger(db, shop.id),
         batches=overview.batch_views(db, shop.id),

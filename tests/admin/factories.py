@@ -6,6 +6,7 @@ import itertools
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from plugin.models import (
@@ -20,6 +21,7 @@ from plugin.models import (
     Shop,
     utcnow,
 )
+from plugin.services.ledger import post_entry
 from plugin.services.shops import issue_api_key
 
 _sequence = itertools.count(1)
@@ -140,20 +142,25 @@ def make_entry(
     currency: str | None = None,
     reason: str = "test entry",
 ) -> LedgerEntry:
-    entry = LedgerEntry(
-        shop_id=shop.id,
+    # Through the ledger's own write path, so the balance rollup sees the entry too.
+    key = f"test:{next(_sequence)}"
+    post_entry(
+        session,
+        shop.id,
         creator_id=creator.id,
         order_id=order.id if order else None,
         kind=kind,
         amount_minor=amount_minor,
         currency=currency or shop.currency,
         available_at=available_at or utcnow() - timedelta(days=1),
-        idempotency_key=f"test:{next(_sequence)}",
+        idempotency_key=key,
         reason=reason,
     )
-    session.add(entry)
-    session.flush()
-    return entry
+    return session.scalars(
+        select(LedgerEntry).where(
+            LedgerEntry.shop_id == shop.id, LedgerEntry.idempotency_key == key
+        )
+    ).one()
 
 
 def make_payout(

@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 
 from plugin.crypto import sha256_hex
 from plugin.db import get_session
-from plugin.models import ApiKey, Creator, Payout, utcnow
+from plugin.models import ApiKey, Creator, OrderDay, Payout, utcnow
 from plugin.services.payouts import batch_payouts
+from plugin.services.rollup_base import zone_named
 from tests.admin.conftest import ShopKey
 from tests.admin.factories import (
     make_attribution,
@@ -82,6 +83,34 @@ def test_the_dashboard_shows_creators_codes_links_orders_and_payouts(
     assert "Discount code ANNA10 was used at checkout" in html
     assert "USD 12.34" in html
     assert "Approve" in html
+
+
+def test_the_dashboard_lists_the_top_creators_and_links_to_all_of_them(
+    client: FlaskClient, shop_a: ShopKey, session: Session
+) -> None:
+    # given: 27 creators without sales, and "zz" with a sale today (in the daily rollup)
+    for n in range(27):
+        make_creator(session, shop_a.shop, f"a{n:02d}")
+    seller = make_creator(session, shop_a.shop, "zz")
+    today = utcnow().astimezone(zone_named(shop_a.shop.timezone)).date()
+    session.add(
+        OrderDay(
+            shop_id=shop_a.id,
+            day=today,
+            creator_id=seller.id,
+            campaign_id=0,
+            orders=1,
+            gross_revenue_minor=5_000,
+        )
+    )
+    session.commit()
+    # when
+    html = sign_in(client, shop_a)
+    # then: 25 rows, the seller first, then by handle; the full list is one click away
+    handles = re.findall(r"<strong>@(\w+)</strong>", html)
+    assert handles == ["zz", *(f"a{n:02d}" for n in range(24))]
+    assert "Your top 25 of 28 creators by revenue over the period" in html
+    assert '<a href="/admin/creators">All 28 creators</a>' in html
 
 
 def test_approving_and_paying_from_the_dashboard(

@@ -4,9 +4,11 @@ rank is its largest entry), and a cell grown past NORMALIZE_ABOVE is rewritten c
 
 from __future__ import annotations
 
+import random
 from array import array
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -28,6 +30,27 @@ def test_decode_takes_the_largest_of_appended_entries() -> None:
     # when / then
     assert hll.decode(head + appended) == {5: 3, 7: 1, 9: 4}
     assert hll.normalize(head + appended) == hll.encode({5: 3, 7: 1, 9: 4})
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        [],  # digests only: the vectorized path
+        ["returning-visitor", ""],  # not a digest, and no visitor
+        ["ABCDEF" + "0" * 58],  # uppercase hex is not a digest: hashed like any string
+        ["0123 4567" + "0" * 55],  # bytes.fromhex skips the space: still not a digest
+        ["0" * 64, "0" * 16 + "f" * 48],  # a zero tail: the largest rank
+    ],
+)
+def test_sparse_of_gives_the_bytes_of_registers_of(extra: list[str]) -> None:
+    # given: 500 digests, some repeated, plus the odd ones
+    rng = random.Random(len(extra))
+    digests = [f"{rng.getrandbits(256):064x}" for _ in range(500)]
+    hashes = digests + digests[:100] + extra
+    rng.shuffle(hashes)
+    # when / then
+    assert hll.sparse_of(hashes) == hll.encode_sparse(hll.registers_of(hashes))
+    assert hll.sparse_of([]) == hll.encode_sparse({})
 
 
 def test_decode_reads_entries_appended_to_a_dense_head() -> None:

@@ -147,3 +147,20 @@ def test_the_periodic_job_compacts_every_shop(session: Session, run_jobs: Any) -
         world.creators = [session.get(Creator, creator_id) for creator_id in creator_ids]
         assert _valid_blocks(session, world.shop.id) > 0
         _assert_rollups_equal_raw(session, world, random.Random(1))
+
+
+def test_a_link_moved_to_another_campaign_counts_there_at_once(session: Session) -> None:
+    # given: compacted clicks, and the answers per campaign read once (merged per link, cached)
+    rng = random.Random(11)
+    world = World(session, rng)
+    for batch in world.click_batches():
+        world.apply("clicks", batch)
+    assert visitor_blocks.compact(same_transaction(session), world.shop.id, LATER) > 0
+    _assert_rollups_equal_raw(session, world, rng)
+    # when: an always-on link joins the campaign (no click cell changes)
+    moved = world.links[-1]
+    assert moved.campaign_id is None
+    moved.campaign_id = world.campaign.id
+    session.flush()
+    # then: the answers per campaign, and within it, are the raw ones again
+    _assert_rollups_equal_raw(session, world, random.Random(11))

@@ -17,7 +17,7 @@ from sqlalchemy import Engine, delete, select, text
 from sqlalchemy.orm import Session
 
 from plugin.models import LedgerEntry, Payout, Shop
-from plugin.services.payouts import batch_payouts
+from plugin.services.payouts import batch_payouts, creator_balances
 from tests.admin.factories import make_creator, make_entry, make_shop
 
 pytestmark = pytest.mark.postgres
@@ -96,8 +96,12 @@ def test_two_concurrent_batches_pay_each_creator_once(
                 LedgerEntry.shop_id == shop_id, LedgerEntry.payout_id.is_(None)
             )
         )
+        # the balance rollup moved once, with the winning claims only
+        rolled_up = creator_balances(check, shop_id)
+        assert rolled_up == creator_balances(check, shop_id, source="raw")
     assert sorted(payouts) == [(committed_shop["anna"], 1_250), (committed_shop["ben"], 700)]
     assert unclaimed is None
+    assert sorted(b.in_payout_minor for b in rolled_up.values()) == [700, 1_250]
 
 
 def test_two_threads_racing_freely_produce_one_payout_per_creator(
@@ -126,4 +130,7 @@ def test_two_threads_racing_freely_produce_one_payout_per_creator(
     assert counts == [0, 2]
     with Session(postgres_engine) as check:
         payouts = check.scalars(select(Payout.amount_minor).where(Payout.shop_id == shop_id)).all()
+        rolled_up = creator_balances(check, shop_id)
+        assert rolled_up == creator_balances(check, shop_id, source="raw")
     assert sorted(payouts) == [700, 1_250]
+    assert sorted(b.in_payout_minor for b in rolled_up.values()) == [700, 1_250]

@@ -39,7 +39,10 @@ def creators() -> ResponseReturnValue:
         request.args.get("page", 1, type=int),
     )
     ids = [creator.id for (creator,) in page.rows]
-    rows = {row.creator.id: row for row in overview.creator_rows(get_session(), tenant.shop_id)}
+    rows = {
+        row.creator.id: row
+        for row in overview.creator_rows(get_session(), tenant.shop_id, creator_ids=ids)
+    }
     return render_template(
         "merchant/creators.html",
         shop=admin_auth.current_shop(),
