@@ -11,8 +11,8 @@ commission ledger entry each, 5% refunded, plus flat fees and adjustments. Then:
 - `tastemaker metrics rebuild --shop` builds the rollups from those raw rows (time and the
   rebuild process's peak memory are reported);
 - every metrics API call (creators, campaigns, summary, uplift) and the dashboard page, for
-  30, 90 and 365 days, served by gunicorn (2 workers, production settings), `--rounds` calls
-  each: p50 and p95;
+  30, 90 and 365 days, served by `tastemaker serve` (granian, 2 workers, production settings),
+  `--rounds` calls each: p50 and p95;
 - the same service calls in this process from the rollups and, as the baseline, from the raw
   rows (`source="raw"`, the query path the rollups replace), `--raw-rounds` calls each: the
   ratio of the medians.
@@ -40,7 +40,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from benchmarks._util import fresh_schema, gunicorn
+from benchmarks._util import fresh_schema, granian
 from plugin.db import make_engine
 from plugin.models import Agreement, Campaign, Creator, ReferralLink, Shop, utcnow
 from plugin.services import metrics
@@ -324,7 +324,7 @@ def run_size(clicks: int, orders: int, args: argparse.Namespace) -> bool:
             "TASTEMAKER_INSTANCE_DIR": work,
             "TASTEMAKER_LOG_LEVEL": "WARNING",
         }
-        with gunicorn("plugin.wsgi:app", workers=2, env=env) as server:
+        with granian("plugin.wsgi:app", workers=2, env=env) as server:
             http = measure_http(f"http://127.0.0.1:{server.port}", key, args.rounds)
         rolled = measure_service(url, shop_id, "rollups", args.rounds)
         raw = measure_service(url, shop_id, "raw", args.raw_rounds)
