@@ -27,10 +27,7 @@ def test_a_test_without_data_warns_instead_of_guessing(
     result = lift_result(session, test, now=LAUNCH + timedelta(days=3))
     assert result.campaign is not None
     assert not result.campaign.incremental_orders.bounded
-    assert result.campaign.sentence == (
-        "The data cannot yet say how many of their orders would not have happened without "
-        "the campaign's creators."
-    )
+    assert result.campaign.sentence == "No orders are credited to the campaign's creators yet."
     assert result.warnings == [
         "Fewer than 2 go-live dates have passed: nothing to compare yet.",
         "Only 0 attributed orders so far: too few to say anything yet (wait for at least 20).",
