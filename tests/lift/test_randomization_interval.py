@@ -220,3 +220,23 @@ def test_the_point_estimate_is_where_the_actual_statistic_is_zero() -> None:
     assert inversion.estimate == pytest.approx(27 / 16, abs=1e-12)
     assert inversion.low < 27 / 16 < inversion.high
     assert not inversion.clamped
+
+
+def test_a_rejected_root_is_reported_as_the_nearer_end_of_the_interval() -> None:
+    # given re-drawn exposures that all lean the same way against the residual at the actual
+    # schedule's root (each the actual one, plus twice the residual's direction, plus noise)
+    rng = np.random.default_rng(0)
+    actual = rng.normal(size=30)
+    outcome = rng.normal(size=30) + actual
+    root = float(actual @ outcome / (actual @ actual))
+    lean = outcome - root * actual
+    lean /= np.linalg.norm(lean)
+    others = [actual + 2.0 * lean + 0.5 * rng.normal(size=30) for _ in range(199)]
+    exposed = np.array([actual, *others])
+    # when
+    inversion = invert(exposed, outcome, exposed[0], 1, guess=0.0, scale=1.0)
+    # then the test rejects the root, and the estimate shown is the interval's nearer end
+    assert root > inversion.high
+    assert inversion.clamped
+    assert inversion.estimate == inversion.high
+    assert inversion.low < inversion.high
