@@ -28,8 +28,7 @@ enough |τ| is always rejected. The rates in E are estimated from the sales, tak
 The outcome is divided by the control's weekly level (its daily noise would widen the
 interval; any adjustment that the schedule cannot change keeps the test valid). The estimate is
 the share at which the actual schedule's statistic is zero (the outcome's regression on the
-recentred exposure), moved to the nearer end in the rare case the test rejects it; the share
-at which the statistic sits mid-distribution was biased (+27 % over 600 simulated stores). The
+recentred exposure), moved to the nearer end in the rare case the test rejects it. The
 interval needs no model of the sales: only that the schedule was drawn at random, as recorded.
 
 Model-based figure (difference in differences): θ̂ = Ẽ·Ỹ / Ẽ·Ã with the uncentred exposure, ~
