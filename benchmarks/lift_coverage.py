@@ -148,6 +148,8 @@ def holdout_run(session: Session, run: int, effect: float) -> Outcome:
             "design": "holdout",
             "holdout_bps": share,
             "duration_days": 28,
+            # from the store's generator: the arms (a hash of test and visitor) are reproducible
+            "seed": int(rng.integers(1 << 48)),
         },
     )
     lifecycle.launch(tenant, test, now=LAUNCH)

@@ -20,6 +20,12 @@ interval is every τ this test keeps at 5 % (2.5 % in each tail).
   schedule's go-live day: creators' rates are taken as fixed, not as caused by their dates.
 - Everything in the statistic is linear in τ or quadratic under the root, so each schedule's
   statistic at any τ costs a few multiplications: the interval's ends are found by bisection.
+- The point estimate is the τ at which the actual schedule's statistic is zero (n_y - τ n_a =
+  0: the regression of Y on the actual recentred exposure, per unit of dose), a closed form
+  that does not depend on the re-drawn schedules. (The τ at which it sits mid-distribution,
+  Hodges-Lehmann, was used before: over 2,400 simulated stores both have the same mean error,
+  within 0.2 orders a store.) The root is inside the interval unless 97.5 % of the re-drawn
+  statistics share a sign there; then the nearer end is reported (`clamped`).
 - With few creators or rollout days many draws repeat the actual exposure, and the smallest
   p-value the test can reach may exceed 2.5 %: then no 95 % interval exists, and the result
   says so (`possible` is False) instead of reporting one. When the sales cannot tell the actual
@@ -47,11 +53,12 @@ REACH = 1e5  # search out to this many rough standard errors; beyond: unbounded
 
 @dataclass(frozen=True)
 class Inversion:
-    estimate: float  # where the observed statistic sits mid-distribution (Hodges-Lehmann)
+    estimate: float  # where the observed statistic is zero, moved into [low, high] if needed
     low: float  # -inf / +inf when the data cannot bound that end
     high: float
     schedules: int  # compared, the actual one included
     smallest_p: float  # the smallest one-sided p-value any τ can give
+    clamped: bool = False  # the root was rejected by the test: the estimate is the nearer end
 
     @property
     def possible(self) -> bool:
@@ -163,14 +170,15 @@ def invert(
     # θ is a share of attributed sales: a step under 0.1 % of one would only search noise.
     step = max(scale, MIN_STEP) if math.isfinite(scale) else 1.0
     centre = guess if math.isfinite(guess) else 0.0
-    estimate = _median_point(parts, centre - REACH * step, centre + REACH * step)
+    estimate = root(parts)
     # The kept set need not be one piece: scan a grid from far left to far right (through the
-    # estimate, which is kept whenever anything is), then refine its outermost kept points.
+    # estimate and the balance point of the two tails, kept whenever anything is), then refine
+    # its outermost kept points.
+    balance = _median_point(parts, centre - REACH * step, centre + REACH * step)
     multiples = np.geomspace(0.01, REACH, 200)
     offsets = np.concatenate([-multiples[::-1], [0.0], multiples])
-    grid = sorted(
-        {*(centre + offsets * step).tolist(), estimate if math.isfinite(estimate) else centre}
-    )
+    extra = {value for value in (estimate, balance) if math.isfinite(value)}
+    grid = sorted({*(centre + offsets * step).tolist(), *extra})
     flags = [kept(tau) for tau in grid]
     if not any(flags):
         return Inversion(estimate, math.nan, math.nan, rows, smallest)
@@ -178,7 +186,15 @@ def invert(
     last = len(flags) - 1 - flags[::-1].index(True)
     low = -math.inf if first == 0 else _crossing(kept, grid[first], grid[first - 1])
     high = math.inf if last == len(grid) - 1 else _crossing(kept, grid[last], grid[last + 1])
-    return Inversion(estimate, low, high, rows, smallest)
+    inside = min(max(estimate, low), high) if math.isfinite(estimate) else estimate
+    clamped = math.isfinite(estimate) and inside != estimate
+    return Inversion(inside, low, high, rows, smallest, clamped=clamped)
+
+
+def root(parts: _Parts) -> float:
+    """τ where the actual schedule's statistic is zero: n_y - τ·n_a = 0 (nan without a dose)."""
+    n_y, n_a = float(parts.n_y[0]), float(parts.n_a[0])
+    return n_y / n_a if abs(n_a) > 1e-300 else math.nan
 
 
 def _crossing(kept: Callable[[float], bool], inside: float, outside: float) -> float:

@@ -27,8 +27,9 @@ unbounded in a third of simulated stores; E is a fixed function of the schedule,
 enough |τ| is always rejected. The rates in E are estimated from the sales, taken as fixed.
 The outcome is divided by the control's weekly level (its daily noise would widen the
 interval; any adjustment that the schedule cannot change keeps the test valid). The estimate is
-the share at which the actual schedule's statistic sits mid-distribution. It needs no model of
-the sales: only that the schedule was drawn at random, as recorded.
+the share at which the actual schedule's statistic is zero (the outcome's regression on the
+recentred exposure), moved to the nearer end in the rare case the test rejects it. The
+interval needs no model of the sales: only that the schedule was drawn at random, as recorded.
 
 Model-based figure (difference in differences): θ̂ = Ẽ·Ỹ / Ẽ·Ã with the uncentred exposure, ~
 meaning after an intercept and the weekday, Student t interval from the larger of the classical

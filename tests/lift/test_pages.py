@@ -237,7 +237,7 @@ def test_the_result_page_shows_the_randomization_headline_and_the_did_beside_it(
         "interval_possible": True,
     }
     assert (
-        "Share of attributed orders that were extra: <strong>40% (95%: -70% to 342%)</strong>. "
+        "Share of attributed orders that were extra: <strong>52% (95%: -70% to 342%)</strong>. "
         "This range comes from the lottery alone: your sales under the schedule it actually "
         "drew, compared with 1999 other schedules it could have drawn (re-drawn the same way "
         "from the test's seed); no model of your sales."

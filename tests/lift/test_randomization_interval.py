@@ -3,6 +3,8 @@ inverted over schedules re-drawn from the design's own distribution."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -11,6 +13,7 @@ from plugin.domain.lift_randomization import (
     DRAWS,
     RANDOMIZATION_STREAM,
     TAIL,
+    invert,
     p_values,
     schedules,
 )
@@ -200,3 +203,40 @@ def test_planning_sizes_the_headline_and_warns_when_the_lottery_is_too_small() -
     )
     # a longer rollout spreads the random dates more: a smaller detectable lift
     assert longer.detectable_lift < usual.detectable_lift
+
+
+def test_the_point_estimate_is_where_the_actual_statistic_is_zero() -> None:
+    # given an actual recentred exposure e = (3, 1, 0, -1, -1, -2), every other ordering of it
+    # as the re-drawn schedules (360 in all), and an outcome y = (4, 2, 1, 0, -1, -6)
+    actual = (3.0, 1.0, 0.0, -1.0, -1.0, -2.0)
+    rows = [actual, *sorted(set(itertools.permutations(actual)) - {actual})]
+    exposed = np.array(rows)
+    outcome = np.array([4.0, 2.0, 1.0, 0.0, -1.0, -6.0])
+    # when
+    inversion = invert(exposed, outcome, exposed[0], 1, guess=0.0, scale=1.0)
+    # then the estimate is e·y / e·e = (12 + 2 + 0 + 0 + 1 + 12) / (9 + 1 + 0 + 1 + 1 + 4)
+    # = 27/16, not where the statistic sits mid-distribution (about 1.636 here)
+    assert inversion.schedules == 360
+    assert inversion.estimate == pytest.approx(27 / 16, abs=1e-12)
+    assert inversion.low < 27 / 16 < inversion.high
+    assert not inversion.clamped
+
+
+def test_a_rejected_root_is_reported_as_the_nearer_end_of_the_interval() -> None:
+    # given re-drawn exposures that all lean the same way against the residual at the actual
+    # schedule's root (each the actual one, plus twice the residual's direction, plus noise)
+    rng = np.random.default_rng(0)
+    actual = rng.normal(size=30)
+    outcome = rng.normal(size=30) + actual
+    root = float(actual @ outcome / (actual @ actual))
+    lean = outcome - root * actual
+    lean /= np.linalg.norm(lean)
+    others = [actual + 2.0 * lean + 0.5 * rng.normal(size=30) for _ in range(199)]
+    exposed = np.array([actual, *others])
+    # when
+    inversion = invert(exposed, outcome, exposed[0], 1, guess=0.0, scale=1.0)
+    # then the test rejects the root, and the estimate shown is the interval's nearer end
+    assert root > inversion.high
+    assert inversion.clamped
+    assert inversion.estimate == inversion.high
+    assert inversion.low < inversion.high
