@@ -10,9 +10,10 @@ same days, 40% of them attributed (a third through a link, the rest by code) wit
 commission ledger entry each, 5% refunded, plus flat fees and adjustments. Then:
 - `tastemaker metrics rebuild --shop` builds the rollups from those raw rows (time and the
   rebuild process's peak memory are reported);
-- every metrics API call (creators, campaigns, summary, uplift) and the dashboard page, for
-  30, 90 and 365 days, served by `tastemaker serve` (granian, 2 workers, production settings),
-  `--rounds` calls each: p50 and p95;
+- every metrics API call (creators, campaigns, summary, uplift; creators filtered by a campaign,
+  summary and campaigns by a creator) and the dashboard page, for 30, 90, 365 and 731 days,
+  served by `tastemaker serve` (granian, 2 workers, production settings), `--rounds` calls
+  each: p50 and p95;
 - the same service calls in this process from the rollups and, as the baseline, from the raw
   rows (`source="raw"`, the query path the rollups replace), `--raw-rounds` calls each: the
   ratio of the medians.
@@ -37,7 +38,7 @@ from typing import Any
 
 import requests
 from cryptography.fernet import Fernet
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from benchmarks._util import fresh_schema, granian
@@ -47,8 +48,14 @@ from plugin.services import metrics
 from plugin.services.shops import issue_api_key
 
 TASTEMAKER = str(Path(sys.executable).with_name("tastemaker"))
-PERIODS = (30, 90, 365)
+PERIODS = (30, 90, 365, 731)
 CALLS = ("creators", "campaigns", "summary", "uplift")
+# The same calls narrowed by a filter, over HTTP: (label, call, parameter)
+FILTERED = (
+    ("creators/campaign", "creators", "campaign_id"),
+    ("summary/creator", "summary", "creator_id"),
+    ("campaigns/creator", "campaigns", "creator_id"),
+)
 GOAL_P95_MS = 200.0
 
 
@@ -250,15 +257,21 @@ def sign_in(base: str, key: str) -> requests.Session:
     return page
 
 
-def measure_http(base: str, key: str, rounds: int) -> dict[tuple[str, int], list[float]]:
+def measure_http(
+    base: str, key: str, rounds: int, filters: dict[str, int]
+) -> dict[tuple[str, int], list[float]]:
     results: dict[tuple[str, int], list[float]] = {}
     api = requests.Session()
     api.headers["Authorization"] = f"Bearer {key}"
     page = sign_in(base, key)
     now = utcnow()
     for days in PERIODS:
-        params = {"start": (now - timedelta(days=days)).isoformat(), "end": now.isoformat()}
-        for call in CALLS:
+        period = {"start": (now - timedelta(days=days)).isoformat(), "end": now.isoformat()}
+        requests_made = [(call, call, period) for call in CALLS] + [
+            (label, call, {**period, parameter: str(filters[parameter])})
+            for label, call, parameter in FILTERED
+        ]
+        for label, call, params in requests_made:
             url = f"{base}/api/v1/metrics/{call}"
 
             def get(url: str = url, params: dict[str, str] = params) -> None:
@@ -266,7 +279,7 @@ def measure_http(base: str, key: str, rounds: int) -> dict[tuple[str, int], list
                 response.raise_for_status()
 
             get()  # warm the worker's connection and caches
-            results[(call, days)] = timed(get, rounds)
+            results[(label, days)] = timed(get, rounds)
 
         def dashboard(days: int = days) -> None:
             response = page.get(f"{base}/admin", params={"days": days}, timeout=120)
@@ -277,6 +290,16 @@ def measure_http(base: str, key: str, rounds: int) -> dict[tuple[str, int], list
         dashboard()
         results[("dashboard", days)] = timed(dashboard, rounds)
     return results
+
+
+def filters(url: str, shop_id: int) -> dict[str, int]:
+    """A creator and a campaign of the shop to filter by (the first of each)."""
+    engine = make_engine(url)
+    with Session(engine) as session:
+        creator = session.scalar(select(func.min(Creator.id)).where(Creator.shop_id == shop_id))
+        campaign = session.scalar(select(func.min(Campaign.id)).where(Campaign.shop_id == shop_id))
+    engine.dispose()
+    return {"creator_id": int(creator or 0), "campaign_id": int(campaign or 0)}
 
 
 def measure_service(
@@ -325,19 +348,21 @@ def run_size(clicks: int, orders: int, args: argparse.Namespace) -> bool:
             "TASTEMAKER_LOG_LEVEL": "WARNING",
         }
         with granian("plugin.wsgi:app", workers=2, env=env) as server:
-            http = measure_http(f"http://127.0.0.1:{server.port}", key, args.rounds)
+            http = measure_http(
+                f"http://127.0.0.1:{server.port}", key, args.rounds, filters(url, shop_id)
+            )
         rolled = measure_service(url, shop_id, "rollups", args.rounds)
         raw = measure_service(url, shop_id, "raw", args.raw_rounds)
     print(
-        f"  {'call':<10} {'days':>4}  {'HTTP p50':>9} {'HTTP p95':>9}  "
+        f"  {'call':<18} {'days':>4}  {'HTTP p50':>9} {'HTTP p95':>9}  "
         f"{'rollups p50':>11} {'raw p50':>9} {'raw/rollups':>11}"
     )
     for days in PERIODS:
-        for call in (*CALLS, "dashboard"):
+        for call in (*CALLS, *(label for label, _, _ in FILTERED), "dashboard"):
             samples = http[(call, days)]
             p95 = p(samples, 95)
             ok &= p95 <= GOAL_P95_MS
-            line = f"  {call:<10} {days:>4}  {p(samples, 50):>7.1f}ms {p95:>7.1f}ms"
+            line = f"  {call:<18} {days:>4}  {p(samples, 50):>7.1f}ms {p95:>7.1f}ms"
             if (call, days) in rolled:
                 fast = statistics.median(rolled[(call, days)]) * 1000
                 slow = statistics.median(raw[(call, days)]) * 1000
