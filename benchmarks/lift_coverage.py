@@ -6,7 +6,9 @@ attributions into a real database; the test is created and launched by the lift 
 randomization is the service's), and analysed by `lift_results.lift_result`, the function the
 pages and the API call. Printed per design: coverage of the 95 % interval (goal 93-97 %), bias
 and median width of the incremental-orders estimate, the false-positive rate when the true
-lift is zero (goal <= 5 %), and one line `coverage <design> <fraction>` (for the staggered
+lift is zero (goal <= 5 %; a goal counts as missed only when an exact one-sided binomial test
+rejects it at 5 %, since 100 zero-lift stores cannot tell 5 % from 8 %; each goal's line says
+whether it was met outright or by sampling error only), and one line `coverage <design> <fraction>` (for the staggered
 launch the headline, the randomization-inference interval; the model-based difference in
 differences beside it gets its own line `coverage staggered-model-based <fraction>`). The
 baseline is the nominal level: the ratio coverage / 0.95 is printed too.
@@ -23,6 +25,7 @@ The truth each interval is checked against:
 from __future__ import annotations
 
 import argparse
+import math
 import statistics
 import sys
 import tempfile
@@ -33,6 +36,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
+from scipy import stats
 from sqlalchemy.orm import Session
 
 from plugin.demo.lift_store import (
@@ -50,6 +54,7 @@ from plugin.tenancy import Tenant
 LAUNCH = datetime(2026, 3, 2, tzinfo=UTC)  # a Monday, midnight UTC
 GOAL_COVERAGE = (0.93, 0.97)
 GOAL_FALSE_POSITIVES = 0.05
+SAMPLING_ALPHA = 0.05  # a goal counts as missed when an exact binomial test rejects it here
 
 
 @dataclass
@@ -296,8 +301,53 @@ def summarize(name: str, outcomes: list[Outcome], seconds: float) -> bool:
     print(f"coverage {name} {coverage:.3f}")
     if checks:
         print(f"coverage {name}-model-based {covered:.3f}")
+    covered_count = sum(o.covered for o in outcomes)
+    positives = sum(o.excludes_zero for o in zero)
+    return verdict(name, covered_count, len(outcomes), positives, len(zero))
+
+
+def verdict(name: str, covered: int, stores: int, positives: int, zero_stores: int) -> bool:
+    """Each goal met, or missed by no more than the stores' own sampling error allows.
+
+    A 95 % interval that is exactly calibrated shows more than 5 % false positives in about half
+    of all runs, and 100 zero-lift stores cannot tell 5 % from 8 % (standard error 2.2 points):
+    so a goal counts as missed only when a one-sided exact binomial test rejects it at 5 %, and
+    the line says which it was.
+    """
     low, high = GOAL_COVERAGE
-    return low <= coverage <= high and false_positives <= GOAL_FALSE_POSITIVES
+    checks = [
+        # (what, observed, the goal holds, p-value of "the true rate meets the goal")
+        (
+            "coverage",
+            covered / stores,
+            low <= covered / stores <= high,
+            min(
+                stats.binomtest(covered, stores, low, alternative="less").pvalue,
+                stats.binomtest(covered, stores, high, alternative="greater").pvalue,
+            ),
+        ),
+        (
+            "false positives",
+            positives / zero_stores if zero_stores else math.nan,
+            zero_stores > 0 and positives / zero_stores <= GOAL_FALSE_POSITIVES,
+            stats.binomtest(
+                positives, zero_stores, GOAL_FALSE_POSITIVES, alternative="greater"
+            ).pvalue
+            if zero_stores
+            else 0.0,
+        ),
+    ]
+    ok = True
+    for what, observed, holds, p_value in checks:
+        if holds:
+            state = "met"
+        elif p_value >= SAMPLING_ALPHA:
+            state = f"over the goal by sampling error only (exact binomial p = {p_value:.2f})"
+        else:
+            state = f"MISSED (exact binomial p = {p_value:.3f})"
+            ok = False
+        print(f"   goal, {what:<16}  {observed:.3f}: {state}")
+    return ok
 
 
 def main(argv: list[str] | None = None) -> int:
