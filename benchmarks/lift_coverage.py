@@ -8,10 +8,11 @@ pages and the API call. Printed per design: coverage of the 95 % interval (goal 
 and median width of the incremental-orders estimate, the false-positive rate when the true
 lift is zero (goal <= 5 %; a goal counts as missed only when an exact one-sided binomial test
 rejects it at 5 %, since 100 zero-lift stores cannot tell 5 % from 8 %; each goal's line says
-whether it was met outright or by sampling error only), and one line `coverage <design> <fraction>` (for the staggered
-launch the headline, the randomization-inference interval; the model-based difference in
-differences beside it gets its own line `coverage staggered-model-based <fraction>`). The
-baseline is the nominal level: the ratio coverage / 0.95 is printed too.
+whether it was met outright or by sampling error only), and one line
+`coverage <design> <fraction>` (for the staggered launch the headline, the
+randomization-inference interval; the model-based difference in differences beside it gets
+its own line `coverage staggered-model-based <fraction>`). The baseline is the nominal level:
+the ratio coverage / 0.95 is printed too.
 
 The truth each interval is checked against:
 - staggered: the incremental share θ (the interval on incremental orders is θ's times the
