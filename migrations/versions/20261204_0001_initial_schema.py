@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-04 17:01:09.861241
+Create Date: 2026-12-04 19:02:08.235069
 """
 
 from collections.abc import Sequence
@@ -220,10 +220,10 @@ def upgrade() -> None:
     sa.UniqueConstraint('shop_id', 'platform_order_id', name=op.f('uq_orders_shop_id_platform_order_id'))
     )
     with op.batch_alter_table('orders', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_orders_customer_ref'), ['customer_ref'], unique=False)
         batch_op.create_index(batch_op.f('ix_orders_placed_at'), ['placed_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_orders_shop_id'), ['shop_id'], unique=False)
         batch_op.create_index('ix_orders_shop_id_customer_email_hash', ['shop_id', 'customer_email_hash'], unique=False)
+        batch_op.create_index('ix_orders_shop_id_customer_ref', ['shop_id', 'customer_ref'], unique=False)
 
     op.create_table('outbound_emails',
     sa.Column('idempotency_key', sa.String(length=160), nullable=False),
@@ -1115,10 +1115,10 @@ def downgrade() -> None:
 
     op.drop_table('outbound_emails')
     with op.batch_alter_table('orders', schema=None) as batch_op:
+        batch_op.drop_index('ix_orders_shop_id_customer_ref')
         batch_op.drop_index('ix_orders_shop_id_customer_email_hash')
         batch_op.drop_index(batch_op.f('ix_orders_shop_id'))
         batch_op.drop_index(batch_op.f('ix_orders_placed_at'))
-        batch_op.drop_index(batch_op.f('ix_orders_customer_ref'))
 
     op.drop_table('orders')
     op.drop_table('oauth_states')

@@ -17,7 +17,10 @@ class Order(IdMixin, TenantMixin, TimestampMixin, Base):
     __tablename__ = "orders"
     __table_args__ = (
         UniqueConstraint("shop_id", "platform_order_id"),
-        # A guest's orders, found by their email hash when their cohort (LTV) is refreshed.
+        # A customer's orders, found by their id (or a guest's by their email hash) when their
+        # cohort (LTV) is refreshed, on every order change: tenant first, so the plan does not
+        # depend on fresh statistics (with stale ones PostgreSQL scanned the shop's orders).
+        Index("ix_orders_shop_id_customer_ref", "shop_id", "customer_ref"),
         Index("ix_orders_shop_id_customer_email_hash", "shop_id", "customer_email_hash"),
     )
 
@@ -34,7 +37,7 @@ class Order(IdMixin, TenantMixin, TimestampMixin, Base):
     # Item revenue after discounts, excluding tax and shipping: the commission base.
     net_item_revenue_minor: Mapped[int] = mapped_column(default=0)
     presentment_total_minor: Mapped[int] = mapped_column(default=0)
-    customer_ref: Mapped[str | None] = mapped_column(String(64), default=None, index=True)
+    customer_ref: Mapped[str | None] = mapped_column(String(64), default=None)
     customer_email_hash: Mapped[str | None] = mapped_column(String(64), default=None)
     is_first_order: Mapped[bool | None] = mapped_column(default=None)
     is_test: Mapped[bool] = mapped_column(default=False)

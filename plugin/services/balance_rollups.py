@@ -71,6 +71,8 @@ def add_entry(session: Session, shop_id: int, values: Mapping[str, Any]) -> None
 
 @event.listens_for(Session, "before_commit")
 def _apply_before_commit(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint's commit: the outermost one applies
+        return
     apply_pending(session)
     session.info.pop(WRITTEN, None)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -133,15 +134,30 @@ def refresh_customers(
                 for position, value in enumerate(cell[1]):
                     current[position] += sign * value
     write_cohort_cells(connection, shop_id, delta)
-    if changed:
+    # A customer who still counts somewhere is upserted (most changes: one statement in all),
+    # one who no longer counts anywhere is deleted.
+    gone = [key for key in changed if new[key] is None]
+    if gone:
         connection.execute(
             delete(CustomerCohort).where(
-                CustomerCohort.shop_id == shop_id, CustomerCohort.customer_key.in_(changed)
+                CustomerCohort.shop_id == shop_id, CustomerCohort.customer_key.in_(gone)
             )
         )
-        rows = [customer_row(shop_id, key, new[key]) for key in changed if new[key] is not None]
-        if rows:
-            connection.execute(CustomerCohort.__table__.insert(), rows)
+    rows = [customer_row(shop_id, key, new[key]) for key in changed if new[key] is not None]
+    if rows:
+        connection.execute(_upsert_customers(connection.dialect.name), rows)
+
+
+@lru_cache(maxsize=4)
+def _upsert_customers(dialect: str) -> Any:
+    statement = dialect_insert(dialect)(CustomerCohort.__table__)
+    return statement.on_conflict_do_update(
+        index_elements=["shop_id", "customer_key"],
+        set_={name: statement.excluded[name] for name in _CUSTOMER_CELL},
+    )
+
+
+_CUSTOMER_CELL = ("day", "creator_id", "campaign_id", "repeat_orders", "repeat_revenue_minor")
 
 
 def customer_row(shop_id: int, key: str, cell: CohortCell | None) -> dict[str, Any]:

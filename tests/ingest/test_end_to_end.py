@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
-from datetime import datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -14,7 +16,10 @@ from sqlalchemy.orm import Session
 from connectors.base import OrderPage, ShopContext
 from connectors.sandbox.store import Item, SandboxStore
 from plugin.extensions import connectors
+from plugin.ingest import registry
+from plugin.ingest.registry import HandlerContext, handlers
 from plugin.models import Agreement, Creator, DiscountCode, LedgerEntry, Order, Shop
+from plugin.services import metrics
 from plugin.tenancy import Tenant
 from tests.ingest.conftest import events
 from workers.jobs.periodic import reconcile_shop
@@ -138,3 +143,36 @@ def test_a_refund_reverses_commission_through_the_webhook_path(
     assert [e.status for e in events(session)] == ["processed"] * 4
     assert _orders(session, shop) == [(order["id"], "partially_refunded")]
     assert _ledger(session, shop) == [("commission", 500), ("reversal", -250)]
+
+
+def test_an_event_that_fails_in_a_drain_leaves_nothing_in_the_metric_rollups(
+    session: Session,
+    shop: Shop,
+    store: SandboxStore,
+    creator_code: DiscountCode,
+    run_jobs: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # given: three orders with Ava's code, whose handler applies the second, then fails
+    handlers()
+    apply_then_maybe_fail = registry._HANDLERS["order_changed"]
+    doomed: set[int] = set()
+
+    def fails_after_applying(context: HandlerContext) -> None:
+        apply_then_maybe_fail(context)
+        if json.loads(context.event.body)["id"] in doomed:
+            raise RuntimeError("boom")
+
+    monkeypatch.setitem(registry._HANDLERS, "order_changed", fails_after_applying)
+    placed = [store.place_order([SERUM], discount_code="ava10") for _ in range(3)]
+    doomed.add(placed[1]["id"])
+    # when one drain takes all six deliveries
+    assert run_jobs() >= 1
+    # then: the two other orders count, in the rollups exactly as in the raw rows
+    start, end = datetime.now(UTC) - timedelta(days=1), datetime.now(UTC) + timedelta(days=1)
+    session.expire_all()
+    rollups = metrics.creator_metrics(session, shop.id, start=start, end=end)
+    raw = metrics.creator_metrics(session, shop.id, start=start, end=end, source="raw")
+    assert [row.performance.orders for row in rollups] == [2]
+    exact = [replace(row.performance, unique_visitors_approximate=False) for row in rollups]
+    assert exact == [row.performance for row in raw]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -259,3 +260,50 @@ def test_clicks_in_the_hour_a_dst_change_repeats_at_midnight_count_on_the_day_th
         select(ClickDay.day, ClickDay.clicks).where(ClickDay.link_id == link.id)
     ).all()
     assert sorted(cells) == [(date(2026, 4, 4), 2), (date(2026, 4, 5), 1)]
+
+
+def _order_cells(session: Session, shop_id: int) -> list[tuple[Any, ...]]:
+    return [
+        tuple(row)
+        for row in session.execute(
+            select(OrderDay.creator_id, OrderDay.orders, OrderDay.gross_revenue_minor).where(
+                OrderDay.shop_id == shop_id
+            )
+        )
+    ]
+
+
+def test_an_order_read_inside_a_savepoint_that_rolls_back_still_counts(session: Session) -> None:
+    # given: an order applied, then read (so its rollups written) inside a savepoint rolled back
+    shop = make_shop(session)
+    alice = make_creator(session, shop)
+    make_code(session, shop, alice, "ALICE10", agreement=make_agreement(session, shop, alice))
+    apply_order(session, shop, order(created_at=NOW, updated_at=NOW, discount_codes=("ALICE10",)))
+    savepoint = session.begin_nested()
+    assert _summary(session, shop.id, NOW - timedelta(days=1), NOW).orders == 1
+    savepoint.rollback()
+    # when the outermost transaction commits
+    session.commit()
+    # then the order, applied outside the savepoint, counts once
+    assert _order_cells(session, shop.id) == [(alice.id, 1, 10_000)]
+    rollups = _summary(session, shop.id, NOW - timedelta(days=1), NOW)
+    assert rollups.orders == 1
+
+
+def test_an_order_applied_in_a_savepoint_that_commits_is_settled_by_the_outermost_commit(
+    session: Session,
+) -> None:
+    # given: two orders, each applied in a savepoint of its own (as a webhook drain does)
+    shop = make_shop(session)
+    alice = make_creator(session, shop)
+    make_code(session, shop, alice, "ALICE10", agreement=make_agreement(session, shop, alice))
+    for number in (1, 2):
+        with session.begin_nested():
+            payload = order(platform_order_id=number, created_at=NOW, updated_at=NOW)
+            apply_order(session, shop, replace(payload, discount_codes=("ALICE10",)))
+    # then: the savepoints' commits wrote no rollup yet
+    assert _order_cells(session, shop.id) == []
+    # when
+    session.commit()
+    # then: one settle wrote both
+    assert _order_cells(session, shop.id) == [(alice.id, 2, 20_000)]
