@@ -116,9 +116,10 @@ def refresh_order(session: Session, shop: Shop, order_id: int) -> None:
     commit (or before a metrics read in the same session), for every order marked, with a
     handful of statements in all. A worker draining 50 events in one transaction, each in a
     savepoint of its own, thus pays for its rollups once, not 50 times (a savepoint's commit
-    fires `before_commit` too: settling there cost the attribution drain 1.8x its time per
-    event). Since the refresh recomputes from the state at commit, an event whose savepoint
-    rolled back leaves nothing behind, and an order marked in it is merely recomputed.
+    fires `before_commit` too: settling there made the attribution drain 1.8x (one worker) to
+    4x (two) as slow per event, benchmarks.attribution). Since the refresh recomputes from the
+    state at commit, an event whose savepoint rolled back leaves nothing behind, and an order
+    marked in it is merely recomputed.
     """
     session.info.setdefault(PENDING, {})[order_id] = (shop.id, shop.timezone)
 
@@ -130,8 +131,8 @@ def _settle_before_commit(session: Session) -> None:
 
 
 @event.listens_for(Session, "after_transaction_end")
-def _forget_after_rollback(session: Session, transaction: SessionTransaction) -> None:
-    if transaction.parent is None:  # the outermost transaction ended (its commit settled)
+def _forget_when_it_ends(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the outermost one: committed (so settled) or rolled back
         session.info.pop(PENDING, None)
 
 
