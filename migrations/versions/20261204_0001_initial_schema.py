@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-04 19:02:08.235069
+Create Date: 2026-12-04 20:16:27.451565
 """
 
 from collections.abc import Sequence
@@ -285,8 +285,8 @@ def upgrade() -> None:
     sa.UniqueConstraint('shop_id', 'platform_refund_id', name=op.f('uq_refunds_shop_id_platform_refund_id'))
     )
     with op.batch_alter_table('refunds', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_refunds_platform_order_id'), ['platform_order_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_refunds_shop_id'), ['shop_id'], unique=False)
+        batch_op.create_index('ix_refunds_shop_id_platform_order_id', ['shop_id', 'platform_order_id'], unique=False)
 
     op.create_table('try_and_tag_programs',
     sa.Column('enabled', sa.Boolean(), nullable=False),
@@ -1101,8 +1101,8 @@ def downgrade() -> None:
 
     op.drop_table('try_and_tag_programs')
     with op.batch_alter_table('refunds', schema=None) as batch_op:
+        batch_op.drop_index('ix_refunds_shop_id_platform_order_id')
         batch_op.drop_index(batch_op.f('ix_refunds_shop_id'))
-        batch_op.drop_index(batch_op.f('ix_refunds_platform_order_id'))
 
     op.drop_table('refunds')
     with op.batch_alter_table('product_snapshots', schema=None) as batch_op:
