@@ -66,19 +66,7 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
-    event.listen(engine, "connect", _postgresql_session)
-    return engine
-
-
-def _postgresql_session(dbapi_connection: Any, _record: Any) -> None:
-    # JIT compilation off: it pays off for long analytic queries, but an order's few-row reads
-    # crossed its cost threshold as the tables grew and each compiled for ~2 ms (measured with
-    # benchmarks.metrics_write_overhead: applying an order ~11 % faster without it). A SET rather
-    # than a startup option, which PgBouncer refuses by default.
-    with dbapi_connection.cursor() as cursor:
-        cursor.execute("SET jit = off")
-    dbapi_connection.commit()
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
