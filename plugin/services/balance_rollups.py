@@ -32,7 +32,12 @@ from sqlalchemy import Connection, delete, event, func, select
 from sqlalchemy.orm import Session, SessionTransaction
 
 from plugin.models import BalanceReleaseDay, BalanceTotal, LedgerEntry, Payout
-from plugin.services.rollup_base import dialect_insert, lock_shop_exclusive, lock_shops_shared
+from plugin.services.rollup_base import (
+    before_outermost_commit,
+    dialect_insert,
+    lock_shop_exclusive,
+    lock_shops_shared,
+)
 
 UNCLAIMED, IN_PAYOUT, PAID = range(3)
 _TOTALS = ("unclaimed_minor", "in_payout_minor", "paid_minor")
@@ -69,10 +74,8 @@ def add_entry(session: Session, shop_id: int, values: Mapping[str, Any]) -> None
     )
 
 
-@event.listens_for(Session, "before_commit")
+@before_outermost_commit
 def _apply_before_commit(session: Session) -> None:
-    if session.in_nested_transaction():  # a savepoint's commit: the outermost one applies
-        return
     apply_pending(session)
     session.info.pop(WRITTEN, None)
 

@@ -3,15 +3,32 @@ rows read back as the domain's order and ledger inputs."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, event, text
+from sqlalchemy.orm import Session
 
 from plugin.domain.metric_cells import LedgerLine, OrderState
+
+
+def before_outermost_commit(hook: Callable[[Session], None]) -> Callable[[Session], None]:
+    """Registers `hook` to run just before any session's outermost transaction commits.
+
+    SQLAlchemy fires `before_commit` for a savepoint's commit too, and the webhook drain runs
+    every event in a savepoint of its own: a rollup written there is written once per event
+    instead of once per batch (the drain took 1.8-4x as long per event, benchmarks.attribution).
+    """
+
+    @event.listens_for(Session, "before_commit")
+    def _outermost_only(session: Session) -> None:
+        if not session.in_nested_transaction():
+            hook(session)
+
+    return hook
 
 
 @lru_cache(maxsize=512)

@@ -54,6 +54,7 @@ from plugin.services.click_rollups import ensure_metric_state as ensure_metric_s
 from plugin.services.click_rollups import recompute_click_cells as recompute_click_cells
 from plugin.services.click_rollups import settled_before as settled_before
 from plugin.services.rollup_base import LOCK_NAMESPACE as LOCK_NAMESPACE
+from plugin.services.rollup_base import before_outermost_commit
 from plugin.services.rollup_base import day_bounds as day_bounds
 from plugin.services.rollup_base import dialect_insert as _dialect_insert
 from plugin.services.rollup_base import ledger_line as ledger_line
@@ -115,19 +116,17 @@ def refresh_order(session: Session, shop: Shop, order_id: int) -> None:
     Only marks the order: `settle_orders` runs once per transaction, just before its outermost
     commit (or before a metrics read in the same session), for every order marked, with a
     handful of statements in all. A worker draining 50 events in one transaction, each in a
-    savepoint of its own, thus pays for its rollups once, not 50 times (a savepoint's commit
-    fires `before_commit` too: settling there made the attribution drain 1.8x (one worker) to
-    4x (two) as slow per event, benchmarks.attribution). Since the refresh recomputes from the
-    state at commit, an event whose savepoint rolled back leaves nothing behind, and an order
-    marked in it is merely recomputed.
+    savepoint of its own, thus pays for its rollups once, not 50 times
+    (`before_outermost_commit`). Since the refresh recomputes from the state at commit, an
+    event whose savepoint rolled back leaves nothing behind, and an order marked in it is merely
+    recomputed.
     """
     session.info.setdefault(PENDING, {})[order_id] = (shop.id, shop.timezone)
 
 
-@event.listens_for(Session, "before_commit")
+@before_outermost_commit
 def _settle_before_commit(session: Session) -> None:
-    if not session.in_nested_transaction():  # a savepoint's commit: the outermost one settles
-        settle_orders(session)
+    settle_orders(session)
 
 
 @event.listens_for(Session, "after_transaction_end")
