@@ -7,8 +7,9 @@ The full-stack benchmarks (benchmarks.redirect, .attribution) measure the same p
 end; this one isolates the rollup work so its share is visible even on a busy machine: the same
 writes run alternately with the rollup hooks on and replaced by no-ops, interleaved round by
 round, each in its own committed transaction:
-- click flush: `store_clicks` of a batch of spooled clicks (the flush's paced batch size, a
-  few links and visitors), i.e. the INSERT plus `rollups.add_click_batch`;
+- click flush: `store_click_lines` of a batch of spooled click lines, the production flush's
+  own statement (a few links; visitor hashes are hex digests as the redirect writes them, a
+  third of them one returning visitor), i.e. the INSERT plus `rollups.add_click_batch`;
 - order apply: `apply_order` of new code-attributed paid orders (upsert, attribution,
   commission, with its balance rollup upsert) plus `rollups.settle_orders` at commit (cells,
   contribution, customer cohort),
@@ -20,14 +21,15 @@ within 10 % (ratio <= 1.10).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import itertools
+import json
 import secrets
 import statistics
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -88,18 +90,25 @@ def setup(factory: sessionmaker[Session]) -> tuple[int, list[ReferralLink]]:
         return shop.id, links
 
 
-def click_batch(links: list[ReferralLink], size: int) -> list[dict[str, Any]]:
+RETURNING_VISITOR = hashlib.sha256(b"returning visitor").hexdigest()
+
+
+def click_batch(links: list[ReferralLink], size: int) -> list[bytes]:
+    """Spool lines as the redirect writes them (plugin.services.clicks.ClickRecorder)."""
     now = time.time()
     return [
-        {
-            "click_uid": secrets.token_hex(16),
-            "shop_id": links[n % len(links)].shop_id,
-            "link_id": links[n % len(links)].id,
-            "creator_id": links[n % len(links)].creator_id,
-            "occurred_at": now,
-            "visitor_hash": secrets.token_hex(32) if n % 3 else "returning-visitor",
-            "referrer_host": "instagram.com",
-        }
+        json.dumps(
+            {
+                "click_uid": secrets.token_hex(16),
+                "shop_id": links[n % len(links)].shop_id,
+                "link_id": links[n % len(links)].id,
+                "creator_id": links[n % len(links)].creator_id,
+                "occurred_at": now + n / 1000,
+                "visitor_hash": secrets.token_hex(32) if n % 3 else RETURNING_VISITOR,
+                "referrer_host": "instagram.com",
+            }
+        ).encode()
+        + b"\n"
         for n in range(size)
     ]
 
@@ -156,9 +165,9 @@ def main() -> int:
                 with hooks(enabled):
                     batch = click_batch(links, args.batch)
 
-                    def flush(batch: list[dict[str, Any]] = batch) -> None:
+                    def flush(batch: list[bytes] = batch) -> None:
                         with factory.begin() as session:
-                            click_flush.store_clicks(session, batch)
+                            click_flush.store_click_lines(session, batch)
 
                     samples.setdefault(("click flush batch", enabled), []).append(timed(flush))
                     for _ in range(args.orders):

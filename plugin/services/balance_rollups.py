@@ -34,7 +34,8 @@ from sqlalchemy.orm import Session, SessionTransaction
 from plugin.models import BalanceReleaseDay, BalanceTotal, LedgerEntry, Payout
 from plugin.services.rollup_base import (
     before_outermost_commit,
-    dialect_insert,
+    execute_rows,
+    insert_rows,
     lock_shop_exclusive,
     lock_shops_shared,
 )
@@ -183,20 +184,18 @@ def _apply(connection: Connection, shop_id: int, totals: TotalsDelta, days: Days
         {"shop_id": shop_id, "creator_id": c, "currency": cur, **dict(zip(_TOTALS, v, strict=True))}
         for (c, cur), v in sorted(totals.items())
     ]
-    if totals_rows:
-        connection.execute(_upsert(dialect, BalanceTotal.__table__), totals_rows)
+    execute_rows(connection, _upsert(dialect, BalanceTotal.__table__), totals_rows)
     days_rows = [
         {"shop_id": shop_id, "day": d, "creator_id": c, "currency": cur, "unclaimed_minor": v}
         for (d, c, cur), v in sorted(days.items())
         if v
     ]
-    if days_rows:
-        connection.execute(_upsert(dialect, BalanceReleaseDay.__table__), days_rows)
+    execute_rows(connection, _upsert(dialect, BalanceReleaseDay.__table__), days_rows)
 
 
 @lru_cache(maxsize=8)
 def _upsert(dialect: str, table: Any) -> Any:
-    statement = dialect_insert(dialect)(table)
+    statement = insert_rows(dialect, table, tuple(column.name for column in table.columns))
     keys = [column.name for column in table.primary_key.columns]
     return statement.on_conflict_do_update(
         index_elements=keys,

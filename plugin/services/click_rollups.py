@@ -71,9 +71,23 @@ def _bump_generation(dialect: str) -> Any:
     )
 
 
-# A newly stored click as the flush knows it: (link id, occurred_at in POSIX seconds, visitor
-# hash), the shape PostgreSQL's INSERT … RETURNING hands back without a datetime per row.
-StoredClick = tuple[int, float, str]
+# Newly stored clicks as the flush hands them over, grouped per link and POSIX second: (link id,
+# the second, how many, their visitor hashes). PostgreSQL groups a batch in the INSERT's own
+# statement (plugin.services.click_flush), so Python handles a few groups per link, not every
+# click; a day never changes inside a second, so a group always falls in one cell.
+ClickGroup = tuple[int, float, int, Sequence[str]]
+
+
+def group_clicks(clicks: Iterable[tuple[int, float, str]]) -> list[ClickGroup]:
+    """(link id, POSIX time, visitor hash) per click, grouped as `add_click_batch` takes them."""
+    groups: dict[tuple[int, int], tuple[list[int], list[str]]] = {}
+    for link_id, moment, visitor in clicks:
+        count, visitors = groups.setdefault((link_id, math.floor(moment)), ([0], []))
+        count[0] += 1
+        visitors.append(visitor)
+    return [
+        (link, second, count[0], visitors) for (link, second), (count, visitors) in groups.items()
+    ]
 
 
 class _LocalDays:
@@ -186,8 +200,8 @@ _PG_CLICK_UPSERT_CHECKED = text(
 )
 
 
-def add_click_batch(connection: Connection, rows: Sequence[StoredClick]) -> None:
-    """Add newly stored clicks to their cells, aggregated per (shop, local day, link).
+def add_click_batch(connection: Connection, rows: Sequence[ClickGroup]) -> None:
+    """Add newly stored clicks (`ClickGroup`s) to their cells, per (shop, local day, link).
 
     On PostgreSQL, clicks of links seen before take one statement: their owners come from
     `_OWNERS` and the upsert itself checks them and takes the shop's lock; the others (and any
@@ -214,7 +228,7 @@ def add_click_batch(connection: Connection, rows: Sequence[StoredClick]) -> None
     _bump_settled(connection, keys, {shop: zone for shop, _creator, zone in owners.values()})
 
 
-def _add_hinted_clicks(connection: Connection, rows: Sequence[StoredClick]) -> list[StoredClick]:
+def _add_hinted_clicks(connection: Connection, rows: Sequence[ClickGroup]) -> list[ClickGroup]:
     """Upsert the cells of clicks whose owners `_OWNERS` knows; the rows of cells the upsert
     could not confirm (and their links' hints dropped) are returned."""
     hints = {row[0]: _OWNERS[row[0]] for row in rows}
@@ -239,12 +253,12 @@ def _add_hinted_clicks(connection: Connection, rows: Sequence[StoredClick]) -> l
 
 
 def _click_cells(
-    rows: Sequence[StoredClick], owners: Mapping[int, tuple[int, int, str]]
+    rows: Sequence[ClickGroup], owners: Mapping[int, tuple[int, int, str]]
 ) -> dict[tuple[int, date, int], _ClickCell]:
     """The batch's clicks per (shop, shop-local day, link) cell."""
     cells: dict[tuple[int, date, int], _ClickCell] = {}
     days: dict[str, _LocalDays] = {}
-    for link_id, moment, visitor in rows:
+    for link_id, moment, clicks, visitors in rows:
         owner = owners.get(link_id)
         if owner is None:
             continue  # the link is gone, and its clicks with it
@@ -254,9 +268,8 @@ def _click_cells(
         cell = cells.get(key)
         if cell is None:
             cell = cells[key] = _ClickCell(creator_id)
-        cell.clicks += 1
-        if visitor:
-            cell.visitors.append(visitor)
+        cell.clicks += clicks
+        cell.visitors.extend(visitors)  # the empty hash (no visitor) is skipped when hashed
     return cells
 
 

@@ -74,8 +74,15 @@ os.register_at_fork(after_in_child=_random.discard)
 
 
 def new_click_uid() -> str:
-    """The public click id (tm_click): 128 bits from the OS CSPRNG, 32 hex characters."""
-    return _random.take(16).hex()
+    """The public click id (tm_click), 32 hex characters: the time in milliseconds (48 bits),
+    then 80 bits from the OS CSPRNG.
+
+    Time first, as in UUIDv7, so the clicks' unique index grows at its right edge: with wholly
+    random ids every stored click lands on a random page of an index that outgrows memory
+    (measured on the 2-core machine, the flush's PostgreSQL CPU per click on a table of 1M
+    clicks: 44-54 µs with random ids, 37-39 µs with these). 80 random bits keep an id
+    unguessable; that a click id tells when it was made is no secret (so does the click)."""
+    return (int(time.time() * 1000).to_bytes(6, "big") + _random.take(10)).hex()
 
 
 def visitor_key(secret: str) -> bytes:

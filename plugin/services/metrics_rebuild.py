@@ -47,6 +47,7 @@ from plugin.models import (
     utcnow,
 )
 from plugin.services import balance_rollups, visitor_blocks
+from plugin.services.rollup_base import execute_rows
 from plugin.services.rollup_cohorts import (
     cohorts_of,
     customer_key,
@@ -268,7 +269,7 @@ def _rebuild_orders(
             )
             for key, vector in cells.items():
                 _accumulate(totals, key, vector)
-        connection.execute(upsert, contributions)
+        execute_rows(connection, upsert, contributions)
     # Entries about no order count on the day they were posted.
     for line in connection.execute(
         LEDGER_LINES.add_columns(LedgerEntry.created_at).where(

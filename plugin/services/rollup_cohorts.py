@@ -23,7 +23,7 @@ from sqlalchemy import Connection, and_, delete, func, or_, select, text
 from plugin.domain import metric_cells as cells_of
 from plugin.domain.metric_cells import CohortCell, CustomerOrder
 from plugin.models import Attribution, CohortDay, CustomerCohort, Order, Refund
-from plugin.services.rollup_base import dialect_insert, order_state
+from plugin.services.rollup_base import execute_rows, insert_rows, order_state
 
 EMAIL = "email:"
 
@@ -144,13 +144,14 @@ def refresh_customers(
             )
         )
     rows = [customer_row(shop_id, key, new[key]) for key in changed if new[key] is not None]
-    if rows:
-        connection.execute(_upsert_customers(connection.dialect.name), rows)
+    execute_rows(connection, _upsert_customers(connection.dialect.name), rows)
 
 
 @lru_cache(maxsize=4)
 def _upsert_customers(dialect: str) -> Any:
-    statement = dialect_insert(dialect)(CustomerCohort.__table__)
+    statement = insert_rows(
+        dialect, CustomerCohort.__table__, ("shop_id", "customer_key", *_CUSTOMER_CELL)
+    )
     return statement.on_conflict_do_update(
         index_elements=["shop_id", "customer_key"],
         set_={name: statement.excluded[name] for name in _CUSTOMER_CELL},
@@ -186,12 +187,15 @@ def write_cohort_cells(connection: Connection, shop_id: int, delta: dict[Any, li
         for (day, creator, campaign), vector in sorted(delta.items())
         if any(vector)
     ]
-    if not rows:
-        return
+    execute_rows(connection, _upsert_cohort_days(connection.dialect.name), rows)
+
+
+@lru_cache(maxsize=4)
+def _upsert_cohort_days(dialect: str) -> Any:
     table = CohortDay.__table__
-    statement = dialect_insert(connection.dialect.name)(table)
-    statement = statement.on_conflict_do_update(
-        index_elements=["shop_id", "day", "creator_id", "campaign_id"],
+    key = ("shop_id", "day", "creator_id", "campaign_id")
+    statement = insert_rows(dialect, table, (*key, *cells_of.COHORT_MEASURES))
+    return statement.on_conflict_do_update(
+        index_elements=list(key),
         set_={name: table.c[name] + statement.excluded[name] for name in cells_of.COHORT_MEASURES},
     )
-    connection.execute(statement, rows)

@@ -54,9 +54,8 @@ from plugin.services.click_rollups import ensure_metric_state as ensure_metric_s
 from plugin.services.click_rollups import recompute_click_cells as recompute_click_cells
 from plugin.services.click_rollups import settled_before as settled_before
 from plugin.services.rollup_base import LOCK_NAMESPACE as LOCK_NAMESPACE
-from plugin.services.rollup_base import before_outermost_commit
+from plugin.services.rollup_base import before_outermost_commit, execute_rows, insert_rows
 from plugin.services.rollup_base import day_bounds as day_bounds
-from plugin.services.rollup_base import dialect_insert as _dialect_insert
 from plugin.services.rollup_base import ledger_line as ledger_line
 from plugin.services.rollup_base import lock_shop_exclusive as lock_shop_exclusive
 from plugin.services.rollup_base import lock_shops_shared as lock_shops_shared
@@ -190,8 +189,7 @@ def _settle_shop_orders(
     add_order_cells(
         connection, shop_id, {key: tuple(vector) for key, vector in total.items() if any(vector)}
     )
-    if contributions:
-        connection.execute(upsert_contribution(connection.dialect.name), contributions)
+    execute_rows(connection, upsert_contribution(connection.dialect.name), contributions)
     refresh_customers(connection, shop_id, zone, customers)
 
 
@@ -216,7 +214,8 @@ def add_ledger_entry(session: Session, shop_id: int, values: Mapping[str, Any]) 
 def add_order_cells(connection: Connection, shop_id: int, delta: Cells) -> None:
     if not delta:
         return
-    connection.execute(
+    execute_rows(
+        connection,
         _upsert_order_days(connection.dialect.name),
         [
             {
@@ -234,7 +233,9 @@ def add_order_cells(connection: Connection, shop_id: int, delta: Cells) -> None:
 @lru_cache(maxsize=4)
 def _upsert_order_days(dialect: str) -> Any:
     table = OrderDay.__table__
-    statement = _dialect_insert(dialect)(table)
+    statement = insert_rows(
+        dialect, table, ("shop_id", "day", "creator_id", "campaign_id", *cells_of.MEASURES)
+    )
     return statement.on_conflict_do_update(
         index_elements=["shop_id", "day", "creator_id", "campaign_id"],
         set_={name: table.c[name] + statement.excluded[name] for name in cells_of.MEASURES},
@@ -243,7 +244,9 @@ def _upsert_order_days(dialect: str) -> Any:
 
 @lru_cache(maxsize=4)
 def upsert_contribution(dialect: str) -> Any:
-    statement = _dialect_insert(dialect)(OrderContribution.__table__)
+    statement = insert_rows(
+        dialect, OrderContribution.__table__, ("order_id", "shop_id", "cells", "customer_key")
+    )
     return statement.on_conflict_do_update(
         index_elements=["order_id"],
         set_={"cells": statement.excluded.cells, "customer_key": statement.excluded.customer_key},

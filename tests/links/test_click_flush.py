@@ -153,12 +153,23 @@ def test_the_click_flush_is_a_periodic_job_run_every_few_seconds() -> None:
     assert entry.every_seconds <= 10
 
 
-def test_click_ids_are_128_bit_hex_and_never_repeat() -> None:
+def test_click_ids_are_32_hex_never_repeat_and_grow_with_time() -> None:
     from plugin.services.clicks import new_click_uid
 
-    uids = [new_click_uid() for _ in range(5000)]  # spans many refills of the random pool
+    # when ids are made over a few milliseconds (spanning many refills of the random pool)
+    before_ms = int(time.time() * 1000)
+    uids = [new_click_uid() for _ in range(5000)]
+    time.sleep(0.003)
+    later = new_click_uid()
+    after_ms = int(time.time() * 1000)
+    # then each is 32 hex characters and unique, and its first 48 bits are its millisecond
     assert all(re.fullmatch(r"[0-9a-f]{32}", uid) for uid in uids)
     assert len(set(uids)) == 5000
+    assert all(before_ms <= int(uid[:12], 16) <= after_ms for uid in uids)
+    # so the index on them grows at its right edge: a later id sorts after the earlier ones
+    assert later > max(uids)
+    # and the 80 random bits differ even within one millisecond
+    assert len({uid[12:] for uid in uids}) == 5000
 
 
 def test_the_flush_runs_at_a_lower_priority_and_leaves_the_worker_process_as_it_was() -> None:
