@@ -52,15 +52,27 @@ def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
 LOCK_NAMESPACE = 0x544D52  # "TMR"
 
 
+_SHARED_LOCKS = "tastemaker.rollups.shared_locks"
+
+
 def lock_shops_shared(connection: Connection, shop_ids: Iterable[int]) -> None:
-    """Writers of a shop's rollups share this lock; a rebuild chunk holds it exclusively."""
+    """Writers of a shop's rollups share this lock; a rebuild chunk holds it exclusively.
+
+    Asked for once per (sub)transaction and shop: the order settle and the balance notes both
+    ask just before the same commit. Remembered per savepoint, since rolling one back releases
+    the locks taken in it."""
     if connection.dialect.name != "postgresql":
         return  # SQLite's single writer already serialises a rebuild with everything else
-    for shop_id in sorted(set(shop_ids)):
+    transaction = connection.get_nested_transaction() or connection.get_transaction()
+    held: tuple[object, set[int]] | None = connection.info.get(_SHARED_LOCKS)
+    if held is None or held[0] is not transaction:
+        held = connection.info[_SHARED_LOCKS] = (transaction, set())
+    for shop_id in sorted(set(shop_ids) - held[1]):
         connection.execute(
             text("SELECT pg_advisory_xact_lock_shared(:namespace, :shop)"),
             {"namespace": LOCK_NAMESPACE, "shop": shop_id},
         )
+        held[1].add(shop_id)
 
 
 def lock_shop_exclusive(connection: Connection, shop_id: int) -> None:

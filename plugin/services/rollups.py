@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     Connection,
+    Row,
     bindparam,
     event,
     func,
@@ -93,6 +94,20 @@ _ORDER_STATE = (
     .outerjoin(OrderContribution, OrderContribution.order_id == Order.id)
     .where(Order.id.in_(bindparam("order_ids", expanding=True)))
 )
+# The orders' state and their ledger lines in one read (a row per line, or one with no line):
+# the settle runs once per batch, and each statement less is a round trip, a parse and a plan
+# less on PostgreSQL.
+_STATE_WITH_LINES = (
+    _ORDER_STATE.add_columns(
+        LedgerEntry.creator_id,
+        func.coalesce(Agreement.campaign_id, Attribution.campaign_id),
+        LedgerEntry.kind,
+        LedgerEntry.amount_minor,
+    )
+    .outerjoin(LedgerEntry, LedgerEntry.order_id == Order.id)
+    .outerjoin(Agreement, Agreement.id == LedgerEntry.agreement_id)
+)
+_LINE = 15  # where a row's ledger line starts
 LEDGER_LINES = (
     select(
         LedgerEntry.order_id,
@@ -160,14 +175,17 @@ def _settle_shop_orders(
     connection: Connection, shop_id: int, zone: ZoneInfo, order_ids: list[int]
 ) -> None:
     lock_shops_shared(connection, [shop_id])
+    states: dict[int, Row[Any]] = {}
     lines: dict[int, list[LedgerLine]] = {}
-    for line in connection.execute(LEDGER_LINES.where(LedgerEntry.order_id.in_(order_ids))):
-        lines.setdefault(int(line[0]), []).append(ledger_line(line))
+    for row in connection.execute(_STATE_WITH_LINES, {"order_ids": order_ids}):
+        order_id = int(row[14])
+        states.setdefault(order_id, row)
+        if row[_LINE + 2] is not None:  # the entry's kind: there is a line
+            lines.setdefault(order_id, []).append(ledger_line((order_id, *row[_LINE:])))
     total: dict[Any, list[int]] = {}
     contributions = []
     customers: set[str] = set()
-    for found in connection.execute(_ORDER_STATE, {"order_ids": order_ids}):
-        order_id = int(found[14])
+    for order_id, found in states.items():
         new = cells_of.order_cells(order_state(found), lines.get(order_id, []), zone)
         delta = cells_of.difference(new, cells_of.from_json(found[10]))
         customer, customer_before = customer_key(found[11], found[12]), found[13]
