@@ -133,7 +133,6 @@ def refresh_customers(
                 current = delta.setdefault(cell[0], [0, 0, 0, 0])
                 for position, value in enumerate(cell[1]):
                     current[position] += sign * value
-    write_cohort_cells(connection, shop_id, delta)
     # A customer who still counts somewhere is upserted (most changes: one statement in all),
     # one who no longer counts anywhere is deleted.
     gone = [key for key in changed if new[key] is None]
@@ -145,6 +144,8 @@ def refresh_customers(
         )
     rows = [customer_row(shop_id, key, new[key]) for key in changed if new[key] is not None]
     execute_rows(connection, _upsert_customers(connection.dialect.name), rows)
+    # The cohort cells, which every writer of the shop shares, after its customers' own rows.
+    write_cohort_cells(connection, shop_id, delta)
 
 
 @lru_cache(maxsize=4)

@@ -204,11 +204,14 @@ def _settle_shop_orders(
             }
         )
         customers |= {key for key in (customer, customer_before) if key is not None}
+    # The shop's day cells last: every concurrent writer of the shop updates the same few rows,
+    # so they are locked only from here to the commit, not while this settle reads and writes
+    # rows of its own orders and customers.
+    execute_rows(connection, upsert_contribution(connection.dialect.name), contributions)
+    refresh_customers(connection, shop_id, zone, customers)
     add_order_cells(
         connection, shop_id, {key: tuple(vector) for key, vector in total.items() if any(vector)}
     )
-    execute_rows(connection, upsert_contribution(connection.dialect.name), contributions)
-    refresh_customers(connection, shop_id, zone, customers)
 
 
 def add_ledger_entry(session: Session, shop_id: int, values: Mapping[str, Any]) -> None:
