@@ -66,21 +66,7 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
-    event.listen(engine, "connect", _keep_more_prepared)
-    return engine
-
-
-# psycopg prepares a statement on its 5th use and keeps at most `prepared_max` of them (100 by
-# default), counting uses in an LRU of the same size. A webhook drain batch runs well over 100
-# distinct statement texts (an expanding IN renders one per list length), so a statement run
-# once per batch (every rollup write) was evicted before its 5th use and parsed and planned
-# again every time: 12 of them, ~4 ms of PostgreSQL CPU per batch (log_min_duration_statement).
-PREPARED_MAX = 1000
-
-
-def _keep_more_prepared(dbapi_connection: Any, _record: Any) -> None:
-    dbapi_connection.prepared_max = PREPARED_MAX
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -52,6 +52,7 @@ from plugin.services.rollup_cohorts import (
     cohorts_of,
     customer_key,
     customer_row,
+    upsert_customers,
     write_cohort_cells,
 )
 from plugin.services.rollups import (
@@ -336,13 +337,9 @@ def _rebuild_cohorts(
         mine = {key: cell for key, cell in cohorts.items() if cell and first <= cell[0][0] < last}
         if not mine:
             continue
-        connection.execute(
-            delete(CustomerCohort).where(
-                CustomerCohort.shop_id == shop_id, CustomerCohort.customer_key.in_(list(mine))
-            )
-        )
-        connection.execute(
-            CustomerCohort.__table__.insert(),
+        execute_rows(
+            connection,
+            upsert_customers(connection.dialect.name),
             [customer_row(shop_id, key, cell) for key, cell in mine.items()],
         )
         for cell_key, vector in mine.values():

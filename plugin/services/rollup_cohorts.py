@@ -143,13 +143,13 @@ def refresh_customers(
             )
         )
     rows = [customer_row(shop_id, key, new[key]) for key in changed if new[key] is not None]
-    execute_rows(connection, _upsert_customers(connection.dialect.name), rows)
+    execute_rows(connection, upsert_customers(connection.dialect.name), rows)
     # The cohort cells, which every writer of the shop shares, after its customers' own rows.
     write_cohort_cells(connection, shop_id, delta)
 
 
 @lru_cache(maxsize=4)
-def _upsert_customers(dialect: str) -> Any:
+def upsert_customers(dialect: str) -> Any:
     statement = insert_rows(
         dialect, CustomerCohort.__table__, ("shop_id", "customer_key", *_CUSTOMER_CELL)
     )
