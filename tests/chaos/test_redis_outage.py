@@ -21,6 +21,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from redis import Redis
+from rq import Worker
 from sqlalchemy import func, select, text
 
 from connectors.sandbox.store import Item, SandboxStore
@@ -33,6 +35,7 @@ from tests.ingest.conftest import client_transport, make_sandbox_shop
 
 ORDERS = 90  # a third before, during and after the outage
 DEADLINE_SECONDS = 90
+WORKER_START_SECONDS = 60
 
 
 def _free_port() -> int:
@@ -122,6 +125,18 @@ def _start_worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
         )
 
 
+def _wait_for_workers(redis_url: str, count: int, logs: list[Path]) -> None:
+    connection = Redis.from_url(redis_url)
+    try:
+        deadline = time.monotonic() + WORKER_START_SECONDS
+        while Worker.count(connection=connection) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError([log.read_text()[-2000:] for log in logs])
+            time.sleep(0.1)
+    finally:
+        connection.close()
+
+
 def test_workers_survive_a_redis_outage_and_process_every_event_once(
     tmp_path: Path, redis_server: ThrowawayRedis, database_url: str
 ) -> None:
@@ -141,6 +156,9 @@ def test_workers_survive_a_redis_outage_and_process_every_event_once(
     logs = [tmp_path / f"worker{n}.log" for n in range(2)]
     workers = [_start_worker(env, log) for log in logs]
     try:
+        # (both listening before the stream starts: on a slow machine a worker still loading
+        # when Redis comes back has seen no outage, so nothing asks it to drain what waited)
+        _wait_for_workers(redis_server.url, len(workers), logs)
         with app.app_context():
             session = get_db(app).session()
             shop = make_sandbox_shop(session, app, "chaos.sandbox.test", "whsec-chaos")
