@@ -99,9 +99,9 @@ def insert_rows(dialect: str, table: Table, names: tuple[str, ...]) -> Any:
     psycopg runs a plain executemany as one statement per row (pipelined, but each parsed,
     planned and executed on its own): a settle's ~140 cell, contribution and customer rows were
     ~140 executions. On PostgreSQL the rows come as one array per column instead, unpacked by
-    unnest() in the statement, whose text stays the same for any number of rows (compiled once,
-    and prepared by psycopg). Rows go in in array order, so the callers' sorted rows still lock
-    their cells in key order. Other dialects (SQLite: in process) keep executemany.
+    unnest() in the statement, whose text stays the same for any number of rows (SQLAlchemy
+    compiles it once). Rows go in in array order, so the callers' sorted rows still lock their
+    cells in key order. Other dialects (SQLite: in process) keep executemany.
     """
     statement = dialect_insert(dialect)(table)
     if dialect != "postgresql":

@@ -94,28 +94,25 @@ _ORDER_STATE = (
     .outerjoin(OrderContribution, OrderContribution.order_id == Order.id)
     .where(Order.id.in_(bindparam("order_ids", expanding=True)))
 )
+# A ledger line as the domain counts it: creator, campaign (the agreement's, else the order's
+# attribution's), kind, amount.
+_LINE_COLUMNS = (
+    LedgerEntry.creator_id,
+    func.coalesce(Agreement.campaign_id, Attribution.campaign_id),
+    LedgerEntry.kind,
+    LedgerEntry.amount_minor,
+)
 # The orders' state and their ledger lines in one read (a row per line, or one with no line):
 # the settle runs once per batch, and each statement less is a round trip, a parse and a plan
 # less on PostgreSQL.
 _STATE_WITH_LINES = (
-    _ORDER_STATE.add_columns(
-        LedgerEntry.creator_id,
-        func.coalesce(Agreement.campaign_id, Attribution.campaign_id),
-        LedgerEntry.kind,
-        LedgerEntry.amount_minor,
-    )
+    _ORDER_STATE.add_columns(*_LINE_COLUMNS)
     .outerjoin(LedgerEntry, LedgerEntry.order_id == Order.id)
     .outerjoin(Agreement, Agreement.id == LedgerEntry.agreement_id)
 )
 _LINE = 15  # where a row's ledger line starts
 LEDGER_LINES = (
-    select(
-        LedgerEntry.order_id,
-        LedgerEntry.creator_id,
-        func.coalesce(Agreement.campaign_id, Attribution.campaign_id),
-        LedgerEntry.kind,
-        LedgerEntry.amount_minor,
-    )
+    select(LedgerEntry.order_id, *_LINE_COLUMNS)
     .outerjoin(Agreement, Agreement.id == LedgerEntry.agreement_id)
     .outerjoin(Attribution, Attribution.order_id == LedgerEntry.order_id)
 )
