@@ -326,3 +326,41 @@ def machine_busy_seconds() -> float:
     with open("/proc/stat") as handle:
         ticks = [int(value) for value in handle.readline().split()[1:]]
     return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_by_kind(workers: Sequence[int]) -> dict[str, float]:
+    """CPU seconds used so far, per kind of process: the `workers` (and their children), each
+    kind of PostgreSQL process, PostgreSQL's exited children (autovacuum workers and closed
+    connections, counted in the postmaster's children's time), Redis, this process; for the
+    difference of two snapshots."""
+    tick = os.sysconf("SC_CLK_TCK")
+    mine = set(workers)
+    found: dict[str, float] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                command = handle.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        pid, parent = int(entry), int(fields[1])
+        own = (int(fields[11]) + int(fields[12])) / tick
+        if pid in mine or parent in mine:
+            kind = "workers"
+        elif pid == os.getpid():
+            kind = "benchmark"
+        elif command.startswith("postgres: "):
+            name = command.split(":", 2)[-1].strip()
+            kind = "pg " + ("backends" if "(" in name or " idle" in name else name.split()[0])
+        elif "bin/postgres" in command:
+            kind = "pg postmaster"
+            found["pg exited"] = (int(fields[13]) + int(fields[14])) / tick
+        elif command.startswith("redis-server"):
+            kind = "redis"
+        else:
+            kind = "other"
+        found[kind] = found.get(kind, 0.0) + own
+    return found

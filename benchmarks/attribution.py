@@ -16,11 +16,14 @@ is not counted. The baseline, in the same round and on the same workers, drains 
 through the same `run_job`: the per-job floor that one job per event would have. Prints the
 median of the rounds and the ratio. Goal: >= 300 events/s.
 
-Each round also drains as many fresh events with the metric rollups' hooks replaced by no-ops in
-the workers (`benchmarks.metrics_write_overhead.hooks`; which of the two goes first alternates),
-and prints what keeping the rollups costs: the ratio of the median rates, the median of the
-rounds' own ratios, and the whole machine's CPU time per event (workers, PostgreSQL, Redis: on a
-shared 2-core machine steadier than the rates). Goal (issue 14): the rounds' ratio <= 1.10.
+Each round also drains as many fresh events with the metric rollups' hooks replaced by no-ops
+(`benchmarks.metrics_write_overhead.hooks`; which of the two goes first alternates), and prints
+what keeping the rollups costs: the ratio of the median rates, the median of the rounds' own
+ratios, and the whole machine's CPU time per event (workers, PostgreSQL, Redis: on a shared
+2-core machine steadier than the rates), split per kind of process for each drain. Goal (issue
+14): the rounds' ratio <= 1.10. Both arms run in the same worker processes, switched by a
+signal between drains, after an untimed `--warm-up` drain of each; before every drain the
+schema is analyzed, as autovacuum would (this machine's PostgreSQL runs without it).
 """
 
 from __future__ import annotations
@@ -32,8 +35,10 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -43,15 +48,16 @@ from typing import Any
 from redis import Redis
 from rq import Queue, Worker
 from rq.job import Job
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
-from benchmarks._util import fresh_schema, machine_busy_seconds
+from benchmarks._util import cpu_by_kind, fresh_schema, machine_busy_seconds
 from connectors.sandbox.store import Item, SandboxStore
 from plugin.crypto import CredentialBox
 from plugin.db import make_engine
 from plugin.models import (
     Agreement,
+    Base,
     Click,
     Creator,
     DiscountCode,
@@ -175,52 +181,86 @@ class Drained:
     cpu_us: float  # the whole machine's busy CPU time per item, from sending to done
 
 
+class Workers:
+    """`count` worker processes kept for the whole run, each exactly `tastemaker worker --queues
+    webhooks` (or `--fork`), switched between the shipped rollup hooks and no-ops by a signal
+    while idle: both arms of the A/B then run in the same warm processes, on the same open
+    connections, and neither pays a process start or a cold cache the other does not."""
+
+    def __init__(self, url: str, count: int, redis: Redis, model: str, modes: Path) -> None:
+        env = {
+            **os.environ,
+            "TASTEMAKER_DATABASE_URL": url,
+            "TASTEMAKER_REDIS_URL": REDIS_URL,
+            "TASTEMAKER_SECRET_KEY": SECRET_KEY,
+            "TASTEMAKER_LOG_LEVEL": "WARNING",
+            "TM_BENCH_WORKER": model,
+            "TM_BENCH_MODES": str(modes),
+        }
+        command = [sys.executable, "-c", "import benchmarks.attribution as b; b.worker_main()"]
+        self.modes = modes
+        self.processes = [
+            subprocess.Popen(
+                command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
+            for _ in range(count)
+        ]
+        _wait_for(lambda: Worker.count(connection=redis) == count, "workers to start")
+
+    def switch(self, rollups: bool) -> None:
+        """Rollup hooks on or off in every worker; returns once each has said it switched."""
+        wanted = "on" if rollups else "off"
+        for process in self.processes:
+            process.send_signal(signal.SIGUSR1 if rollups else signal.SIGUSR2)
+        _wait_for(
+            lambda: all(_mode_of(self.modes, process.pid) == wanted for process in self.processes),
+            f"workers to switch their rollups {wanted}",
+        )
+
+    def stop(self) -> None:
+        for process in self.processes:
+            process.send_signal(signal.SIGTERM)
+        for process in self.processes:
+            process.wait(timeout=60)
+
+
+def _mode_of(modes: Path, pid: int) -> str | None:
+    try:
+        return (modes / str(pid)).read_text()
+    except FileNotFoundError:
+        return None
+
+
 def drain(
-    url: str,
-    workers: int,
     redis: Redis,
-    model: str,
     items: int,
     send: Callable[[], None],
     done: Callable[[], bool],
-    *,
-    rollups: bool = True,
+    pids: Sequence[int] = (),
 ) -> Drained:
-    """Start `workers` worker processes, wait until all of them listen, `send` the work, wait
-    until it is `done`, stop the workers (warm shutdown); returns `items` per second over the jobs
-    they finished, and the machine's CPU time per item meanwhile."""
-    env = {
-        **os.environ,
-        "TASTEMAKER_DATABASE_URL": url,
-        "TASTEMAKER_REDIS_URL": REDIS_URL,
-        "TASTEMAKER_SECRET_KEY": SECRET_KEY,
-        "TASTEMAKER_LOG_LEVEL": "WARNING",
-        "TM_BENCH_WORKER": model,
-        "TM_BENCH_ROLLUPS": "on" if rollups else "off",
-    }
-    command = [sys.executable, "-c", "import benchmarks.attribution as b; b.worker_main()"]
-    processes = [
-        subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
-        for _ in range(workers)
-    ]
-    try:
-        _wait_for(lambda: Worker.count(connection=redis) == workers, "workers to start")
-        busy_before = machine_busy_seconds()
-        send()
-        _wait_for(done, "the work to finish")
-        busy = machine_busy_seconds() - busy_before
-    finally:
-        for process in processes:
-            process.send_signal(signal.SIGTERM)
-        for process in processes:
-            process.wait(timeout=60)
+    """`send` the work to the running workers and wait until it is `done`; returns `items` per
+    second over the jobs they finished, and the machine's CPU time per item meanwhile. The
+    finished jobs are then deleted, so the next drain counts only its own."""
+    busy_before = machine_busy_seconds()
+    kinds_before = cpu_by_kind(pids)
+    send()
+    _wait_for(done, "the work to finish")
+    busy = machine_busy_seconds() - busy_before
+    kinds = cpu_by_kind(pids)
+    split = {k: (kinds[k] - kinds_before.get(k, 0.0)) / items * 1e6 for k in kinds}
+    split["kernel+gone"] = busy / items * 1e6 - sum(split.values())
+    print(
+        "  CPU us/item: "
+        + ", ".join(f"{k} {v:.0f}" for k, v in sorted(split.items()) if abs(v) >= 5)
+    )
     queue = Queue("webhooks", connection=redis)
     if queue.count or queue.failed_job_registry.count:
         raise RuntimeError(f"{queue.count} jobs left, {queue.failed_job_registry.count} failed")
-    job_ids = queue.finished_job_registry.get_job_ids()
+    registry = queue.finished_job_registry
+    job_ids = registry.get_job_ids()
     jobs = [j for j in Job.fetch_many(job_ids, connection=redis) if j is not None]
+    for job_id in job_ids:
+        registry.remove(job_id, delete_job=True)
     started = min(j.started_at for j in jobs if j.started_at is not None)
     ended = max(j.ended_at for j in jobs if j.ended_at is not None)
     durations = sorted(
@@ -245,16 +285,37 @@ def _wait_for(condition: Callable[[], bool], what: str, timeout: float = 600) ->
 
 def worker_main() -> None:
     """One worker process on the webhooks queue: `shipped` is exactly `tastemaker worker --queues
-    webhooks`; `fork` is the same with `--fork` (a forked work horse per job)."""
+    webhooks`; `fork` is the same with `--fork` (a forked work horse per job). SIGUSR1 puts the
+    shipped rollup hooks in place, SIGUSR2 no-ops (`Workers.switch`); each switch is written to
+    TM_BENCH_MODES/<pid>."""
+    from benchmarks.metrics_write_overhead import hooks
     from workers.rq_worker import run_worker
 
     model = os.environ.get("TM_BENCH_WORKER", "shipped")
-    if os.environ.get("TM_BENCH_ROLLUPS") == "off":
-        from benchmarks.metrics_write_overhead import hooks
+    modes = Path(os.environ["TM_BENCH_MODES"])
+    replaced: list[AbstractContextManager[None]] = []
 
-        with hooks(enabled=False):
-            raise SystemExit(run_worker(["webhooks"], fork=model == "fork"))
+    def switch(rollups: bool) -> None:
+        # Only while idle (the benchmark switches between drains): the hooks are module globals.
+        if rollups and replaced:
+            replaced.pop().__exit__(None, None, None)
+        elif not rollups and not replaced:
+            replaced.append(hooks(enabled=False))
+            replaced[0].__enter__()
+        (modes / str(os.getpid())).write_text("on" if rollups else "off")
+
+    signal.signal(signal.SIGUSR1, lambda *_: switch(True))
+    signal.signal(signal.SIGUSR2, lambda *_: switch(False))
     raise SystemExit(run_worker(["webhooks"], fork=model == "fork"))
+
+
+def analyze(session: Session) -> None:
+    """What autovacuum's autoanalyze does for production as tables grow. This machine's
+    PostgreSQL runs with autovacuum off (a CI setting), so without it the drain's statements
+    keep plans made for the tables' first rows, and the run measures their decay instead."""
+    names = ", ".join(table.name for table in Base.metadata.sorted_tables)
+    session.execute(text(f"ANALYZE {names}"))
+    session.commit()
 
 
 def pending(session: Session, shop_id: int) -> int:
@@ -299,6 +360,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument(
+        "--warm-up", type=int, default=400, help="events drained untimed in each arm first"
+    )
+    parser.add_argument(
         "--worker-model",
         choices=("shipped", "fork"),
         default="shipped",
@@ -315,52 +379,56 @@ def main(argv: Sequence[str] | None = None) -> int:
     bare_runs: list[Drained] = []
     noop_rates: list[float] = []
     try:
-        with fresh_schema() as url:
+        with fresh_schema() as url, tempfile.TemporaryDirectory() as modes:
             engine = make_engine(url)
-            with Session(engine) as session:
-                shop_id = seed(session)
-                processed = 0
+            workers = Workers(url, args.workers, redis, args.worker_model, Path(modes))
+            try:
+                with Session(engine) as session:
+                    shop_id = seed(session)
+                    processed = 0
 
-                def attribution(rollups: bool) -> Drained:
-                    nonlocal processed
-                    ids = record_events(session, shop_id, store, args.events)
-                    processed += len(ids)
-                    redis.flushdb()
-                    return drain(
-                        url,
-                        args.workers,
-                        redis,
-                        args.worker_model,
-                        len(ids),
-                        # what the webhook receiver does after its commit
-                        send=lambda: backend.enqueue(spec_for(drain_webhook_inbox), (), None),
-                        done=lambda: pending(session, shop_id) == 0 and idle(redis),
-                        rollups=rollups,
-                    )
-
-                for round_number in range(1, args.rounds + 1):
-                    # Alternate which goes first, so a drift in the machine's load cancels out.
-                    for rollups in (True, False) if round_number % 2 else (False, True):
-                        (app_runs if rollups else bare_runs).append(attribution(rollups))
-                    ids = list(range(args.events))
-                    redis.flushdb()
-                    noop_rates.append(
-                        drain(
-                            url,
-                            args.workers,
+                    def attribution(rollups: bool, events: int) -> Drained:
+                        nonlocal processed
+                        ids = record_events(session, shop_id, store, events)
+                        processed += len(ids)
+                        analyze(session)
+                        workers.switch(rollups)
+                        return drain(
                             redis,
-                            args.worker_model,
                             len(ids),
-                            send=partial(enqueue_noops, backend, ids),
-                            done=partial(all_finished, redis, len(ids)),
-                        ).rate
-                    )
-                    print(
-                        f"round {round_number}: attribution {app_runs[-1].rate:.0f} events/s, "
-                        f"without the metric rollups {bare_runs[-1].rate:.0f} events/s, "
-                        f"no-op {noop_rates[-1]:.0f} jobs/s "
-                        f"({check(session, shop_id, processed)})"
-                    )
+                            # what the webhook receiver does after its commit
+                            send=lambda: backend.enqueue(spec_for(drain_webhook_inbox), (), None),
+                            done=lambda: idle(redis) and pending(session, shop_id) == 0,
+                            pids=[process.pid for process in workers.processes],
+                        )
+
+                    # Untimed: each arm's statements compiled and its tables' catalog entries
+                    # cached in the workers' connections, the tables no longer empty.
+                    for rollups in (True, False):
+                        attribution(rollups, args.warm_up)
+                    for round_number in range(1, args.rounds + 1):
+                        # Alternate which goes first, so a drift in the machine's load cancels.
+                        for rollups in (True, False) if round_number % 2 else (False, True):
+                            runs = app_runs if rollups else bare_runs
+                            runs.append(attribution(rollups, args.events))
+                        ids = list(range(args.events))
+                        noop_rates.append(
+                            drain(
+                                redis,
+                                len(ids),
+                                send=partial(enqueue_noops, backend, ids),
+                                done=partial(all_finished, redis, len(ids)),
+                                pids=[process.pid for process in workers.processes],
+                            ).rate
+                        )
+                        print(
+                            f"round {round_number}: attribution {app_runs[-1].rate:.0f} events/s, "
+                            f"without the metric rollups {bare_runs[-1].rate:.0f} events/s, "
+                            f"no-op {noop_rates[-1]:.0f} jobs/s "
+                            f"({check(session, shop_id, processed)})"
+                        )
+            finally:
+                workers.stop()
             engine.dispose()
     finally:
         redis.flushdb()

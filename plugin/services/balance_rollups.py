@@ -33,8 +33,8 @@ from sqlalchemy.orm import Session, SessionTransaction
 
 from plugin.models import BalanceReleaseDay, BalanceTotal, LedgerEntry, Payout
 from plugin.services.rollup_base import (
+    Upserts,
     before_outermost_commit,
-    execute_rows,
     insert_rows,
     lock_shop_exclusive,
     lock_shops_shared,
@@ -184,13 +184,15 @@ def _apply(connection: Connection, shop_id: int, totals: TotalsDelta, days: Days
         {"shop_id": shop_id, "creator_id": c, "currency": cur, **dict(zip(_TOTALS, v, strict=True))}
         for (c, cur), v in sorted(totals.items())
     ]
-    execute_rows(connection, _upsert(dialect, BalanceTotal.__table__), totals_rows)
     days_rows = [
         {"shop_id": shop_id, "day": d, "creator_id": c, "currency": cur, "unclaimed_minor": v}
         for (d, c, cur), v in sorted(days.items())
         if v
     ]
-    execute_rows(connection, _upsert(dialect, BalanceReleaseDay.__table__), days_rows)
+    writes = Upserts()
+    writes.add(_upsert(dialect, BalanceTotal.__table__), totals_rows)
+    writes.add(_upsert(dialect, BalanceReleaseDay.__table__), days_rows)
+    writes.run(connection)
 
 
 @lru_cache(maxsize=8)

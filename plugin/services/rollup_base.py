@@ -9,9 +9,10 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Connection, Table, bindparam, event, func, select, text
+from sqlalchemy import Connection, Table, bindparam, event, func, literal_column, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import visitors
 
 from plugin.domain.metric_cells import LedgerLine, OrderState
 
@@ -120,9 +121,65 @@ def execute_rows(connection: Connection, statement: Any, rows: Sequence[dict[str
     if not rows:
         return
     if connection.dialect.name == "postgresql":
-        connection.execute(statement, {name: [row[name] for row in rows] for name in rows[0]})
+        connection.execute(statement, _columns(rows))
     else:
         connection.execute(statement, list(rows))
+
+
+def _columns(rows: Sequence[dict[str, Any]], prefix: str = "") -> dict[str, list[Any]]:
+    return {prefix + name: [row[name] for row in rows] for name in rows[0]}
+
+
+class Upserts:
+    """`insert_rows` upserts into different tables, gathered to be written together.
+
+    On PostgreSQL they go as one statement (the first ones as data-modifying WITH clauses of
+    the last): a batch's settle writes four rollup tables and its balance notes two, and each
+    statement less is a round trip, a parse and an executor start less. The rows a part writes
+    are no input to another, so their order inside the statement does not matter; each part
+    still locks its rows in their sorted order. Elsewhere they run one after the other.
+    """
+
+    def __init__(self) -> None:
+        self._parts: list[tuple[Any, Sequence[dict[str, Any]]]] = []
+
+    def add(self, statement: Any, rows: Sequence[dict[str, Any]]) -> None:
+        if rows:
+            self._parts.append((statement, rows))
+
+    def run(self, connection: Connection) -> None:
+        parts, self._parts = self._parts, []
+        if connection.dialect.name != "postgresql" or len(parts) < 2:
+            for statement, rows in parts:
+                execute_rows(connection, statement, rows)
+            return
+        values: dict[str, list[Any]] = {}
+        for position, (_statement, rows) in enumerate(parts):
+            values.update(_columns(rows, f"w{position}_"))
+        connection.execute(_together(tuple(statement for statement, _rows in parts)), values)
+
+
+@lru_cache(maxsize=32)
+def _together(statements: tuple[Any, ...]) -> Any:
+    """One statement running `statements` (PostgreSQL upserts into distinct tables), their
+    parameters renamed w<position>_<name>."""
+    tables = [statement.table for statement in statements]
+    if len(set(tables)) != len(tables):
+        # One statement must not change a row twice: its parts could not see each other's rows.
+        raise ValueError("upserts written together must go to distinct tables")
+
+    def renamed(position: int, statement: Any) -> Any:
+        def prefix(bind: Any) -> None:
+            bind.key = f"w{position}_{bind.key}"
+
+        return visitors.cloned_traverse(statement, {}, {"bindparam": prefix})
+
+    *first, last = (renamed(position, statement) for position, statement in enumerate(statements))
+    clauses = [
+        statement.returning(literal_column("1")).cte(f"rollup_write_{position}")
+        for position, statement in enumerate(first)
+    ]
+    return last.add_cte(*clauses)
 
 
 def order_state(row: Sequence[Any]) -> OrderState:

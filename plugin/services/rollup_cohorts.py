@@ -23,7 +23,7 @@ from sqlalchemy import Connection, and_, delete, func, or_, select, text
 from plugin.domain import metric_cells as cells_of
 from plugin.domain.metric_cells import CohortCell, CustomerOrder
 from plugin.models import Attribution, CohortDay, CustomerCohort, Order, Refund
-from plugin.services.rollup_base import execute_rows, insert_rows, order_state
+from plugin.services.rollup_base import Upserts, execute_rows, insert_rows, order_state
 
 EMAIL = "email:"
 
@@ -104,9 +104,10 @@ def _lock(connection: Connection, shop_id: int, keys: Sequence[str]) -> None:
 
 
 def refresh_customers(
-    connection: Connection, shop_id: int, zone: ZoneInfo, keys: Iterable[str]
+    connection: Connection, shop_id: int, zone: ZoneInfo, keys: Iterable[str], writes: Upserts
 ) -> None:
-    """Move the cohort cells by what changed for these customers since last time."""
+    """Move the cohort cells by what changed for these customers since last time: their rows
+    and cells go to `writes`, for the caller to run with its own."""
     wanted = sorted(set(keys))
     if not wanted:
         return
@@ -143,9 +144,8 @@ def refresh_customers(
             )
         )
     rows = [customer_row(shop_id, key, new[key]) for key in changed if new[key] is not None]
-    execute_rows(connection, upsert_customers(connection.dialect.name), rows)
-    # The cohort cells, which every writer of the shop shares, after its customers' own rows.
-    write_cohort_cells(connection, shop_id, delta)
+    writes.add(upsert_customers(connection.dialect.name), rows)
+    writes.add(_upsert_cohort_days(connection.dialect.name), cohort_cell_rows(shop_id, delta))
 
 
 @lru_cache(maxsize=4)
@@ -177,7 +177,14 @@ def customer_row(shop_id: int, key: str, cell: CohortCell | None) -> dict[str, A
 
 
 def write_cohort_cells(connection: Connection, shop_id: int, delta: dict[Any, list[int]]) -> None:
-    rows = [
+    execute_rows(
+        connection, _upsert_cohort_days(connection.dialect.name), cohort_cell_rows(shop_id, delta)
+    )
+
+
+def cohort_cell_rows(shop_id: int, delta: dict[Any, list[int]]) -> list[dict[str, Any]]:
+    """The cohort-day upsert's rows for the cells that move, in key order."""
+    return [
         {
             "shop_id": shop_id,
             "day": day,
@@ -188,7 +195,6 @@ def write_cohort_cells(connection: Connection, shop_id: int, delta: dict[Any, li
         for (day, creator, campaign), vector in sorted(delta.items())
         if any(vector)
     ]
-    execute_rows(connection, _upsert_cohort_days(connection.dialect.name), rows)
 
 
 @lru_cache(maxsize=4)

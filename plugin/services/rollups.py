@@ -55,7 +55,12 @@ from plugin.services.click_rollups import ensure_metric_state as ensure_metric_s
 from plugin.services.click_rollups import recompute_click_cells as recompute_click_cells
 from plugin.services.click_rollups import settled_before as settled_before
 from plugin.services.rollup_base import LOCK_NAMESPACE as LOCK_NAMESPACE
-from plugin.services.rollup_base import before_outermost_commit, execute_rows, insert_rows
+from plugin.services.rollup_base import (
+    Upserts,
+    before_outermost_commit,
+    execute_rows,
+    insert_rows,
+)
 from plugin.services.rollup_base import day_bounds as day_bounds
 from plugin.services.rollup_base import ledger_line as ledger_line
 from plugin.services.rollup_base import lock_shop_exclusive as lock_shop_exclusive
@@ -204,11 +209,13 @@ def _settle_shop_orders(
     # The shop's day cells last: every concurrent writer of the shop updates the same few rows,
     # so they are locked only from here to the commit, not while this settle reads and writes
     # rows of its own orders and customers.
-    execute_rows(connection, upsert_contribution(connection.dialect.name), contributions)
-    refresh_customers(connection, shop_id, zone, customers)
-    add_order_cells(
-        connection, shop_id, {key: tuple(vector) for key, vector in total.items() if any(vector)}
-    )
+    dialect = connection.dialect.name
+    writes = Upserts()
+    writes.add(upsert_contribution(dialect), contributions)
+    refresh_customers(connection, shop_id, zone, customers, writes)
+    cells = {key: tuple(vector) for key, vector in total.items() if any(vector)}
+    writes.add(_upsert_order_days(dialect), order_day_rows(shop_id, cells))
+    writes.run(connection)
 
 
 def add_ledger_entry(session: Session, shop_id: int, values: Mapping[str, Any]) -> None:
@@ -230,22 +237,23 @@ def add_ledger_entry(session: Session, shop_id: int, values: Mapping[str, Any]) 
 
 
 def add_order_cells(connection: Connection, shop_id: int, delta: Cells) -> None:
-    if not delta:
-        return
     execute_rows(
-        connection,
-        _upsert_order_days(connection.dialect.name),
-        [
-            {
-                "shop_id": shop_id,
-                "day": day,
-                "creator_id": creator,
-                "campaign_id": campaign,
-                **dict(zip(cells_of.MEASURES, vector, strict=True)),
-            }
-            for (day, creator, campaign), vector in sorted(delta.items())
-        ],
+        connection, _upsert_order_days(connection.dialect.name), order_day_rows(shop_id, delta)
     )
+
+
+def order_day_rows(shop_id: int, delta: Cells) -> list[dict[str, Any]]:
+    """The order-day upsert's rows for these cells, in key order (the order they lock in)."""
+    return [
+        {
+            "shop_id": shop_id,
+            "day": day,
+            "creator_id": creator,
+            "campaign_id": campaign,
+            **dict(zip(cells_of.MEASURES, vector, strict=True)),
+        }
+        for (day, creator, campaign), vector in sorted(delta.items())
+    ]
 
 
 @lru_cache(maxsize=4)
