@@ -9,7 +9,18 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Connection, Table, bindparam, event, func, literal_column, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Table,
+    any_,
+    bindparam,
+    event,
+    func,
+    literal_column,
+    select,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import visitors
@@ -82,6 +93,17 @@ def lock_shop_exclusive(connection: Connection, shop_id: int) -> None:
             text("SELECT pg_advisory_xact_lock(:namespace, :shop)"),
             {"namespace": LOCK_NAMESPACE, "shop": shop_id},
         )
+
+
+def among(column: Any, name: str, dialect: str) -> ColumnElement[bool]:
+    """`column IN (the values bound as name)`. On PostgreSQL the values go as one array (`=
+    ANY`), so the statement's text is the same whatever their number: SQLAlchemy and psycopg
+    convert it once, and PostgreSQL parses it once a connection (psycopg prepares a statement
+    from its fifth run). An expanding IN makes a bind parameter per value and a new text per
+    count, converted and parsed again each time: most of the settle's Python was that."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(name, type_=ARRAY(column.type)))
+    return column.in_(bindparam(name, expanding=True))
 
 
 def dialect_insert(dialect: str) -> Any:

@@ -18,12 +18,12 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, and_, delete, func, or_, select, text
+from sqlalchemy import Connection, and_, bindparam, delete, func, or_, select, text
 
 from plugin.domain import metric_cells as cells_of
 from plugin.domain.metric_cells import CohortCell, CustomerOrder
 from plugin.models import Attribution, CohortDay, CustomerCohort, Order, Refund
-from plugin.services.rollup_base import Upserts, execute_rows, insert_rows, order_state
+from plugin.services.rollup_base import Upserts, among, execute_rows, insert_rows, order_state
 
 EMAIL = "email:"
 
@@ -44,14 +44,17 @@ _REFUNDED = (
 )
 
 
-def _orders_of(shop_id: int, keys: Sequence[str]) -> Any:
-    refs = [key for key in keys if not key.startswith(EMAIL)]
-    emails = [key[len(EMAIL) :] for key in keys if key.startswith(EMAIL)]
+@lru_cache(maxsize=8)
+def _orders_of(dialect: str, by_ref: bool, by_email: bool) -> Any:
+    """The orders of a shop's customers named by `refs` (customer ids) and `emails` (email
+    hashes of customers without one)."""
     conditions = []
-    if refs:
-        conditions.append(Order.customer_ref.in_(refs))
-    if emails:
-        conditions.append(and_(Order.customer_ref.is_(None), Order.customer_email_hash.in_(emails)))
+    if by_ref:
+        conditions.append(among(Order.customer_ref, "refs", dialect))
+    if by_email:
+        conditions.append(
+            and_(Order.customer_ref.is_(None), among(Order.customer_email_hash, "emails", dialect))
+        )
     return (
         select(
             Order.id,
@@ -69,7 +72,7 @@ def _orders_of(shop_id: int, keys: Sequence[str]) -> Any:
             Order.customer_email_hash,
         )
         .outerjoin(Attribution, Attribution.order_id == Order.id)
-        .where(Order.shop_id == shop_id, or_(*conditions))
+        .where(Order.shop_id == bindparam("shop_id"), or_(*conditions))
     )
 
 
@@ -78,8 +81,12 @@ def cohorts_of(
 ) -> dict[str, CohortCell | None]:
     """Each customer's cohort cell, computed from all their orders (one query)."""
     orders: dict[str, list[CustomerOrder]] = {key: [] for key in keys}
+    refs = [key for key in keys if not key.startswith(EMAIL)]
+    emails = [key[len(EMAIL) :] for key in keys if key.startswith(EMAIL)]
     if keys:
-        for row in connection.execute(_orders_of(shop_id, keys)):
+        statement = _orders_of(connection.dialect.name, bool(refs), bool(emails))
+        values = {"shop_id": shop_id, "refs": refs, "emails": emails}
+        for row in connection.execute(statement, values):
             key = customer_key(row[11], row[12])
             if key in orders:
                 orders[key].append(CustomerOrder(int(row[0]), order_state(row[1:11])))
@@ -123,7 +130,11 @@ def refresh_customers(
                 CustomerCohort.campaign_id,
                 CustomerCohort.repeat_orders,
                 CustomerCohort.repeat_revenue_minor,
-            ).where(CustomerCohort.shop_id == shop_id, CustomerCohort.customer_key.in_(wanted))
+            ).where(
+                CustomerCohort.shop_id == shop_id,
+                among(CustomerCohort.customer_key, "wanted", connection.dialect.name),
+            ),
+            {"wanted": wanted},
         )
     }
     delta: dict[Any, list[int]] = {}

@@ -29,7 +29,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import (
     Connection,
     Row,
-    bindparam,
     event,
     func,
     select,
@@ -57,6 +56,7 @@ from plugin.services.click_rollups import settled_before as settled_before
 from plugin.services.rollup_base import LOCK_NAMESPACE as LOCK_NAMESPACE
 from plugin.services.rollup_base import (
     Upserts,
+    among,
     before_outermost_commit,
     execute_rows,
     insert_rows,
@@ -97,7 +97,6 @@ _ORDER_STATE = (
     .select_from(Order)
     .outerjoin(Attribution, Attribution.order_id == Order.id)
     .outerjoin(OrderContribution, OrderContribution.order_id == Order.id)
-    .where(Order.id.in_(bindparam("order_ids", expanding=True)))
 )
 # A ledger line as the domain counts it: creator, campaign (the agreement's, else the order's
 # attribution's), kind, amount.
@@ -107,14 +106,21 @@ _LINE_COLUMNS = (
     LedgerEntry.kind,
     LedgerEntry.amount_minor,
 )
+
+
 # The orders' state and their ledger lines in one read (a row per line, or one with no line):
 # the settle runs once per batch, and each statement less is a round trip, a parse and a plan
 # less on PostgreSQL.
-_STATE_WITH_LINES = (
-    _ORDER_STATE.add_columns(*_LINE_COLUMNS)
-    .outerjoin(LedgerEntry, LedgerEntry.order_id == Order.id)
-    .outerjoin(Agreement, Agreement.id == LedgerEntry.agreement_id)
-)
+@lru_cache(maxsize=4)
+def _state_with_lines(dialect: str) -> Any:
+    return (
+        _ORDER_STATE.add_columns(*_LINE_COLUMNS)
+        .outerjoin(LedgerEntry, LedgerEntry.order_id == Order.id)
+        .outerjoin(Agreement, Agreement.id == LedgerEntry.agreement_id)
+        .where(among(Order.id, "order_ids", dialect))
+    )
+
+
 _LINE = 15  # where a row's ledger line starts
 LEDGER_LINES = (
     select(LedgerEntry.order_id, *_LINE_COLUMNS)
@@ -179,7 +185,8 @@ def _settle_shop_orders(
     lock_shops_shared(connection, [shop_id])
     states: dict[int, Row[Any]] = {}
     lines: dict[int, list[LedgerLine]] = {}
-    for row in connection.execute(_STATE_WITH_LINES, {"order_ids": order_ids}):
+    state = _state_with_lines(connection.dialect.name)
+    for row in connection.execute(state, {"order_ids": order_ids}):
         order_id = int(row[14])
         states.setdefault(order_id, row)
         if row[_LINE + 2] is not None:  # the entry's kind: there is a line
