@@ -23,7 +23,7 @@ ratios, and the whole machine's CPU time per event (workers, PostgreSQL, Redis: 
 2-core machine steadier than the rates), split per kind of process for each drain. Goal (issue
 14): the rounds' ratio <= 1.10. Both arms run in the same worker processes, switched by a
 signal between drains, after an untimed `--warm-up` drain of each; before every drain the
-schema is analyzed, as autovacuum would (this machine's PostgreSQL runs without it).
+schema is vacuumed and analyzed, as autovacuum would (this machine's PostgreSQL runs without).
 """
 
 from __future__ import annotations
@@ -309,13 +309,17 @@ def worker_main() -> None:
     raise SystemExit(run_worker(["webhooks"], fork=model == "fork"))
 
 
-def analyze(session: Session) -> None:
-    """What autovacuum's autoanalyze does for production as tables grow. This machine's
-    PostgreSQL runs with autovacuum off (a CI setting), so without it the drain's statements
-    keep plans made for the tables' first rows, and the run measures their decay instead."""
-    names = ", ".join(table.name for table in Base.metadata.sorted_tables)
-    session.execute(text(f"ANALYZE {names}"))
+def vacuum(session: Session) -> None:
+    """What autovacuum does for production as tables grow and rows change. This machine's
+    PostgreSQL runs with autovacuum off (a CI setting): without it the drain's statements keep
+    plans made for the tables' first rows, and the rollups' cells, updated every batch, pile up
+    dead versions; the run would measure that decay instead of the steady state."""
     session.commit()
+    names = ", ".join(table.name for table in Base.metadata.sorted_tables)
+    with session.get_bind().connect() as connection:
+        connection.execution_options(isolation_level="AUTOCOMMIT").execute(
+            text(f"VACUUM (ANALYZE) {names}")
+        )
 
 
 def pending(session: Session, shop_id: int) -> int:
@@ -391,7 +395,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         nonlocal processed
                         ids = record_events(session, shop_id, store, events)
                         processed += len(ids)
-                        analyze(session)
+                        vacuum(session)
                         workers.switch(rollups)
                         return drain(
                             redis,
