@@ -3,7 +3,7 @@ rows read back as the domain's order and ledger inputs."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -202,6 +202,24 @@ def _together(statements: tuple[Any, ...]) -> Any:
         for position, statement in enumerate(first)
     ]
     return last.add_cte(*clauses)
+
+
+def cell_rows(
+    shop_id: int, cells: Mapping[Any, Sequence[int]], measures: Sequence[str]
+) -> list[dict[str, Any]]:
+    """Upsert rows for a shop's (day, creator, campaign) cells and their measures, in key order
+    (the order they lock in); a cell that moves nothing is left out."""
+    return [
+        {
+            "shop_id": shop_id,
+            "day": day,
+            "creator_id": creator,
+            "campaign_id": campaign,
+            **dict(zip(measures, vector, strict=True)),
+        }
+        for (day, creator, campaign), vector in sorted(cells.items())
+        if any(vector)
+    ]
 
 
 def order_state(row: Sequence[Any]) -> OrderState:

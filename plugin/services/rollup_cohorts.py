@@ -23,7 +23,14 @@ from sqlalchemy import Connection, and_, bindparam, delete, func, or_, select, t
 from plugin.domain import metric_cells as cells_of
 from plugin.domain.metric_cells import CohortCell, CustomerOrder
 from plugin.models import Attribution, CohortDay, CustomerCohort, Order, Refund
-from plugin.services.rollup_base import Upserts, among, execute_rows, insert_rows, order_state
+from plugin.services.rollup_base import (
+    Upserts,
+    among,
+    cell_rows,
+    execute_rows,
+    insert_rows,
+    order_state,
+)
 
 EMAIL = "email:"
 
@@ -194,18 +201,7 @@ def write_cohort_cells(connection: Connection, shop_id: int, delta: dict[Any, li
 
 
 def cohort_cell_rows(shop_id: int, delta: dict[Any, list[int]]) -> list[dict[str, Any]]:
-    """The cohort-day upsert's rows for the cells that move, in key order."""
-    return [
-        {
-            "shop_id": shop_id,
-            "day": day,
-            "creator_id": creator,
-            "campaign_id": campaign,
-            **dict(zip(cells_of.COHORT_MEASURES, vector, strict=True)),
-        }
-        for (day, creator, campaign), vector in sorted(delta.items())
-        if any(vector)
-    ]
+    return cell_rows(shop_id, delta, cells_of.COHORT_MEASURES)
 
 
 @lru_cache(maxsize=4)

@@ -58,6 +58,7 @@ from plugin.services.rollup_base import (
     Upserts,
     among,
     before_outermost_commit,
+    cell_rows,
     execute_rows,
     insert_rows,
 )
@@ -213,15 +214,14 @@ def _settle_shop_orders(
             }
         )
         customers |= {key for key in (customer, customer_before) if key is not None}
-    # The shop's day cells last: every concurrent writer of the shop updates the same few rows,
-    # so they are locked only from here to the commit, not while this settle reads and writes
-    # rows of its own orders and customers.
+    # Every write at the end, in one statement: the shop's day cells, which every concurrent
+    # writer of the shop updates, are then locked only from here to the commit, not while this
+    # settle reads its customers' orders.
     dialect = connection.dialect.name
     writes = Upserts()
     writes.add(upsert_contribution(dialect), contributions)
     refresh_customers(connection, shop_id, zone, customers, writes)
-    cells = {key: tuple(vector) for key, vector in total.items() if any(vector)}
-    writes.add(_upsert_order_days(dialect), order_day_rows(shop_id, cells))
+    writes.add(_upsert_order_days(dialect), cell_rows(shop_id, total, cells_of.MEASURES))
     writes.run(connection)
 
 
@@ -244,23 +244,8 @@ def add_ledger_entry(session: Session, shop_id: int, values: Mapping[str, Any]) 
 
 
 def add_order_cells(connection: Connection, shop_id: int, delta: Cells) -> None:
-    execute_rows(
-        connection, _upsert_order_days(connection.dialect.name), order_day_rows(shop_id, delta)
-    )
-
-
-def order_day_rows(shop_id: int, delta: Cells) -> list[dict[str, Any]]:
-    """The order-day upsert's rows for these cells, in key order (the order they lock in)."""
-    return [
-        {
-            "shop_id": shop_id,
-            "day": day,
-            "creator_id": creator,
-            "campaign_id": campaign,
-            **dict(zip(cells_of.MEASURES, vector, strict=True)),
-        }
-        for (day, creator, campaign), vector in sorted(delta.items())
-    ]
+    rows = cell_rows(shop_id, delta, cells_of.MEASURES)
+    execute_rows(connection, _upsert_order_days(connection.dialect.name), rows)
 
 
 @lru_cache(maxsize=4)

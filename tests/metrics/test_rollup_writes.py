@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from plugin.domain.metric_cells import MEASURES
 from plugin.models import BalanceReleaseDay, BalanceTotal, OrderDay
 from plugin.services.balance_rollups import _upsert as balance_upsert
-from plugin.services.rollup_base import Upserts
-from plugin.services.rollups import _upsert_order_days, order_day_rows
+from plugin.services.rollup_base import Upserts, cell_rows
+from plugin.services.rollups import _upsert_order_days
 from tests.engine.factories import make_creator, make_shop
 
 WIDTH = len(MEASURES)
@@ -59,7 +59,7 @@ def test_upserts_into_three_tables_write_what_each_would_alone(session: Session)
             [{"shop_id": shop.id, "day": day, "creator_id": bob.id, "currency": "USD",
               "unclaimed_minor": 300}],
         )  # fmt: skip
-        writes.add(_upsert_order_days(dialect), order_day_rows(shop.id, cells))
+        writes.add(_upsert_order_days(dialect), cell_rows(shop.id, cells, MEASURES))
         with _statements(connection) as seen:
             writes.run(connection)
             writes.run(connection)  # nothing is left to write twice
@@ -94,7 +94,7 @@ def test_one_statement_never_writes_a_table_twice(session: Session) -> None:
     if connection.dialect.name != "postgresql":
         pytest.skip("elsewhere the parts run one after the other")
     upsert = _upsert_order_days(connection.dialect.name)
-    rows = order_day_rows(shop.id, {(date(2026, 6, 1), alice.id, 0): (1,) * WIDTH})
+    rows = cell_rows(shop.id, {(date(2026, 6, 1), alice.id, 0): (1,) * WIDTH}, MEASURES)
     writes = Upserts()
     writes.add(upsert, rows)
     writes.add(upsert, rows)
