@@ -11,21 +11,18 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import and_, not_, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from plugin.models import (
     Agreement,
-    Attribution,
     Campaign,
     Creator,
-    Order,
     ReferralLink,
     Shop,
     UgcPost,
 )
 from plugin.services.ledger import shop_timezone
-from plugin.services.metrics_queries import PAID_STATUSES
 from plugin.services.metrics_series import DayPoint, daily_series, day_bounds, day_range
 
 KPI_LABELS = {
@@ -76,6 +73,15 @@ def campaign_days(campaign: Campaign, shop: Shop, today: date) -> tuple[date, da
     return start, max(end, start)
 
 
+# The KPIs a campaign's daily series carries: KPI -> DayPoint field.
+_FROM_SERIES = {
+    "revenue": "revenue_minor",
+    "orders": "orders",
+    "clicks": "clicks",
+    "new_customers": "new_customers",
+}
+
+
 def kpi_series(
     session: Session,
     shop: Shop,
@@ -90,42 +96,25 @@ def kpi_series(
     kpi = campaign.primary_kpi
     days = day_range(start, end)
     daily: Counter[date] = Counter()
-    if kpi in ("revenue", "orders", "clicks"):
-        column = {"revenue": "revenue_minor", "orders": "orders", "clicks": "clicks"}[kpi]
+    if kpi in _FROM_SERIES:
+        # From the daily rollups, so a campaign's page costs the same whatever its length and
+        # the shop's size; the new customers are the rollups' credited first orders, the same
+        # orders the raw count took (paid, not a test, not a self-referral).
         if points is None:
             points = daily_series(
                 session, shop.id, start=start, end=end + timedelta(days=1), campaign_id=campaign.id
             )
         for point in points:
-            daily[point.day] = getattr(point, column)
+            daily[point.day] = getattr(point, _FROM_SERIES[kpi])
     else:
         low, high = day_bounds(start, end, shop_timezone(shop))
-        if kpi == "new_customers":
-            statement = (
-                select(Order.placed_at)
-                .join(
-                    Attribution,
-                    and_(Attribution.order_id == Order.id, Attribution.shop_id == shop.id),
-                )
-                .where(
-                    Order.shop_id == shop.id,
-                    Attribution.campaign_id == campaign.id,
-                    not_(Attribution.self_referral),
-                    Order.status.in_(PAID_STATUSES),
-                    not_(Order.is_test),
-                    Order.is_first_order.is_(True),
-                    Order.placed_at >= low,
-                    Order.placed_at < high,
-                )
-            )
-        else:
-            statement = select(UgcPost.created_at).where(
-                UgcPost.shop_id == shop.id,
-                UgcPost.campaign_id == campaign.id,
-                UgcPost.moderation_status == "approved",
-                UgcPost.created_at >= low,
-                UgcPost.created_at < high,
-            )
+        statement = select(UgcPost.created_at).where(
+            UgcPost.shop_id == shop.id,
+            UgcPost.campaign_id == campaign.id,
+            UgcPost.moderation_status == "approved",
+            UgcPost.created_at >= low,
+            UgcPost.created_at < high,
+        )
         for (when,) in session.execute(statement):
             daily[_local(when, shop)] += 1
     span = ((last_day or end) - start).days

@@ -35,6 +35,7 @@ class DayPoint:
     orders: int
     click_orders: int
     code_orders: int
+    new_customers: int  # credited first orders (plugin.domain.metric_cells)
     revenue_minor: int
     spend_minor: int
     currency: str
@@ -126,6 +127,7 @@ def daily_series(
             total(OrderDay.orders),
             total(OrderDay.click_orders),
             total(OrderDay.code_orders),
+            total(OrderDay.new_customers),
             total(OrderDay.gross_revenue_minor - OrderDay.refunded_minor),
             total(OrderDay.commission_minor),
             total(OrderDay.flat_fee_minor),
@@ -152,7 +154,9 @@ def daily_series(
     points = []
     day = first
     while day < last:
-        orders, click_orders, code_orders, revenue, *spend = orders_by_day.get(day, (0,) * 9)
+        orders, click_orders, code_orders, new_customers, revenue, *spend = orders_by_day.get(
+            day, (0,) * 10
+        )
         commission, flat_fee, bonus, reversal, adjustment = spend
         points.append(
             DayPoint(
@@ -162,6 +166,7 @@ def daily_series(
                 orders=orders,
                 click_orders=click_orders,
                 code_orders=code_orders,
+                new_customers=new_customers,
                 revenue_minor=revenue,
                 spend_minor=formulas.spend_minor(
                     commission=commission,

@@ -124,3 +124,35 @@ def test_a_campaign_kpi_is_cumulative_and_its_pace_runs_to_the_last_day(session:
     # then
     assert [point.actual for point in series] == [0, 10_000, 10_000, 15_000, 15_000, 15_000]
     assert [point.target for point in series] == [0, 10_000, 20_000, 30_000, 40_000, 50_000]
+
+
+def test_a_new_customers_kpi_counts_the_campaigns_credited_first_orders(session: Session) -> None:
+    from plugin.services.campaign_progress import kpi_series
+
+    # given a review campaign whose KPI is new customers, in a Paris shop
+    b = Builder(session, "firsts.example")
+    b.shop.timezone = "Europe/Paris"
+    mia = b.creator("mia")
+    reviews = b.add(Campaign(name="Reviews", format="review_series", primary_kpi="new_customers"))
+    other = b.add(Campaign(name="Other", format="live_drop"))
+    assert isinstance(reviews, Campaign)
+    assert isinstance(other, Campaign)
+    b.order(when(2, 10), 1_000, creator=mia, campaign=reviews, customer="ann", first=True)
+    b.order(when(2, 23), 1_000, creator=mia, campaign=reviews, customer="bo", first=True)  # 3rd
+    b.order(when(3, 10), 1_000, creator=mia, campaign=reviews, customer="ann", first=False)
+    b.order(when(3, 11), 1_000, creator=mia, campaign=reviews, customer="cy", first=True, test=True)
+    b.order(
+        when(3, 12), 1_000, creator=mia, campaign=reviews, customer="di", first=True,
+        self_referral=True,
+    )  # fmt: skip
+    b.order(when(3, 13), 1_000, creator=mia, campaign=reviews, customer="ed", first=True,
+            status="pending")  # fmt: skip
+    b.order(when(3, 14), 1_000, creator=mia, campaign=other, customer="fay", first=True)
+    b.order(when(4, 9), 1_000, creator=mia, campaign=reviews, customer="gus", first=True)
+    session.flush()
+    rebuild_shop(same_transaction(session), b.shop.id)
+    # when
+    series = kpi_series(session, b.shop, reviews, date(2026, 3, 1), date(2026, 3, 4))
+    # then: Ann on the 2nd, Bo at 23:00 UTC, the 3rd in Paris, Gus on the 4th; repeat, test,
+    # self-referred, unpaid and other campaigns' first orders do not count
+    assert [point.actual for point in series] == [0, 1, 2, 3]
