@@ -59,6 +59,7 @@ from benchmarks.redirect_load import build_client, nginx, open_loop, wrk
 from plugin.crypto import CredentialBox
 from plugin.db import make_engine
 from plugin.models import Campaign, Creator, DiscountCode
+from plugin.serve import migrate_req_enabled
 from plugin.services.links import create_link
 from plugin.services.shops import create_or_reinstall_shop
 
@@ -156,6 +157,8 @@ def main() -> int:
         "app": "/r/<slug>, tastemaker serve (granian)",
     }
     figures = {name: Figures() for name in names}
+    # `tastemaker serve --listeners auto` gives each worker its own socket exactly then.
+    per_worker = migrate_req_enabled()
     seen = 0
     with ExitStack() as stack:
         url = stack.enter_context(fresh_schema())
@@ -183,7 +186,7 @@ def main() -> int:
         stack.callback(counter.dispose)
         serving = {"threads": args.threads, "workers": args.workers}
         servers: dict[str, Server] = {
-            "nginx": stack.enter_context(nginx(args.workers, work)),
+            "nginx": stack.enter_context(nginx(args.workers, work, reuseport=per_worker)),
             "raw": stack.enter_context(granian("benchmarks.redirect_baselines:raw", **serving)),
             "flask": stack.enter_context(
                 granian("benchmarks.redirect_baselines:flask_app", **serving)
@@ -250,7 +253,12 @@ def main() -> int:
     print(
         f"\nmedians of {args.rounds} rounds of {args.seconds:g} s; {args.workers} processes per "
         f"server, granian {args.threads} threads each; wrk {args.connections} connections; "
-        f"{os.cpu_count()} CPUs"
+        f"{os.cpu_count()} CPUs; "
+        + (
+            "a listening socket per worker (net.ipv4.tcp_migrate_req=1; nginx: reuseport)"
+            if per_worker
+            else "the workers share one listening socket (net.ipv4.tcp_migrate_req=0)"
+        )
     )
     print(
         f"{'server / app':<42}{'keep-alive/s':>13}{'new conn/s':>12}{'open loop/s':>12}"

@@ -37,7 +37,7 @@ http {{
     uwsgi_temp_path {root}/uwsgi;
     scgi_temp_path {root}/scgi;
     server {{
-        listen 127.0.0.1:{port} backlog=4096;
+        listen 127.0.0.1:{port} backlog=4096{reuseport};
         location /r/ {{
             add_header Cache-Control no-store always;
             add_header Referrer-Policy strict-origin-when-cross-origin always;
@@ -106,13 +106,23 @@ def nginx_binary() -> str:
 
 
 @contextmanager
-def nginx(workers: int, directory: Path) -> Iterator[Server]:
-    """nginx answering every /r/ request with the same 302, as fast as this machine allows."""
+def nginx(workers: int, directory: Path, *, reuseport: bool) -> Iterator[Server]:
+    """nginx answering every /r/ request with the same 302, as fast as this machine allows;
+    `reuseport`: a listening socket per worker, as `tastemaker serve` has when the kernel moves
+    a closing socket's queue (plugin.serve), so both are measured with the same listeners."""
     root = directory / "nginx"
     root.mkdir()
     port = free_port()
     conf = root / "nginx.conf"
-    conf.write_text(NGINX_CONF.format(workers=workers, root=root, port=port, location=LOCATION))
+    conf.write_text(
+        NGINX_CONF.format(
+            workers=workers,
+            root=root,
+            port=port,
+            location=LOCATION,
+            reuseport=" reuseport" if reuseport else "",
+        )
+    )
     process = subprocess.Popen(
         [nginx_binary(), "-p", str(root), "-c", str(conf), "-g", "daemon off;"],
         stdout=subprocess.DEVNULL,

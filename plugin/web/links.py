@@ -17,6 +17,7 @@ import logging
 import os
 import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
@@ -195,15 +196,20 @@ def follow(app: Flask, slug: str, environ: WSGIEnvironment) -> Answer:
         return _unavailable()
     if link is None or not link.active:
         return _not_found(link)
-    click_uid = new_click_uid()
+    now_ns = time.time_ns()
+    click_uid = new_click_uid(now_ns)
     user_agent = environ.get("HTTP_USER_AGENT", "")
-    ip = environ.get("REMOTE_ADDR")
+    # The visitor hash, made once: for the click, and for a link-holdout lift test's draw.
+    visitor: str | None = None
     if _counts(environ, user_agent):
+        visitor = state.recorder.visitor(environ.get("REMOTE_ADDR"), user_agent)
         state.recorder.record(
-            link, click_uid, ip=ip, user_agent=user_agent, referrer=environ.get("HTTP_REFERER")
+            link, click_uid, visitor=visitor, referrer=environ.get("HTTP_REFERER"), now_ns=now_ns
         )
-    # A link-holdout lift test draws on the visitor hash; other links skip computing it.
-    visitor = state.recorder.visitor(ip, user_agent) if link.holdout_bps else None
+    if not link.holdout_bps:
+        visitor = None  # no draw to make
+    elif visitor is None:
+        visitor = state.recorder.visitor(environ.get("REMOTE_ADDR"), user_agent)
     # The destination was made an ASCII URI when the link was loaded (`target_url`) and the
     # click id is hex, so the Location goes out as built.
     return "302 Found", [("Location", link.location(click_uid, visitor)), *_REDIRECT_HEADERS], b""

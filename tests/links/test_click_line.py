@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from plugin.services.clicks import ClickRecorder
+from plugin.services.clicks import ClickRecorder, VisitorHasher, visitor_hash
 from plugin.services.links import ResolvedLink
 from plugin.spool import Spool
 
@@ -46,7 +46,8 @@ def test_a_spooled_click_line_is_json_with_every_field(
     spool = Spool(tmp_path, "clicks", fsync=False)
     recorder = ClickRecorder(spool, "secret")
     before = time.time()
-    assert recorder.record(LINK, "ab" * 16, ip="10.0.0.1", user_agent='Mo"zilla', referrer=referrer)
+    visitor = recorder.visitor("10.0.0.1", 'Mo"zilla')
+    assert recorder.record(LINK, "ab" * 16, visitor=visitor, referrer=referrer)
     after = time.time()
     spool.close()
     (segment,) = (tmp_path / "clicks").glob("*.ready")
@@ -63,4 +64,29 @@ def test_a_spooled_click_line_is_json_with_every_field(
         "referrer_host": host,
     }
     assert isinstance(record["occurred_at"], float)
-    assert before <= record["occurred_at"] <= after
+    assert before - 1e-6 <= record["occurred_at"] <= after  # written to the microsecond
+
+
+def test_a_click_is_spooled_at_the_microsecond_it_was_given(tmp_path: Path) -> None:
+    spool = Spool(tmp_path, "clicks", fsync=False)
+    recorder = ClickRecorder(spool, "secret")
+    now_ns = 1_733_434_343_123_456_789
+    assert recorder.record(LINK, "cd" * 16, visitor="ef" * 32, referrer=None, now_ns=now_ns)
+    spool.close()
+    (segment,) = (tmp_path / "clicks").glob("*.ready")
+    record = json.loads(segment.read_bytes())
+    assert record["occurred_at"] == 1_733_434_343.123456
+    assert record["visitor_hash"] == "ef" * 32
+
+
+@pytest.mark.parametrize("key", [b"", b"k" * 32, b"k" * 64, b"k" * 65, bytes(range(200))])
+@pytest.mark.parametrize(
+    ("ip", "user_agent"),
+    [("10.0.0.1", "Mozilla/5.0"), (None, None), ("::1", "Mözilla ✓"), ("1.2.3.4", "x" * 500)],
+)
+def test_the_redirects_visitor_hasher_makes_the_hmac_of_visitor_hash(
+    key: bytes, ip: str | None, user_agent: str | None
+) -> None:
+    expected = hmac.new(key, f"{ip or ''}\n{user_agent or ''}".encode(), hashlib.sha256)
+    assert VisitorHasher(key)(ip, user_agent) == expected.hexdigest()
+    assert visitor_hash(key, ip, user_agent) == expected.hexdigest()
