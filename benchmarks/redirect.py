@@ -1,7 +1,7 @@
 """Referral redirect `/r/<slug>` under `tastemaker serve` (granian) on PostgreSQL, against nginx
 `return 302`, a raw WSGI 302 and a bare Flask 302 under the same server, in one run.
 
-    .venv/bin/python -m benchmarks.redirect [--rounds 3] [--seconds 5] [--workers 2]
+    .venv/bin/python -m benchmarks.redirect [--rounds 5] [--seconds 5] [--workers 2]
 
 Needs wrk, nginx (Debian packages; `scripts/bench` installs them when missing), gcc and the
 PostgreSQL (db `test`) the tests use. A fresh schema is migrated with Alembic, seeded with a
@@ -138,7 +138,7 @@ def caught_up(counter: ClickCounter, seen: int) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4, help="granian Python threads/worker")

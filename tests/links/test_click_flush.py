@@ -8,6 +8,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -221,3 +222,23 @@ def test_a_flush_tick_that_waited_in_the_queue_behind_a_long_flush_is_skipped(
         assert click_count(session) == 1
     finally:
         set_worker_app(None)
+
+
+def test_a_click_is_stored_at_the_microsecond_the_redirect_read_the_clock(
+    session: Session, link: ReferralLink
+) -> None:
+    # given a click spooled at a known instant (the spool writes it as integer microseconds)
+    now_ns = 1_764_950_400_123_456_789
+    state = tracking()
+    resolved = state.resolver.resolve(link.slug)
+    assert resolved is not None
+    visitor = state.recorder.visitor("10.0.0.1", "Mozilla/5.0")
+    assert state.recorder.record(resolved, "ab" * 16, visitor=visitor, referrer=None, now_ns=now_ns)
+    # when
+    assert flush_clicks() == 1
+    # then the database holds that instant to the microsecond, and the hash the redirect made
+    click = session.query(Click).one()
+    stored = click.occurred_at
+    moment = stored if stored.tzinfo else stored.replace(tzinfo=UTC)
+    assert moment == datetime(2025, 12, 5, 16, 0, 0, 123456, tzinfo=UTC)
+    assert click.visitor_hash == visitor
