@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from plugin.domain import hll
 from plugin.models import Click, ClickDay, Creator, ReferralLink, Shop
 from plugin.services.click_flush import Transaction, flush_spool
-from plugin.services.clicks import new_click_uid, visitor_hash
+from plugin.services.clicks import VisitorHasher, new_click_uid
 from plugin.spool import Spool
 from tests.engine.factories import make_creator, make_link, make_shop
 
@@ -55,6 +55,7 @@ def committed_link(engine: Engine) -> Iterator[Link]:
 def spool_clicks(directory: Path, link: Link) -> list[str]:
     """CLICKS clicks from VISITORS visitors, one segment each (so batches are exactly BATCH)."""
     spool = Spool(directory, "clicks", fsync=False, segment_seconds=0.0)
+    visitor = VisitorHasher(b"key")
     uids = [new_click_uid() for _ in range(CLICKS)]
     for number, uid in enumerate(uids):
         spool.append(
@@ -64,7 +65,7 @@ def spool_clicks(directory: Path, link: Link) -> list[str]:
                 "link_id": link.id,
                 "creator_id": link.creator_id,
                 "occurred_at": time.time(),
-                "visitor_hash": visitor_hash(b"key", f"10.0.0.{number % VISITORS}", "phone"),
+                "visitor_hash": visitor(f"10.0.0.{number % VISITORS}", "phone"),
                 "referrer_host": None,
             }
         )
