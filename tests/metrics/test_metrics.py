@@ -12,13 +12,12 @@ from sqlalchemy.orm import Session
 from plugin.domain import metrics as formulas
 from plugin.services.metrics import (
     UPLIFT_METHOD,
-    Ltv,
-    Spend,
     campaign_metrics,
     creator_metrics,
     shop_summary,
     uplift,
 )
+from plugin.services.metrics_results import Ltv, Spend
 from tests.metrics.conftest import END, START, Seed
 
 
