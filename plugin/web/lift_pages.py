@@ -16,7 +16,7 @@ from plugin.services import lift as service
 from plugin.services.creators import InvalidTransition
 from plugin.services.lift_results import guidance, lift_result
 from plugin.web import admin_auth, rendering
-from plugin.web.admin_api.lift_tests import LIFT_TEST_INPUT
+from plugin.web.admin_api.lift_tests_io import LIFT_TEST_INPUT
 from plugin.web.lift_chart import chart_svg, weekly_rows
 
 bp = Blueprint("lift_pages", __name__)
