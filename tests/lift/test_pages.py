@@ -286,3 +286,19 @@ def test_the_result_page_says_when_the_lottery_is_too_small_for_a_95_percent_int
         "orders a day of the promoted products (counterfactual from the model-based figure: "
         "the lottery cannot say yet)"
     ) in page
+
+
+def test_a_shop_without_campaigns_is_told_to_create_one_instead_of_an_empty_form(
+    client: FlaskClient, session: Session
+) -> None:
+    # given a signed-in merchant whose shop has no campaign
+    shop = make_shop(session, "no-campaigns.example")
+    _, key = issue_api_key(session, shop.id, label="pages")
+    session.commit()
+    sign_in_with_key(client, key)
+    # when the merchant opens the lift tests
+    page = client.get("/admin/lift-tests").get_data(as_text=True)
+    # then the page says what to do first, with no form whose campaign list is empty
+    assert "A lift test measures one campaign, and this shop has none yet." in page
+    assert '<a href="/admin/campaigns">Create a campaign</a>' in page
+    assert 'id="campaign_id"' not in page
