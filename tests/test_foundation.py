@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, PrimaryKeyConstraint, UniqueConstraint
 from sqlalchemy.orm import Session
 
 from plugin.migrate import drift
-from plugin.models import Creator, Shop
+from plugin.models import Base, Creator, Shop
 from plugin.settings import ConfigurationError, load_settings
 from plugin.tenancy import CrossTenantWrite, Tenant
 
@@ -54,6 +54,34 @@ def test_readyz_names_unreachable_redis(tmp_path: object) -> None:
 def test_models_match_migrations(engine: Engine) -> None:
     with engine.connect() as connection:
         assert drift(connection) == []
+
+
+def test_every_foreign_key_is_the_leading_columns_of_an_index() -> None:
+    """Deleting a parent row makes the database look for its children by the key's columns (to
+    cascade, set null, or refuse): without an index led by them, every deleted parent scans the
+    whole child table, every tenant's rows included. Erasing a shop deletes its creators and
+    links one by one, so that was links x clicks rows read (measured: 1.9 s for 200 links and
+    200k clicks, ten times the 50-link figure)."""
+    unindexed = []
+    for table in Base.metadata.sorted_tables:
+        keys = [tuple(column.name for column in index.columns) for index in table.indexes]
+        keys += [
+            tuple(column.name for column in constraint.columns)
+            for constraint in table.constraints
+            if isinstance(constraint, PrimaryKeyConstraint | UniqueConstraint)
+        ]
+        for foreign_key in table.foreign_key_constraints:
+            columns = {column.name for column in foreign_key.columns}
+            # A column holding the parent's whole primary key finds that parent's rows alone.
+            narrowing = [
+                {element.parent.name}
+                for element in foreign_key.elements
+                if list(element.column.table.primary_key.columns) == [element.column]
+            ]
+            wanted = [columns, *narrowing]
+            if not any(set(key[: len(one)]) == one for key in keys for one in wanted):
+                unindexed.append(f"{table.name}({', '.join(sorted(columns))})")
+    assert unindexed == []
 
 
 def test_production_refuses_to_start_without_secrets() -> None:

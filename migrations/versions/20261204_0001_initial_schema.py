@@ -184,6 +184,9 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_oauth_states')),
     sa.UniqueConstraint('nonce', name=op.f('uq_oauth_states_nonce'))
     )
+    with op.batch_alter_table('oauth_states', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_oauth_states_shop_id'), ['shop_id'], unique=False)
+
     op.create_table('orders',
     sa.Column('platform_order_id', sa.BigInteger(), nullable=False),
     sa.Column('order_number', sa.String(length=64), nullable=False),
@@ -371,6 +374,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('creator_id', 'campaign_id', name=op.f('uq_agreements_creator_id_campaign_id'))
     )
     with op.batch_alter_table('agreements', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_agreements_campaign_id'), ['campaign_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_agreements_shop_id'), ['shop_id'], unique=False)
 
     op.create_table('creator_applications',
@@ -397,6 +401,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('shop_id', 'email_hash', 'is_open', name=op.f('uq_creator_applications_shop_id_email_hash_is_open'))
     )
     with op.batch_alter_table('creator_applications', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_creator_applications_creator_id'), ['creator_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_creator_applications_shop_id'), ['shop_id'], unique=False)
         batch_op.create_index('ix_creator_applications_shop_id_status', ['shop_id', 'status'], unique=False)
 
@@ -418,6 +423,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('token_hash', name=op.f('uq_creator_invitations_token_hash'))
     )
     with op.batch_alter_table('creator_invitations', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_creator_invitations_creator_id'), ['creator_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_creator_invitations_shop_id'), ['shop_id'], unique=False)
 
     op.create_table('lift_tests',
@@ -505,6 +511,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('payouts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_payouts_batch_key'), ['batch_key'], unique=False)
+        batch_op.create_index(batch_op.f('ix_payouts_creator_id'), ['creator_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_payouts_shop_id'), ['shop_id'], unique=False)
 
     op.create_table('referral_sprints',
@@ -563,6 +570,8 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_ugc_posts'))
     )
     with op.batch_alter_table('ugc_posts', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_ugc_posts_campaign_id'), ['campaign_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_ugc_posts_creator_id'), ['creator_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_ugc_posts_shop_id'), ['shop_id'], unique=False)
         batch_op.create_index('ix_ugc_posts_shop_id_moderation_status', ['shop_id', 'moderation_status'], unique=False)
 
@@ -584,6 +593,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('agreement_acceptances', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_agreement_acceptances_agreement_id'), ['agreement_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_agreement_acceptances_creator_id'), ['creator_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_agreement_acceptances_shop_id'), ['shop_id'], unique=False)
 
     op.create_table('agreement_versions',
@@ -625,6 +635,8 @@ def upgrade() -> None:
     sa.UniqueConstraint('order_id', name=op.f('uq_attributions_order_id'))
     )
     with op.batch_alter_table('attributions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_attributions_agreement_id'), ['agreement_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_attributions_campaign_id'), ['campaign_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_attributions_creator_id'), ['creator_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_attributions_shop_id'), ['shop_id'], unique=False)
 
@@ -657,6 +669,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('deliverables', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_deliverables_agreement_id'), ['agreement_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_deliverables_creator_id'), ['creator_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_deliverables_due_at'), ['due_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_deliverables_shop_id'), ['shop_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_deliverables_status'), ['status'], unique=False)
@@ -688,6 +701,8 @@ def upgrade() -> None:
     sa.UniqueConstraint('shop_id', 'code_normalized', name=op.f('uq_discount_codes_shop_id_code_normalized'))
     )
     with op.batch_alter_table('discount_codes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_discount_codes_agreement_id'), ['agreement_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_discount_codes_creator_id'), ['creator_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_discount_codes_shop_id'), ['shop_id'], unique=False)
 
     op.create_table('ledger_entries',
@@ -717,6 +732,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('shop_id', 'idempotency_key', name=op.f('uq_ledger_entries_shop_id_idempotency_key'))
     )
     with op.batch_alter_table('ledger_entries', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_ledger_entries_agreement_id'), ['agreement_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_ledger_entries_available_at'), ['available_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_ledger_entries_creator_id'), ['creator_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_ledger_entries_order_id'), ['order_id'], unique=False)
@@ -741,6 +757,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('test_id', 'creator_id', name=op.f('uq_lift_assignments_test_id_creator_id'))
     )
     with op.batch_alter_table('lift_assignments', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_lift_assignments_creator_id'), ['creator_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_lift_assignments_shop_id'), ['shop_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_lift_assignments_starts_at'), ['starts_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_lift_assignments_test_id'), ['test_id'], unique=False)
@@ -782,6 +799,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('rewards', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_rewards_customer_email_hash'), ['customer_email_hash'], unique=False)
+        batch_op.create_index(batch_op.f('ix_rewards_order_id'), ['order_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_rewards_shop_id'), ['shop_id'], unique=False)
         batch_op.create_index('ix_rewards_status', ['status'], unique=False)
 
@@ -862,6 +880,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_ugc_widget_events_occurred_at'), ['occurred_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_ugc_widget_events_shop_id'), ['shop_id'], unique=False)
         batch_op.create_index('ix_ugc_widget_events_shop_id_ugc_post_id_kind', ['shop_id', 'ugc_post_id', 'kind'], unique=False)
+        batch_op.create_index(batch_op.f('ix_ugc_widget_events_ugc_post_id'), ['ugc_post_id'], unique=False)
 
     op.create_table('deliverable_events',
     sa.Column('deliverable_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -899,6 +918,9 @@ def upgrade() -> None:
     sa.UniqueConstraint('slug', name=op.f('uq_referral_links_slug'))
     )
     with op.batch_alter_table('referral_links', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_referral_links_campaign_id'), ['campaign_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_referral_links_creator_id'), ['creator_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_referral_links_discount_code_id'), ['discount_code_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_referral_links_shop_id'), ['shop_id'], unique=False)
 
     op.create_table('clicks',
@@ -915,6 +937,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('click_uid', name=op.f('uq_clicks_click_uid'))
     )
     with op.batch_alter_table('clicks', schema=None) as batch_op:
+        batch_op.create_index('ix_clicks_link_id_occurred_at', ['link_id', 'occurred_at'], unique=False)
         batch_op.create_index('ix_clicks_shop_id_occurred_at', ['shop_id', 'occurred_at'], unique=False)
 
     op.create_table('held_links',
@@ -964,10 +987,14 @@ def downgrade() -> None:
     op.drop_table('held_links')
     with op.batch_alter_table('clicks', schema=None) as batch_op:
         batch_op.drop_index('ix_clicks_shop_id_occurred_at')
+        batch_op.drop_index('ix_clicks_link_id_occurred_at')
 
     op.drop_table('clicks')
     with op.batch_alter_table('referral_links', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_referral_links_shop_id'))
+        batch_op.drop_index(batch_op.f('ix_referral_links_discount_code_id'))
+        batch_op.drop_index(batch_op.f('ix_referral_links_creator_id'))
+        batch_op.drop_index(batch_op.f('ix_referral_links_campaign_id'))
 
     op.drop_table('referral_links')
     with op.batch_alter_table('deliverable_events', schema=None) as batch_op:
@@ -976,6 +1003,7 @@ def downgrade() -> None:
 
     op.drop_table('deliverable_events')
     with op.batch_alter_table('ugc_widget_events', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_ugc_widget_events_ugc_post_id'))
         batch_op.drop_index('ix_ugc_widget_events_shop_id_ugc_post_id_kind')
         batch_op.drop_index(batch_op.f('ix_ugc_widget_events_shop_id'))
         batch_op.drop_index(batch_op.f('ix_ugc_widget_events_occurred_at'))
@@ -1000,6 +1028,7 @@ def downgrade() -> None:
     with op.batch_alter_table('rewards', schema=None) as batch_op:
         batch_op.drop_index('ix_rewards_status')
         batch_op.drop_index(batch_op.f('ix_rewards_shop_id'))
+        batch_op.drop_index(batch_op.f('ix_rewards_order_id'))
         batch_op.drop_index(batch_op.f('ix_rewards_customer_email_hash'))
 
     op.drop_table('rewards')
@@ -1007,6 +1036,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_lift_assignments_test_id'))
         batch_op.drop_index(batch_op.f('ix_lift_assignments_starts_at'))
         batch_op.drop_index(batch_op.f('ix_lift_assignments_shop_id'))
+        batch_op.drop_index(batch_op.f('ix_lift_assignments_creator_id'))
 
     op.drop_table('lift_assignments')
     with op.batch_alter_table('ledger_entries', schema=None) as batch_op:
@@ -1016,22 +1046,28 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_ledger_entries_order_id'))
         batch_op.drop_index(batch_op.f('ix_ledger_entries_creator_id'))
         batch_op.drop_index(batch_op.f('ix_ledger_entries_available_at'))
+        batch_op.drop_index(batch_op.f('ix_ledger_entries_agreement_id'))
 
     op.drop_table('ledger_entries')
     with op.batch_alter_table('discount_codes', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_discount_codes_shop_id'))
+        batch_op.drop_index(batch_op.f('ix_discount_codes_creator_id'))
+        batch_op.drop_index(batch_op.f('ix_discount_codes_agreement_id'))
 
     op.drop_table('discount_codes')
     with op.batch_alter_table('deliverables', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_deliverables_status'))
         batch_op.drop_index(batch_op.f('ix_deliverables_shop_id'))
         batch_op.drop_index(batch_op.f('ix_deliverables_due_at'))
+        batch_op.drop_index(batch_op.f('ix_deliverables_creator_id'))
         batch_op.drop_index(batch_op.f('ix_deliverables_agreement_id'))
 
     op.drop_table('deliverables')
     with op.batch_alter_table('attributions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_attributions_shop_id'))
         batch_op.drop_index(batch_op.f('ix_attributions_creator_id'))
+        batch_op.drop_index(batch_op.f('ix_attributions_campaign_id'))
+        batch_op.drop_index(batch_op.f('ix_attributions_agreement_id'))
 
     op.drop_table('attributions')
     with op.batch_alter_table('agreement_versions', schema=None) as batch_op:
@@ -1041,12 +1077,15 @@ def downgrade() -> None:
     op.drop_table('agreement_versions')
     with op.batch_alter_table('agreement_acceptances', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_agreement_acceptances_shop_id'))
+        batch_op.drop_index(batch_op.f('ix_agreement_acceptances_creator_id'))
         batch_op.drop_index(batch_op.f('ix_agreement_acceptances_agreement_id'))
 
     op.drop_table('agreement_acceptances')
     with op.batch_alter_table('ugc_posts', schema=None) as batch_op:
         batch_op.drop_index('ix_ugc_posts_shop_id_moderation_status')
         batch_op.drop_index(batch_op.f('ix_ugc_posts_shop_id'))
+        batch_op.drop_index(batch_op.f('ix_ugc_posts_creator_id'))
+        batch_op.drop_index(batch_op.f('ix_ugc_posts_campaign_id'))
 
     op.drop_table('ugc_posts')
     with op.batch_alter_table('referral_sprints', schema=None) as batch_op:
@@ -1057,6 +1096,7 @@ def downgrade() -> None:
     op.drop_table('referral_sprints')
     with op.batch_alter_table('payouts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_payouts_shop_id'))
+        batch_op.drop_index(batch_op.f('ix_payouts_creator_id'))
         batch_op.drop_index(batch_op.f('ix_payouts_batch_key'))
 
     op.drop_table('payouts')
@@ -1079,15 +1119,18 @@ def downgrade() -> None:
     op.drop_table('lift_tests')
     with op.batch_alter_table('creator_invitations', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_creator_invitations_shop_id'))
+        batch_op.drop_index(batch_op.f('ix_creator_invitations_creator_id'))
 
     op.drop_table('creator_invitations')
     with op.batch_alter_table('creator_applications', schema=None) as batch_op:
         batch_op.drop_index('ix_creator_applications_shop_id_status')
         batch_op.drop_index(batch_op.f('ix_creator_applications_shop_id'))
+        batch_op.drop_index(batch_op.f('ix_creator_applications_creator_id'))
 
     op.drop_table('creator_applications')
     with op.batch_alter_table('agreements', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_agreements_shop_id'))
+        batch_op.drop_index(batch_op.f('ix_agreements_campaign_id'))
 
     op.drop_table('agreements')
     with op.batch_alter_table('webhook_events', schema=None) as batch_op:
@@ -1121,6 +1164,9 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_orders_placed_at'))
 
     op.drop_table('orders')
+    with op.batch_alter_table('oauth_states', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_oauth_states_shop_id'))
+
     op.drop_table('oauth_states')
     op.drop_table('metric_visitor_blocks')
     op.drop_table('metric_states')

@@ -41,7 +41,9 @@ class AgreementAcceptance(IdMixin, TenantMixin, Base):
         BigId, ForeignKey("agreements.id", ondelete="CASCADE"), index=True
     )
     version_number: Mapped[int] = mapped_column()
-    creator_id: Mapped[int] = mapped_column(BigId, ForeignKey("creators.id", ondelete="CASCADE"))
+    creator_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("creators.id", ondelete="CASCADE"), index=True
+    )
     accepted_by: Mapped[str] = mapped_column(String(200))
     accepted_at: Mapped[datetime] = mapped_column(default=utcnow)
     # SHA-256 of the plain-language document shown (plugin.domain.contracts.document_hash).
@@ -56,7 +58,9 @@ class Deliverable(IdMixin, TenantMixin, TimestampMixin, Base):
     agreement_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("agreements.id", ondelete="CASCADE"), index=True
     )
-    creator_id: Mapped[int] = mapped_column(BigId, ForeignKey("creators.id", ondelete="CASCADE"))
+    creator_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("creators.id", ondelete="CASCADE"), index=True
+    )
     position: Mapped[int] = mapped_column()  # index in the agreement's terms.deliverables
     kind: Mapped[str] = mapped_column(String(64))
     quantity: Mapped[int] = mapped_column(default=1)

@@ -66,7 +66,7 @@ class Agreement(IdMixin, TenantMixin, TimestampMixin, Base):
 
     creator_id: Mapped[int] = mapped_column(BigId, ForeignKey("creators.id", ondelete="CASCADE"))
     campaign_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("campaigns.id", ondelete="SET NULL"), default=None
+        BigId, ForeignKey("campaigns.id", ondelete="SET NULL"), default=None, index=True
     )
     deliverables: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
     usage_rights_days: Mapped[int] = mapped_column(default=0)

@@ -41,7 +41,7 @@ class CreatorApplication(IdMixin, TenantMixin, TimestampMixin, Base):
     decided_at: Mapped[datetime | None] = mapped_column(default=None)
     decision_message: Mapped[str] = mapped_column(Text, default="")
     creator_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("creators.id", ondelete="SET NULL"), default=None
+        BigId, ForeignKey("creators.id", ondelete="SET NULL"), default=None, index=True
     )
 
 
@@ -58,5 +58,5 @@ class CreatorInvitation(IdMixin, TenantMixin, TimestampMixin, Base):
     expires_at: Mapped[datetime] = mapped_column()
     accepted_at: Mapped[datetime | None] = mapped_column(default=None)
     creator_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("creators.id", ondelete="SET NULL"), default=None
+        BigId, ForeignKey("creators.id", ondelete="SET NULL"), default=None, index=True
     )

@@ -32,7 +32,7 @@ class LedgerEntry(IdMixin, TenantMixin, TimestampMixin, Base):
         BigId, ForeignKey("orders.id", ondelete="SET NULL"), default=None, index=True
     )
     agreement_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("agreements.id", ondelete="SET NULL"), default=None
+        BigId, ForeignKey("agreements.id", ondelete="SET NULL"), default=None, index=True
     )
     kind: Mapped[str] = mapped_column(String(16))
     amount_minor: Mapped[int] = mapped_column()
@@ -56,7 +56,9 @@ class Payout(IdMixin, TenantMixin, TimestampMixin, Base):
     __tablename__ = "payouts"
     __table_args__ = (UniqueConstraint("shop_id", "idempotency_key"),)
 
-    creator_id: Mapped[int] = mapped_column(BigId, ForeignKey("creators.id", ondelete="CASCADE"))
+    creator_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("creators.id", ondelete="CASCADE"), index=True
+    )
     amount_minor: Mapped[int] = mapped_column()
     currency: Mapped[str] = mapped_column(String(3))
     status: Mapped[str] = mapped_column(String(20), default="pending_approval")

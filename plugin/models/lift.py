@@ -48,7 +48,9 @@ class LiftAssignment(IdMixin, TenantMixin, Base):
     test_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("lift_tests.id", ondelete="CASCADE"), index=True
     )
-    creator_id: Mapped[int] = mapped_column(BigId, ForeignKey("creators.id", ondelete="CASCADE"))
+    creator_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("creators.id", ondelete="CASCADE"), index=True
+    )
     wave: Mapped[int] = mapped_column()
     # The drawn go-live day, in days after launch (the wave's date); starts_at = launch + day.
     day: Mapped[int] = mapped_column(default=0)

@@ -88,10 +88,10 @@ class Attribution(IdMixin, TenantMixin, TimestampMixin, Base):
         BigId, ForeignKey("creators.id", ondelete="SET NULL"), default=None, index=True
     )
     agreement_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("agreements.id", ondelete="SET NULL"), default=None
+        BigId, ForeignKey("agreements.id", ondelete="SET NULL"), default=None, index=True
     )
     campaign_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("campaigns.id", ondelete="SET NULL"), default=None
+        BigId, ForeignKey("campaigns.id", ondelete="SET NULL"), default=None, index=True
     )
     method: Mapped[str] = mapped_column(String(16))  # code | click | landing | none
     evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -56,7 +56,7 @@ class OAuthState(IdMixin, TimestampMixin, Base):
     nonce: Mapped[str] = mapped_column(String(128), unique=True)
     domain: Mapped[str] = mapped_column(String(255))
     shop_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("shops.id", ondelete="CASCADE"), default=None
+        BigId, ForeignKey("shops.id", ondelete="CASCADE"), default=None, index=True
     )
     expires_at: Mapped[datetime] = mapped_column()
     used_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -28,9 +28,11 @@ class DiscountCode(IdMixin, TenantMixin, TimestampMixin, Base):
     __tablename__ = "discount_codes"
     __table_args__ = (UniqueConstraint("shop_id", "code_normalized"),)
 
-    creator_id: Mapped[int] = mapped_column(BigId, ForeignKey("creators.id", ondelete="CASCADE"))
+    creator_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("creators.id", ondelete="CASCADE"), index=True
+    )
     agreement_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("agreements.id", ondelete="SET NULL"), default=None
+        BigId, ForeignKey("agreements.id", ondelete="SET NULL"), default=None, index=True
     )
     code: Mapped[str] = mapped_column(String(64))
     # Platforms compare codes case-insensitively; so do we.
@@ -55,12 +57,14 @@ class ReferralLink(IdMixin, TenantMixin, TimestampMixin, Base):
     # What the clicks' one foreign key points at: a click's shop and creator are its link's.
     __table_args__ = (UniqueConstraint("id", "shop_id", "creator_id"),)
 
-    creator_id: Mapped[int] = mapped_column(BigId, ForeignKey("creators.id", ondelete="CASCADE"))
+    creator_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("creators.id", ondelete="CASCADE"), index=True
+    )
     campaign_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("campaigns.id", ondelete="SET NULL"), default=None
+        BigId, ForeignKey("campaigns.id", ondelete="SET NULL"), default=None, index=True
     )
     discount_code_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("discount_codes.id", ondelete="SET NULL"), default=None
+        BigId, ForeignKey("discount_codes.id", ondelete="SET NULL"), default=None, index=True
     )
     slug: Mapped[str] = mapped_column(String(32), unique=True)
     # A path on the merchant's own domain; the host always comes from the shop.
@@ -80,9 +84,12 @@ class Click(IdMixin, TenantMixin, Base):
     # click belongs to its link's tenant and creator, and deleting a shop, creator or link
     # removes its clicks through the link's own cascades. Three separate foreign keys cost
     # three lookups per inserted click, on the busiest insert path (measured: the click flush
-    # spent more time in those checks than in the insert itself).
+    # spent more time in those checks than in the insert itself). The link's index is what
+    # those cascades look its clicks up by (without it, erasing a shop read all of its clicks
+    # once per link); it also serves a link's clicks over a period (lift tests, recounts).
     __table_args__ = (
         Index("ix_clicks_shop_id_occurred_at", "shop_id", "occurred_at"),
+        Index("ix_clicks_link_id_occurred_at", "link_id", "occurred_at"),
         ForeignKeyConstraint(
             ["link_id", "shop_id", "creator_id"],
             ["referral_links.id", "referral_links.shop_id", "referral_links.creator_id"],

@@ -32,10 +32,10 @@ class UgcPost(IdMixin, TenantMixin, TimestampMixin, Base):
 
     source: Mapped[str] = mapped_column(String(16))
     creator_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("creators.id", ondelete="SET NULL"), default=None
+        BigId, ForeignKey("creators.id", ondelete="SET NULL"), default=None, index=True
     )
     campaign_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("campaigns.id", ondelete="SET NULL"), default=None
+        BigId, ForeignKey("campaigns.id", ondelete="SET NULL"), default=None, index=True
     )
     network: Mapped[str] = mapped_column(String(16), default="other")
     post_url: Mapped[str | None] = mapped_column(String(2048), default=None)
@@ -138,7 +138,9 @@ class UgcWidgetEvent(IdMixin, TenantMixin, Base):
         Index("ix_ugc_widget_events_shop_id_ugc_post_id_kind", "shop_id", "ugc_post_id", "kind"),
     )
 
-    ugc_post_id: Mapped[int] = mapped_column(BigId, ForeignKey("ugc_posts.id", ondelete="CASCADE"))
+    ugc_post_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("ugc_posts.id", ondelete="CASCADE"), index=True
+    )
     kind: Mapped[str] = mapped_column(String(16))
     # The product page the carousel was on.
     product_id: Mapped[str | None] = mapped_column(String(64), default=None)
@@ -208,7 +210,7 @@ class Reward(IdMixin, TenantMixin, TimestampMixin, Base):
     order_number: Mapped[str | None] = mapped_column(String(64), default=None)
     # Set when the order number matched an order of this shop placed with the same email.
     order_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("orders.id", ondelete="SET NULL"), default=None
+        BigId, ForeignKey("orders.id", ondelete="SET NULL"), default=None, index=True
     )
     # The shopper's address, encrypted (Fernet), only until their reward email is queued; the
     # outbox then forgets it once sent. email hash above is what stays.
