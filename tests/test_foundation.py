@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, PrimaryKeyConstraint, UniqueConstraint
+from sqlalchemy import Engine, PrimaryKeyConstraint, Table, UniqueConstraint
 from sqlalchemy.orm import Session
 
 from plugin.migrate import drift
@@ -56,6 +56,16 @@ def test_models_match_migrations(engine: Engine) -> None:
         assert drift(connection) == []
 
 
+def _keys(table: Table) -> list[tuple[str, ...]]:
+    """The column lists of the table's indexes, unique keys and primary key."""
+    keys = [tuple(column.name for column in index.columns) for index in table.indexes]
+    return keys + [
+        tuple(column.name for column in constraint.columns)
+        for constraint in table.constraints
+        if isinstance(constraint, PrimaryKeyConstraint | UniqueConstraint)
+    ]
+
+
 def test_every_foreign_key_is_the_leading_columns_of_an_index() -> None:
     """Deleting a parent row makes the database look for its children by the key's columns (to
     cascade, set null, or refuse): without an index led by them, every deleted parent scans the
@@ -64,12 +74,7 @@ def test_every_foreign_key_is_the_leading_columns_of_an_index() -> None:
     200k clicks, ten times the 50-link figure)."""
     unindexed = []
     for table in Base.metadata.sorted_tables:
-        keys = [tuple(column.name for column in index.columns) for index in table.indexes]
-        keys += [
-            tuple(column.name for column in constraint.columns)
-            for constraint in table.constraints
-            if isinstance(constraint, PrimaryKeyConstraint | UniqueConstraint)
-        ]
+        keys = _keys(table)
         for foreign_key in table.foreign_key_constraints:
             columns = {column.name for column in foreign_key.columns}
             # A column holding the parent's whole primary key finds that parent's rows alone.
@@ -82,6 +87,22 @@ def test_every_foreign_key_is_the_leading_columns_of_an_index() -> None:
             if not any(set(key[: len(one)]) == one for key in keys for one in wanted):
                 unindexed.append(f"{table.name}({', '.join(sorted(columns))})")
     assert unindexed == []
+
+
+def test_no_index_is_the_leading_columns_of_another() -> None:
+    """A B-tree index led by another's columns serves every lookup the shorter one does, so the
+    shorter one only costs each insert a write (the tenant column's index, on tables whose
+    tenant lookups an index or unique key led by shop_id already serves)."""
+    redundant = []
+    for table in Base.metadata.sorted_tables:
+        keys = _keys(table)
+        for index in table.indexes:
+            if index.unique:
+                continue  # it enforces something besides serving lookups
+            columns = tuple(column.name for column in index.columns)
+            if any(len(key) > len(columns) and key[: len(columns)] == columns for key in keys):
+                redundant.append(f"{table.name}.{index.name}")
+    assert redundant == []
 
 
 def test_production_refuses_to_start_without_secrets() -> None:

@@ -101,7 +101,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('creators', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_creators_email_hash'), ['email_hash'], unique=False)
-        batch_op.create_index(batch_op.f('ix_creators_shop_id'), ['shop_id'], unique=False)
 
     op.create_table('metric_cohort_days',
     sa.Column('shop_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -224,7 +223,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('orders', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_orders_placed_at'), ['placed_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_orders_shop_id'), ['shop_id'], unique=False)
         batch_op.create_index('ix_orders_shop_id_customer_email_hash', ['shop_id', 'customer_email_hash'], unique=False)
         batch_op.create_index('ix_orders_shop_id_customer_ref', ['shop_id', 'customer_ref'], unique=False)
 
@@ -252,7 +250,6 @@ def upgrade() -> None:
     sa.UniqueConstraint('shop_id', 'idempotency_key', name=op.f('uq_outbound_emails_shop_id_idempotency_key'))
     )
     with op.batch_alter_table('outbound_emails', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_outbound_emails_shop_id'), ['shop_id'], unique=False)
         batch_op.create_index('ix_outbound_emails_status_updated_at', ['status', 'updated_at'], unique=False)
 
     op.create_table('product_snapshots',
@@ -269,9 +266,6 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_product_snapshots')),
     sa.UniqueConstraint('shop_id', 'product_id', name=op.f('uq_product_snapshots_shop_id_product_id'))
     )
-    with op.batch_alter_table('product_snapshots', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_product_snapshots_shop_id'), ['shop_id'], unique=False)
-
     op.create_table('refunds',
     sa.Column('platform_refund_id', sa.BigInteger(), nullable=False),
     sa.Column('platform_order_id', sa.BigInteger(), nullable=False),
@@ -288,7 +282,6 @@ def upgrade() -> None:
     sa.UniqueConstraint('shop_id', 'platform_refund_id', name=op.f('uq_refunds_shop_id_platform_refund_id'))
     )
     with op.batch_alter_table('refunds', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_refunds_shop_id'), ['shop_id'], unique=False)
         batch_op.create_index('ix_refunds_shop_id_platform_order_id', ['shop_id', 'platform_order_id'], unique=False)
 
     op.create_table('try_and_tag_programs',
@@ -402,7 +395,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('creator_applications', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_creator_applications_creator_id'), ['creator_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_creator_applications_shop_id'), ['shop_id'], unique=False)
         batch_op.create_index('ix_creator_applications_shop_id_status', ['shop_id', 'status'], unique=False)
 
     op.create_table('creator_invitations',
@@ -512,7 +504,6 @@ def upgrade() -> None:
     with op.batch_alter_table('payouts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_payouts_batch_key'), ['batch_key'], unique=False)
         batch_op.create_index(batch_op.f('ix_payouts_creator_id'), ['creator_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_payouts_shop_id'), ['shop_id'], unique=False)
 
     op.create_table('referral_sprints',
     sa.Column('name', sa.String(length=200), nullable=False),
@@ -572,7 +563,6 @@ def upgrade() -> None:
     with op.batch_alter_table('ugc_posts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_ugc_posts_campaign_id'), ['campaign_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_ugc_posts_creator_id'), ['creator_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_ugc_posts_shop_id'), ['shop_id'], unique=False)
         batch_op.create_index('ix_ugc_posts_shop_id_moderation_status', ['shop_id', 'moderation_status'], unique=False)
 
     op.create_table('agreement_acceptances',
@@ -592,7 +582,6 @@ def upgrade() -> None:
     sa.UniqueConstraint('agreement_id', 'version_number', name=op.f('uq_agreement_acceptances_agreement_id_version_number'))
     )
     with op.batch_alter_table('agreement_acceptances', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_agreement_acceptances_agreement_id'), ['agreement_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_agreement_acceptances_creator_id'), ['creator_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_agreement_acceptances_shop_id'), ['shop_id'], unique=False)
 
@@ -612,7 +601,6 @@ def upgrade() -> None:
     sa.UniqueConstraint('agreement_id', 'number', name=op.f('uq_agreement_versions_agreement_id_number'))
     )
     with op.batch_alter_table('agreement_versions', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_agreement_versions_agreement_id'), ['agreement_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_agreement_versions_shop_id'), ['shop_id'], unique=False)
 
     op.create_table('attributions',
@@ -668,7 +656,6 @@ def upgrade() -> None:
     sa.UniqueConstraint('agreement_id', 'position', name=op.f('uq_deliverables_agreement_id_position'))
     )
     with op.batch_alter_table('deliverables', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_deliverables_agreement_id'), ['agreement_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_deliverables_creator_id'), ['creator_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_deliverables_due_at'), ['due_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_deliverables_shop_id'), ['shop_id'], unique=False)
@@ -703,7 +690,6 @@ def upgrade() -> None:
     with op.batch_alter_table('discount_codes', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_discount_codes_agreement_id'), ['agreement_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_discount_codes_creator_id'), ['creator_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_discount_codes_shop_id'), ['shop_id'], unique=False)
 
     op.create_table('ledger_entries',
     sa.Column('creator_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -737,7 +723,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_ledger_entries_creator_id'), ['creator_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_ledger_entries_order_id'), ['order_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_ledger_entries_payout_id'), ['payout_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_ledger_entries_shop_id'), ['shop_id'], unique=False)
         batch_op.create_index('ix_ledger_entries_shop_id_created_at', ['shop_id', 'created_at'], unique=False)
 
     op.create_table('lift_assignments',
@@ -760,7 +745,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_lift_assignments_creator_id'), ['creator_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_lift_assignments_shop_id'), ['shop_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_lift_assignments_starts_at'), ['starts_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_lift_assignments_test_id'), ['test_id'], unique=False)
 
     op.create_table('rewards',
     sa.Column('ugc_post_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -800,7 +784,6 @@ def upgrade() -> None:
     with op.batch_alter_table('rewards', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_rewards_customer_email_hash'), ['customer_email_hash'], unique=False)
         batch_op.create_index(batch_op.f('ix_rewards_order_id'), ['order_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_rewards_shop_id'), ['shop_id'], unique=False)
         batch_op.create_index('ix_rewards_status', ['status'], unique=False)
 
     op.create_table('ugc_audit_events',
@@ -831,9 +814,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('ugc_post_id', 'product_id', name=op.f('uq_ugc_post_products_ugc_post_id_product_id'))
     )
     with op.batch_alter_table('ugc_post_products', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_ugc_post_products_shop_id'), ['shop_id'], unique=False)
         batch_op.create_index('ix_ugc_post_products_shop_id_product_id', ['shop_id', 'product_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_ugc_post_products_ugc_post_id'), ['ugc_post_id'], unique=False)
 
     op.create_table('ugc_rights_grants',
     sa.Column('ugc_post_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -878,7 +859,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('ugc_widget_events', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_ugc_widget_events_occurred_at'), ['occurred_at'], unique=False)
-        batch_op.create_index(batch_op.f('ix_ugc_widget_events_shop_id'), ['shop_id'], unique=False)
         batch_op.create_index('ix_ugc_widget_events_shop_id_ugc_post_id_kind', ['shop_id', 'ugc_post_id', 'kind'], unique=False)
         batch_op.create_index(batch_op.f('ix_ugc_widget_events_ugc_post_id'), ['ugc_post_id'], unique=False)
 
@@ -1005,7 +985,6 @@ def downgrade() -> None:
     with op.batch_alter_table('ugc_widget_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_ugc_widget_events_ugc_post_id'))
         batch_op.drop_index('ix_ugc_widget_events_shop_id_ugc_post_id_kind')
-        batch_op.drop_index(batch_op.f('ix_ugc_widget_events_shop_id'))
         batch_op.drop_index(batch_op.f('ix_ugc_widget_events_occurred_at'))
 
     op.drop_table('ugc_widget_events')
@@ -1015,9 +994,7 @@ def downgrade() -> None:
 
     op.drop_table('ugc_rights_grants')
     with op.batch_alter_table('ugc_post_products', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_ugc_post_products_ugc_post_id'))
         batch_op.drop_index('ix_ugc_post_products_shop_id_product_id')
-        batch_op.drop_index(batch_op.f('ix_ugc_post_products_shop_id'))
 
     op.drop_table('ugc_post_products')
     with op.batch_alter_table('ugc_audit_events', schema=None) as batch_op:
@@ -1027,13 +1004,11 @@ def downgrade() -> None:
     op.drop_table('ugc_audit_events')
     with op.batch_alter_table('rewards', schema=None) as batch_op:
         batch_op.drop_index('ix_rewards_status')
-        batch_op.drop_index(batch_op.f('ix_rewards_shop_id'))
         batch_op.drop_index(batch_op.f('ix_rewards_order_id'))
         batch_op.drop_index(batch_op.f('ix_rewards_customer_email_hash'))
 
     op.drop_table('rewards')
     with op.batch_alter_table('lift_assignments', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_lift_assignments_test_id'))
         batch_op.drop_index(batch_op.f('ix_lift_assignments_starts_at'))
         batch_op.drop_index(batch_op.f('ix_lift_assignments_shop_id'))
         batch_op.drop_index(batch_op.f('ix_lift_assignments_creator_id'))
@@ -1041,7 +1016,6 @@ def downgrade() -> None:
     op.drop_table('lift_assignments')
     with op.batch_alter_table('ledger_entries', schema=None) as batch_op:
         batch_op.drop_index('ix_ledger_entries_shop_id_created_at')
-        batch_op.drop_index(batch_op.f('ix_ledger_entries_shop_id'))
         batch_op.drop_index(batch_op.f('ix_ledger_entries_payout_id'))
         batch_op.drop_index(batch_op.f('ix_ledger_entries_order_id'))
         batch_op.drop_index(batch_op.f('ix_ledger_entries_creator_id'))
@@ -1050,7 +1024,6 @@ def downgrade() -> None:
 
     op.drop_table('ledger_entries')
     with op.batch_alter_table('discount_codes', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_discount_codes_shop_id'))
         batch_op.drop_index(batch_op.f('ix_discount_codes_creator_id'))
         batch_op.drop_index(batch_op.f('ix_discount_codes_agreement_id'))
 
@@ -1060,7 +1033,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_deliverables_shop_id'))
         batch_op.drop_index(batch_op.f('ix_deliverables_due_at'))
         batch_op.drop_index(batch_op.f('ix_deliverables_creator_id'))
-        batch_op.drop_index(batch_op.f('ix_deliverables_agreement_id'))
 
     op.drop_table('deliverables')
     with op.batch_alter_table('attributions', schema=None) as batch_op:
@@ -1072,18 +1044,15 @@ def downgrade() -> None:
     op.drop_table('attributions')
     with op.batch_alter_table('agreement_versions', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_agreement_versions_shop_id'))
-        batch_op.drop_index(batch_op.f('ix_agreement_versions_agreement_id'))
 
     op.drop_table('agreement_versions')
     with op.batch_alter_table('agreement_acceptances', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_agreement_acceptances_shop_id'))
         batch_op.drop_index(batch_op.f('ix_agreement_acceptances_creator_id'))
-        batch_op.drop_index(batch_op.f('ix_agreement_acceptances_agreement_id'))
 
     op.drop_table('agreement_acceptances')
     with op.batch_alter_table('ugc_posts', schema=None) as batch_op:
         batch_op.drop_index('ix_ugc_posts_shop_id_moderation_status')
-        batch_op.drop_index(batch_op.f('ix_ugc_posts_shop_id'))
         batch_op.drop_index(batch_op.f('ix_ugc_posts_creator_id'))
         batch_op.drop_index(batch_op.f('ix_ugc_posts_campaign_id'))
 
@@ -1095,7 +1064,6 @@ def downgrade() -> None:
 
     op.drop_table('referral_sprints')
     with op.batch_alter_table('payouts', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_payouts_shop_id'))
         batch_op.drop_index(batch_op.f('ix_payouts_creator_id'))
         batch_op.drop_index(batch_op.f('ix_payouts_batch_key'))
 
@@ -1124,7 +1092,6 @@ def downgrade() -> None:
     op.drop_table('creator_invitations')
     with op.batch_alter_table('creator_applications', schema=None) as batch_op:
         batch_op.drop_index('ix_creator_applications_shop_id_status')
-        batch_op.drop_index(batch_op.f('ix_creator_applications_shop_id'))
         batch_op.drop_index(batch_op.f('ix_creator_applications_creator_id'))
 
     op.drop_table('creator_applications')
@@ -1145,22 +1112,16 @@ def downgrade() -> None:
     op.drop_table('try_and_tag_programs')
     with op.batch_alter_table('refunds', schema=None) as batch_op:
         batch_op.drop_index('ix_refunds_shop_id_platform_order_id')
-        batch_op.drop_index(batch_op.f('ix_refunds_shop_id'))
 
     op.drop_table('refunds')
-    with op.batch_alter_table('product_snapshots', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_product_snapshots_shop_id'))
-
     op.drop_table('product_snapshots')
     with op.batch_alter_table('outbound_emails', schema=None) as batch_op:
         batch_op.drop_index('ix_outbound_emails_status_updated_at')
-        batch_op.drop_index(batch_op.f('ix_outbound_emails_shop_id'))
 
     op.drop_table('outbound_emails')
     with op.batch_alter_table('orders', schema=None) as batch_op:
         batch_op.drop_index('ix_orders_shop_id_customer_ref')
         batch_op.drop_index('ix_orders_shop_id_customer_email_hash')
-        batch_op.drop_index(batch_op.f('ix_orders_shop_id'))
         batch_op.drop_index(batch_op.f('ix_orders_placed_at'))
 
     op.drop_table('orders')
@@ -1174,7 +1135,6 @@ def downgrade() -> None:
     op.drop_table('metric_customer_cohorts')
     op.drop_table('metric_cohort_days')
     with op.batch_alter_table('creators', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_creators_shop_id'))
         batch_op.drop_index(batch_op.f('ix_creators_email_hash'))
 
     op.drop_table('creators')

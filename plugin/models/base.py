@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Integer, MetaData, TypeDecorator
 from sqlalchemy.dialects.postgresql import JSONB
@@ -70,6 +70,12 @@ class TimestampMixin:
 class TenantMixin:
     """Every tenant-owned row carries shop_id; read and write it through plugin.tenancy.Tenant."""
 
+    # False on a table whose own index or unique key is led by shop_id: that one serves every
+    # tenant lookup, and the tenant column's index would only cost each insert a write.
+    shop_id_indexed: ClassVar[bool] = True
+
     @declared_attr
     def shop_id(cls) -> Mapped[int]:
-        return mapped_column(BigId, ForeignKey("shops.id", ondelete="CASCADE"), index=True)
+        return mapped_column(
+            BigId, ForeignKey("shops.id", ondelete="CASCADE"), index=cls.shop_id_indexed
+        )

@@ -22,7 +22,7 @@ class AgreementVersion(IdMixin, TenantMixin, TimestampMixin, Base):
     __table_args__ = (UniqueConstraint("agreement_id", "number"),)
 
     agreement_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("agreements.id", ondelete="CASCADE"), index=True
+        BigId, ForeignKey("agreements.id", ondelete="CASCADE")
     )
     number: Mapped[int] = mapped_column()
     terms: Mapped[dict[str, Any]] = mapped_column(default=dict)
@@ -38,7 +38,7 @@ class AgreementAcceptance(IdMixin, TenantMixin, Base):
     __table_args__ = (UniqueConstraint("agreement_id", "version_number"),)
 
     agreement_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("agreements.id", ondelete="CASCADE"), index=True
+        BigId, ForeignKey("agreements.id", ondelete="CASCADE")
     )
     version_number: Mapped[int] = mapped_column()
     creator_id: Mapped[int] = mapped_column(
@@ -56,7 +56,7 @@ class Deliverable(IdMixin, TenantMixin, TimestampMixin, Base):
     __table_args__ = (UniqueConstraint("agreement_id", "position"),)
 
     agreement_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("agreements.id", ondelete="CASCADE"), index=True
+        BigId, ForeignKey("agreements.id", ondelete="CASCADE")
     )
     creator_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("creators.id", ondelete="CASCADE"), index=True

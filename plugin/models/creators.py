@@ -22,6 +22,7 @@ PAYMENT_SCHEDULES = ("on_signing", "on_delivery", "monthly", "on_completion")
 
 class Creator(IdMixin, TenantMixin, TimestampMixin, Base):
     __tablename__ = "creators"
+    shop_id_indexed = False
     __table_args__ = (UniqueConstraint("shop_id", "handle"),)
 
     handle: Mapped[str] = mapped_column(String(64))

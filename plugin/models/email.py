@@ -17,6 +17,7 @@ EMAIL_STATUSES = ("queued", "sending", "sent", "failed")
 
 class OutboundEmail(IdMixin, TenantMixin, TimestampMixin, Base):
     __tablename__ = "outbound_emails"
+    shop_id_indexed = False
     __table_args__ = (
         UniqueConstraint("shop_id", "idempotency_key"),
         Index("ix_outbound_emails_status_updated_at", "status", "updated_at"),

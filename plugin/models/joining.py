@@ -18,6 +18,7 @@ INVITATION_STATUSES = ("sent", "accepted", "revoked")
 
 class CreatorApplication(IdMixin, TenantMixin, TimestampMixin, Base):
     __tablename__ = "creator_applications"
+    shop_id_indexed = False
     __table_args__ = (
         # One application under review per email and shop; decided ones are kept as history
         # (is_open NULL), and NULLs never collide.

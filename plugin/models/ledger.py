@@ -19,6 +19,7 @@ PAYOUT_STATUSES = ("pending_approval", "approved", "paid", "cancelled")
 
 class LedgerEntry(IdMixin, TenantMixin, TimestampMixin, Base):
     __tablename__ = "ledger_entries"
+    shop_id_indexed = False
     __table_args__ = (
         UniqueConstraint("shop_id", "idempotency_key"),
         # Metrics rebuilds read a shop's entries day by day.
@@ -54,6 +55,7 @@ class LedgerEntry(IdMixin, TenantMixin, TimestampMixin, Base):
 
 class Payout(IdMixin, TenantMixin, TimestampMixin, Base):
     __tablename__ = "payouts"
+    shop_id_indexed = False
     __table_args__ = (UniqueConstraint("shop_id", "idempotency_key"),)
 
     creator_id: Mapped[int] = mapped_column(

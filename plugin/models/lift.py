@@ -45,9 +45,7 @@ class LiftAssignment(IdMixin, TenantMixin, Base):
     __tablename__ = "lift_assignments"
     __table_args__ = (UniqueConstraint("test_id", "creator_id"),)
 
-    test_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("lift_tests.id", ondelete="CASCADE"), index=True
-    )
+    test_id: Mapped[int] = mapped_column(BigId, ForeignKey("lift_tests.id", ondelete="CASCADE"))
     creator_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("creators.id", ondelete="CASCADE"), index=True
     )

@@ -15,6 +15,7 @@ ORDER_STATUSES = ("pending", "paid", "partially_refunded", "refunded", "cancelle
 
 class Order(IdMixin, TenantMixin, TimestampMixin, Base):
     __tablename__ = "orders"
+    shop_id_indexed = False
     __table_args__ = (
         UniqueConstraint("shop_id", "platform_order_id"),
         # A customer's orders, found by their id (or a guest's by their email hash) when their
@@ -62,6 +63,7 @@ class Refund(IdMixin, TenantMixin, TimestampMixin, Base):
     """A platform refund; kept even when it arrives before its order, applied once it exists."""
 
     __tablename__ = "refunds"
+    shop_id_indexed = False
     __table_args__ = (
         UniqueConstraint("shop_id", "platform_refund_id"),
         # An order's refunds, read whenever the order changes (its commission, its rollups):

@@ -26,6 +26,7 @@ CODE_STATUSES = (
 
 class DiscountCode(IdMixin, TenantMixin, TimestampMixin, Base):
     __tablename__ = "discount_codes"
+    shop_id_indexed = False
     __table_args__ = (UniqueConstraint("shop_id", "code_normalized"),)
 
     creator_id: Mapped[int] = mapped_column(

@@ -26,6 +26,7 @@ WIDGET_EVENT_KINDS = ("impression", "click", "add_to_cart")
 
 class UgcPost(IdMixin, TenantMixin, TimestampMixin, Base):
     __tablename__ = "ugc_posts"
+    shop_id_indexed = False
     __table_args__ = (
         Index("ix_ugc_posts_shop_id_moderation_status", "shop_id", "moderation_status"),
     )
@@ -67,14 +68,13 @@ class UgcPostProduct(IdMixin, TenantMixin, Base):
     """A post tagged with a store product: the storefront looks posts up by product here."""
 
     __tablename__ = "ugc_post_products"
+    shop_id_indexed = False
     __table_args__ = (
         UniqueConstraint("ugc_post_id", "product_id"),
         Index("ix_ugc_post_products_shop_id_product_id", "shop_id", "product_id"),
     )
 
-    ugc_post_id: Mapped[int] = mapped_column(
-        BigId, ForeignKey("ugc_posts.id", ondelete="CASCADE"), index=True
-    )
+    ugc_post_id: Mapped[int] = mapped_column(BigId, ForeignKey("ugc_posts.id", ondelete="CASCADE"))
     product_id: Mapped[str] = mapped_column(String(64))
 
 
@@ -134,6 +134,7 @@ class UgcWidgetEvent(IdMixin, TenantMixin, Base):
     """An impression or click sent by the storefront carousel (navigator.sendBeacon)."""
 
     __tablename__ = "ugc_widget_events"
+    shop_id_indexed = False
     __table_args__ = (
         Index("ix_ugc_widget_events_shop_id_ugc_post_id_kind", "shop_id", "ugc_post_id", "kind"),
     )
@@ -153,6 +154,7 @@ class ProductSnapshot(IdMixin, TenantMixin, Base):
     """What a shoppable slide needs to know about a store product; upserted by the admin API."""
 
     __tablename__ = "product_snapshots"
+    shop_id_indexed = False
     __table_args__ = (UniqueConstraint("shop_id", "product_id"),)
 
     product_id: Mapped[str] = mapped_column(String(64))
@@ -184,6 +186,7 @@ class Reward(IdMixin, TenantMixin, TimestampMixin, Base):
     """
 
     __tablename__ = "rewards"
+    shop_id_indexed = False
     __table_args__ = (
         UniqueConstraint("ugc_post_id"),
         # One open submission per email and product: is_open is True while the submission is
