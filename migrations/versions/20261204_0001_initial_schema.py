@@ -20,6 +20,22 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    op.create_table('clicks',
+    sa.Column('shop_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('link_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('creator_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('click_uid', sa.String(length=32), nullable=False),
+    sa.Column('occurred_at', plugin.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('visitor_hash', sa.String(length=64), nullable=False),
+    sa.Column('referrer_host', sa.String(length=255), nullable=True),
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_clicks')),
+    sa.UniqueConstraint('click_uid', name=op.f('uq_clicks_click_uid'))
+    )
+    with op.batch_alter_table('clicks', schema=None) as batch_op:
+        batch_op.create_index('ix_clicks_link_id_occurred_at', ['link_id', 'occurred_at'], unique=False)
+        batch_op.create_index('ix_clicks_shop_id_occurred_at', ['shop_id', 'occurred_at'], unique=False)
+
     op.create_table('shops',
     sa.Column('platform', sa.String(length=32), nullable=False),
     sa.Column('domain', sa.String(length=255), nullable=False),
@@ -903,23 +919,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_referral_links_discount_code_id'), ['discount_code_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_referral_links_shop_id'), ['shop_id'], unique=False)
 
-    op.create_table('clicks',
-    sa.Column('shop_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('link_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('creator_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('click_uid', sa.String(length=32), nullable=False),
-    sa.Column('occurred_at', plugin.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('visitor_hash', sa.String(length=64), nullable=False),
-    sa.Column('referrer_host', sa.String(length=255), nullable=True),
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
-    sa.ForeignKeyConstraint(['link_id', 'shop_id', 'creator_id'], ['referral_links.id', 'referral_links.shop_id', 'referral_links.creator_id'], name=op.f('fk_clicks_link_id_referral_links'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_clicks')),
-    sa.UniqueConstraint('click_uid', name=op.f('uq_clicks_click_uid'))
-    )
-    with op.batch_alter_table('clicks', schema=None) as batch_op:
-        batch_op.create_index('ix_clicks_link_id_occurred_at', ['link_id', 'occurred_at'], unique=False)
-        batch_op.create_index('ix_clicks_shop_id_occurred_at', ['shop_id', 'occurred_at'], unique=False)
-
     op.create_table('held_links',
     sa.Column('creator_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('link_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -951,8 +950,13 @@ def upgrade() -> None:
     with op.batch_alter_table('metric_click_days', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_metric_click_days_link_id'), ['link_id'], unique=False)
 
-    if op.get_bind().dialect.name == "postgresql":
+    dialect = op.get_bind().dialect.name
+    if dialect == 'postgresql':
         op.execute('ALTER TABLE metric_click_days ALTER COLUMN visitors_sketch SET STORAGE EXTERNAL')
+        op.execute('CREATE OR REPLACE FUNCTION delete_clicks_of_link() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN DELETE FROM clicks WHERE link_id = OLD.id; RETURN NULL; END $$')
+        op.execute('CREATE TRIGGER referral_links_delete_clicks AFTER DELETE ON referral_links FOR EACH ROW EXECUTE FUNCTION delete_clicks_of_link()')
+    if dialect == 'sqlite':
+        op.execute('CREATE TRIGGER referral_links_delete_clicks AFTER DELETE ON referral_links FOR EACH ROW BEGIN DELETE FROM clicks WHERE link_id = OLD.id; END')
 
 
 def downgrade() -> None:
@@ -965,11 +969,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_held_links_creator_id'))
 
     op.drop_table('held_links')
-    with op.batch_alter_table('clicks', schema=None) as batch_op:
-        batch_op.drop_index('ix_clicks_shop_id_occurred_at')
-        batch_op.drop_index('ix_clicks_link_id_occurred_at')
-
-    op.drop_table('clicks')
     with op.batch_alter_table('referral_links', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_referral_links_shop_id'))
         batch_op.drop_index(batch_op.f('ix_referral_links_discount_code_id'))
@@ -1147,3 +1146,8 @@ def downgrade() -> None:
 
     op.drop_table('api_keys')
     op.drop_table('shops')
+    with op.batch_alter_table('clicks', schema=None) as batch_op:
+        batch_op.drop_index('ix_clicks_shop_id_occurred_at')
+        batch_op.drop_index('ix_clicks_link_id_occurred_at')
+
+    op.drop_table('clicks')

@@ -100,16 +100,22 @@ def _parse(records: list[Record]) -> list[dict[str, Any]]:
 # (grouping per click in Python was most of the rollups' cost to the flush). A record the
 # database cannot read (wrong type, missing field) fails the statement: the batch is then
 # stored by `store_clicks`, which checks each record in Python and logs and drops the bad ones.
+# Each of the batch's links is locked once (FOR KEY SHARE, as a foreign key's check would lock
+# it for every click; clicks have no foreign key, see plugin.models.Click): a link deleted
+# meanwhile waits for this batch to commit and its cascade then deletes these clicks too, and a
+# link whose deletion committed first is skipped, its clicks with it.
 _POSTGRESQL_INSERT_LINES = text(
-    "WITH stored AS (INSERT INTO clicks (click_uid, shop_id, link_id, creator_id, occurred_at,"
+    "WITH batch AS (SELECT * FROM json_to_recordset(CAST(:records AS json))"
+    " AS c(click_uid text, link_id bigint, occurred_at double precision, visitor_hash text,"
+    " referrer_host text)),"
+    " links AS (SELECT id, shop_id, creator_id FROM referral_links"
+    " WHERE id IN (SELECT link_id FROM batch) FOR KEY SHARE),"
+    " stored AS (INSERT INTO clicks (click_uid, shop_id, link_id, creator_id, occurred_at,"
     " visitor_hash, referrer_host)"
     " SELECT left(c.click_uid, 32), l.shop_id, c.link_id, l.creator_id,"
     " to_timestamp(c.occurred_at), left(coalesce(c.visitor_hash, ''), 64),"
     " left(c.referrer_host, 255)"
-    " FROM json_to_recordset(CAST(:records AS json))"
-    " AS c(click_uid text, link_id bigint, occurred_at double precision, visitor_hash text,"
-    " referrer_host text)"
-    " JOIN referral_links AS l ON l.id = c.link_id"
+    " FROM batch AS c JOIN links AS l ON l.id = c.link_id"
     " ON CONFLICT (click_uid) DO NOTHING"
     " RETURNING link_id, floor(date_part('epoch', occurred_at)) AS second, visitor_hash)"
     " SELECT link_id, second, count(*), array_agg(visitor_hash) FROM stored"
@@ -117,14 +123,16 @@ _POSTGRESQL_INSERT_LINES = text(
 )
 # The same with one array per column, for records already parsed in Python.
 _POSTGRESQL_INSERT = text(
-    "INSERT INTO clicks (click_uid, shop_id, link_id, creator_id, occurred_at, visitor_hash,"
+    "WITH batch AS (SELECT * FROM unnest(CAST(:click_uid AS varchar[]),"
+    " CAST(:link_id AS bigint[]), CAST(:occurred_at AS timestamptz[]),"
+    " CAST(:visitor_hash AS varchar[]), CAST(:referrer_host AS varchar[]))"
+    " AS c(click_uid, link_id, occurred_at, visitor_hash, referrer_host)),"
+    " links AS (SELECT id, shop_id, creator_id FROM referral_links"
+    " WHERE id IN (SELECT link_id FROM batch) FOR KEY SHARE)"
+    " INSERT INTO clicks (click_uid, shop_id, link_id, creator_id, occurred_at, visitor_hash,"
     " referrer_host)"
     " SELECT c.click_uid, l.shop_id, c.link_id, l.creator_id, c.occurred_at, c.visitor_hash,"
-    " c.referrer_host FROM unnest(CAST(:click_uid AS varchar[]), CAST(:link_id AS bigint[]),"
-    " CAST(:occurred_at AS timestamptz[]), CAST(:visitor_hash AS varchar[]),"
-    " CAST(:referrer_host AS varchar[]))"
-    " AS c(click_uid, link_id, occurred_at, visitor_hash, referrer_host)"
-    " JOIN referral_links AS l ON l.id = c.link_id"
+    " c.referrer_host FROM batch AS c JOIN links AS l ON l.id = c.link_id"
     " ON CONFLICT (click_uid) DO NOTHING RETURNING click_uid"
 )
 _COLUMNS = ("click_uid", "link_id", "occurred_at", "visitor_hash", "referrer_host")
