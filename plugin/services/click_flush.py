@@ -20,9 +20,10 @@ in bursts and took the redirect's p99 at 3,000 requests/s from ~1 ms to ~10 ms.
 Throughput (PostgreSQL): one statement per batch inserts the batch's JSON lines, which the
 database itself unpacks, and hands back (link, time, visitor) of each new row; Python then adds
 those to their (shop, local day, link) cells and upserts every cell of the batch in one more
-statement. Measured on the 2-core benchmark machine, PostgreSQL spends ~15 µs of CPU per click
-and Python ~4 (read from /proc while flushing), and the production flush stored a backlog at
-24,000-41,000 clicks/s with the machine loaded by other work (benchmarks/redirect_flush.py).
+statement. Measured on the 2-core benchmark machine, the insert costs PostgreSQL ~11 µs of CPU
+per click in batches of 2,000 (~15 with the foreign key clicks no longer have) and Python ~4,
+and the production flush stored a quiet machine's backlog at 74,000-83,000 clicks/s
+(benchmarks/redirect_flush.py; 68,000 with the key).
 """
 
 from __future__ import annotations
