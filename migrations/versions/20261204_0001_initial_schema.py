@@ -910,7 +910,6 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['discount_code_id'], ['discount_codes.id'], name=op.f('fk_referral_links_discount_code_id_discount_codes'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['shop_id'], ['shops.id'], name=op.f('fk_referral_links_shop_id_shops'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_referral_links')),
-    sa.UniqueConstraint('id', 'shop_id', 'creator_id', name=op.f('uq_referral_links_id_shop_id_creator_id')),
     sa.UniqueConstraint('slug', name=op.f('uq_referral_links_slug'))
     )
     with op.batch_alter_table('referral_links', schema=None) as batch_op:

@@ -55,8 +55,6 @@ class DiscountCode(IdMixin, TenantMixin, TimestampMixin, Base):
 
 class ReferralLink(IdMixin, TenantMixin, TimestampMixin, Base):
     __tablename__ = "referral_links"
-    # What the clicks' one foreign key points at: a click's shop and creator are its link's.
-    __table_args__ = (UniqueConstraint("id", "shop_id", "creator_id"),)
 
     creator_id: Mapped[int] = mapped_column(
         BigId, ForeignKey("creators.id", ondelete="CASCADE"), index=True
