@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass
 
 from cryptography.fernet import Fernet
-from sqlalchemy import Engine, text
+from sqlalchemy import ColumnElement, Engine, func, select, text, true
 from sqlalchemy.orm import Session
 
 from benchmarks._util import fresh_schema
@@ -84,6 +84,10 @@ def erase(engine: Engine, shop_id: int) -> float:
     return time.perf_counter() - started
 
 
+def _count(session: Session, model: type[Click | Shop], condition: ColumnElement[bool]) -> int:
+    return int(session.scalar(select(func.count()).select_from(model).where(condition)) or 0)
+
+
 def one_round(clicks: int) -> tuple[float, float]:
     box = CredentialBox(Fernet.generate_key().decode(), fallback_secret=secrets.token_hex(16))
     with fresh_schema("tm_erasure") as url:
@@ -94,9 +98,9 @@ def one_round(clicks: int) -> tuple[float, float]:
             grown = build_shop(engine, box, "grown.myshopify.com", Program(*GROWN, clicks))
             seconds = erase(engine, small), erase(engine, grown)
             with Session(engine) as session:
-                left = session.query(Click).filter(Click.shop_id.in_([small, grown])).count()
-                kept = session.query(Click).filter(Click.shop_id == neighbour).count()
-                shops = session.query(Shop).count()
+                left = _count(session, Click, Click.shop_id.in_([small, grown]))
+                kept = _count(session, Click, Click.shop_id == neighbour)
+                shops = _count(session, Shop, true())
             if (left, kept, shops) != (0, clicks, 1):
                 raise RuntimeError(f"erased wrongly: {left} clicks left, {kept} of the neighbour's")
             return seconds
